@@ -266,6 +266,17 @@ EndpointConfig ParseEndpoint(const Parser& p, const YAML::Node& node,
                  "/ and {tenant} only)");
     }
     if (node["key"]) e.key_fields = FieldList(p, node["key"], key + ".key");
+    if (e.key_fields.size() > 4) {
+      p.Fail(node["key"], key + ".key", "at most 4 key fields are supported");
+    }
+    static const std::set<std::string> kReserved = {
+        "modified_on", "active", "data", "first_seen_at", "synced_at"};
+    for (const auto& col : e.KeyColumns()) {
+      if (kReserved.count(col)) {
+        p.Fail(node["key"], key + ".key",
+               "'" + col + "' is a reserved column name");
+      }
+    }
     if (node["version_field"]) {
       e.version_field =
           FieldList(p, node["version_field"], key + ".version_field")[0];

@@ -33,15 +33,21 @@ class Stmt {
     sqlite3_reset(s_);
     sqlite3_clear_bindings(s_);
   }
+  // Binds a copy of `v`.
   void Text(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()),
+                      SQLITE_TRANSIENT);
+  }
+  // Binds `v` without copying: it must outlive the statement's next step.
+  void TextNoCopy(int i, std::string_view v) {
     sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()),
                       SQLITE_STATIC);
   }
-  void TextOrNull(int i, const std::string& v) {
+  void TextNoCopyOrNull(int i, const std::string& v) {
     if (v.empty()) {
       sqlite3_bind_null(s_, i);
     } else {
-      Text(i, v);
+      TextNoCopy(i, v);
     }
   }
   void Int(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
@@ -152,14 +158,17 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
   }
   if (options.read_only) return store;
 
-  Stmt wal;
-  if (wal.Prepare(db, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
-      sqlite3_step(wal.get()) != SQLITE_ROW) {
-    return store->Error("cannot enable WAL on " + path);
-  }
-  if (wal.ColumnText(0) != "wal") {
-    return Status::Io("database " + path + " cannot use WAL mode (journal mode " +
-                      wal.ColumnText(0) + ")");
+  {
+    Stmt wal;
+    if (wal.Prepare(db, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
+        sqlite3_step(wal.get()) != SQLITE_ROW) {
+      return store->Error("cannot enable WAL on " + path);
+    }
+    if (wal.ColumnText(0) != "wal") {
+      return Status::Io("database " + path +
+                        " cannot use WAL mode (journal mode " +
+                        wal.ColumnText(0) + ")");
+    }
   }
   Status s = store->Exec(
       "PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=67108864;");
@@ -286,14 +295,14 @@ Result<ApplyStats> Store::ApplyPage(const Endpoint& e, const Page& page) {
           stmt->Null(kParentParam);
         }
       }
-      stmt->TextOrNull(kVersionParam, row.version);
+      stmt->TextNoCopyOrNull(kVersionParam, row.version);
       if (row.active < 0) {
         stmt->Null(kActiveParam);
       } else {
         stmt->Int(kActiveParam, row.active);
       }
-      stmt->Text(kDataParam, page.Data(row));
-      stmt->Text(kNowParam, now);
+      stmt->TextNoCopy(kDataParam, page.Data(row));
+      stmt->TextNoCopy(kNowParam, now);
     }
     if (sqlite3_step(st.insert.get()) != SQLITE_DONE) return fail("insert");
     if (sqlite3_changes(db_) > 0) {

@@ -1,0 +1,160 @@
+// FakeServer: a ServiceTitan stand-in on loopback, for the tests and the demo.
+//
+// It implements the OAuth2 token endpoint and every catalog export endpoint
+// with the real envelope ({"hasMore", "continueFrom", "data"}), serving
+// deterministic records shaped like the OpenAPI documents' (record_shapes).
+// Each endpoint's feed is a log ordered by version: an update appends a new
+// version and retires the old one, as the real feed does. With
+// includeRecentChanges=true a page starts a few entries early, so the
+// previous page's tail (stale versions included) comes back as duplicates.
+//
+// Tests drive it in-process: mutate data, inject faults, read the truth (the
+// rows a perfect replica holds) and the request log.
+//
+// Thread safety: all public methods are thread-safe.
+#ifndef STSYNC_FAKE_FAKE_SERVER_H_
+#define STSYNC_FAKE_FAKE_SERVER_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "catalog.h"
+#include "record_shapes.h"
+#include "status.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace stsync::fake {
+
+struct FakeOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0: any free port
+  std::string tenant = "1234567";
+  std::string client_id = "demo-client";
+  std::string client_secret = "demo-secret";
+  std::string app_key = "demo-app-key";
+  int records_per_endpoint = 1000;
+  int page_size = 500;
+  int token_lifetime_seconds = 900;
+  // How far back a page starts with includeRecentChanges=true.
+  int recent_overlap = 3;
+  // Catalog endpoints to serve; empty means all of them.
+  std::vector<std::string> endpoints;
+  // Custom endpoints to serve as well (generic records).
+  std::vector<Endpoint> extra_endpoints;
+  uint64_t seed = 1;
+};
+
+// A scripted misbehaviour: the next `count` matching requests get it.
+struct Fault {
+  enum class Target { kExport, kToken };
+  Target target = Target::kExport;
+  std::string path_contains;  // "" matches every path of the target
+  int skip = 0;               // let this many matching requests through first
+  int count = 1;
+  int status = 500;
+  std::string body = "<html><body><h1>500 Internal Server Error</h1></body></html>";
+  std::string content_type = "text/html";
+  std::string retry_after;  // Retry-After header value, if not empty
+  int delay_ms = 0;         // before answering
+};
+
+struct RequestRecord {
+  std::string path;
+  std::string from;  // the `from` parameter, "" if absent
+  bool recent = false;
+  int status = 0;
+  std::chrono::steady_clock::time_point at;
+};
+
+class FakeServer {
+ public:
+  explicit FakeServer(FakeOptions options);
+  ~FakeServer();
+  FakeServer(const FakeServer&) = delete;
+  FakeServer& operator=(const FakeServer&) = delete;
+
+  // Binds and starts serving on a background thread.
+  Status Start();
+  void Stop();
+  int port() const { return port_; }
+  // http://host:port
+  std::string BaseUrl() const;
+  const FakeOptions& options() const { return options_; }
+
+  // Updates `updates` existing records (a new version each; every third one
+  // becomes inactive) and appends `inserts` new ones.
+  void Mutate(const std::string& endpoint, int updates, int inserts);
+  // The rows a correct replica of `endpoint` holds: each row's JSON text,
+  // sorted.
+  std::vector<std::string> TruthRows(const std::string& endpoint) const;
+  // Every served endpoint's name.
+  std::vector<std::string> EndpointNames() const;
+
+  void AddFault(const Fault& fault);
+  void ClearFaults();
+  // Makes every issued token invalid (the API then answers 401).
+  void RevokeTokens();
+  void SetTokenLifetime(int seconds);
+
+  std::vector<RequestRecord> Requests() const;
+  int TokenRequests() const;
+
+ private:
+  struct Entry {
+    int64_t seq;
+    int64_t index;
+    std::string json;               // the record as served
+    std::vector<std::string> rows;  // the rows it yields in a replica
+    bool live;
+  };
+  struct Feed {
+    Endpoint endpoint;
+    std::vector<Field> shape;
+    std::vector<Entry> log;  // in seq order
+    std::map<int64_t, size_t> latest;     // index -> position in log
+    std::map<int64_t, int64_t> revision;  // index -> current revision
+    int64_t next_index = 0;
+  };
+
+  void Append(Feed& feed, int64_t index, bool active);  // requires mu_
+  void Render(const Feed& feed, int64_t index, int64_t revision,
+              const std::string& version, bool active, Entry* entry) const;
+  bool TakeFault(Fault::Target target, const std::string& path, Fault* out);
+  void Record(const RequestRecord& r);
+
+  const FakeOptions options_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+
+  mutable std::mutex mu_;
+  std::map<std::string, Feed> feeds_;
+  int64_t next_seq_ = 0;
+  std::mt19937_64 rng_;
+  std::vector<Fault> faults_;
+  std::map<std::string, std::chrono::steady_clock::time_point> tokens_;
+  int token_lifetime_seconds_;
+  int token_requests_ = 0;
+  int64_t token_counter_ = 0;
+  std::vector<RequestRecord> requests_;
+};
+
+// The timestamp of feed sequence number `seq`: one second apart from
+// 2024-01-01, with 0 to 7 fractional digits and varying zone notation, as
+// the real API sends them.
+std::string FakeTimestamp(int64_t seq);
+
+}  // namespace stsync::fake
+
+#endif  // STSYNC_FAKE_FAKE_SERVER_H_

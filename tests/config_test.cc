@@ -1,0 +1,231 @@
+#include "config.h"
+
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <map>
+
+#include "test_util.h"
+
+namespace stsync {
+namespace {
+
+const char* kGood = R"(
+servicetitan:
+  environment: integration
+  tenant: 1234567
+  client_id: ${ST_CLIENT_ID}
+  client_secret: ${ST_CLIENT_SECRET}
+  app_key: ak1
+database:
+  path: /tmp/x.db
+defaults:
+  interval: 5m
+  include_recent_changes: false
+  start_from: 2020-01-01
+endpoints:
+  - jobs
+  - customers
+  - name: recurring-services
+    interval: 1m
+    include_recent_changes: true
+)";
+
+Result<Config> Parse(const std::string& yaml,
+                     std::map<std::string, std::string> env = {
+                         {"ST_CLIENT_ID", "cid"}, {"ST_CLIENT_SECRET", "s3cret-value"}}) {
+  return ParseConfig(yaml, "cfg.yaml",
+                     [env](const std::string& name) -> std::optional<std::string> {
+                       auto it = env.find(name);
+                       if (it == env.end()) return std::nullopt;
+                       return it->second;
+                     });
+}
+
+std::string Replace(std::string s, const std::string& from, const std::string& to) {
+  size_t pos = s.find(from);
+  REQUIRE(pos != std::string::npos);
+  return s.replace(pos, from.size(), to);
+}
+
+// Expects `yaml` to fail with a message containing each of `parts`.
+void ExpectError(const std::string& yaml, std::vector<std::string> parts,
+                 std::map<std::string, std::string> env = {
+                     {"ST_CLIENT_ID", "cid"}, {"ST_CLIENT_SECRET", "s3cret-value"}}) {
+  auto c = Parse(yaml, env);
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().code() == Status::Code::kInvalid);
+  for (const auto& p : parts) {
+    INFO("message: ", c.status().message(), " should contain: ", p);
+    CHECK(c.status().message().find(p) != std::string::npos);
+  }
+  CHECK(c.status().message().find("s3cret-value") == std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("a complete config parses with environment values and per-endpoint settings") {
+  auto c = Parse(kGood);
+  INFO(c.status().message());
+  REQUIRE(c.ok());
+  CHECK(c->tenant == "1234567");
+  CHECK(c->client_id == "cid");
+  CHECK(c->client_secret == "s3cret-value");
+  CHECK(c->auth_url == "https://auth-integration.servicetitan.io/connect/token");
+  CHECK(c->api_url == "https://api-integration.servicetitan.io");
+  REQUIRE(c->endpoints.size() == 3);
+  CHECK(c->endpoints[0].endpoint.name == "jobs");
+  CHECK(c->endpoints[0].interval == std::chrono::minutes(5));
+  CHECK(c->endpoints[0].start_from == "2020-01-01");
+  CHECK(c->endpoints[2].interval == std::chrono::minutes(1));
+  CHECK(c->endpoints[2].include_recent_changes);
+  CHECK_FALSE(c->endpoints[1].include_recent_changes);
+  CHECK(c->rate_limit == 60);
+}
+
+TEST_CASE("production is the default environment and `all` takes the whole catalog") {
+  auto c = Parse(Replace(Replace(kGood, "  environment: integration\n", ""),
+                         "endpoints:\n  - jobs\n  - customers\n  - name: recurring-services\n"
+                         "    interval: 1m\n    include_recent_changes: true\n",
+                         "endpoints: all\n"));
+  INFO(c.status().message());
+  REQUIRE(c.ok());
+  CHECK(c->api_url == "https://api.servicetitan.io");
+  CHECK(c->auth_url == "https://auth.servicetitan.io/connect/token");
+  CHECK(c->endpoints.size() == Catalog().size());
+}
+
+TEST_CASE("each bad config fails naming the file, line and key") {
+  ExpectError(Replace(kGood, "  tenant: 1234567\n", ""), {"cfg.yaml", "servicetitan.tenant", "missing"});
+  ExpectError(Replace(kGood, "tenant: 1234567", "tenant: 12ab"),
+              {"cfg.yaml:4:", "servicetitan.tenant", "numeric"});
+  ExpectError(Replace(kGood, "tenant: 1234567", "tenant: 1/../2"), {"servicetitan.tenant"});
+  ExpectError(kGood, {"servicetitan.client_id", "ST_CLIENT_ID is not set"},
+              {{"ST_CLIENT_SECRET", "x"}});
+  ExpectError(Replace(kGood, "interval: 5m", "interval: 5 minutes"),
+              {"cfg.yaml:11:", "defaults.interval", "not a duration"});
+  ExpectError(Replace(kGood, "interval: 1m", "interval: 0s"),
+              {"endpoints[2].interval", "at least"});
+  ExpectError(Replace(kGood, "  - customers\n", "  - customerz\n"),
+              {"cfg.yaml:16:", "endpoints[1]", "unknown endpoint 'customerz'"});
+  ExpectError(Replace(kGood, "database:\n", "databse:\n"), {"databse", "unknown key"});
+  ExpectError(Replace(kGood, "  path: /tmp/x.db\n", "  path: /tmp/x.db\n  colour: red\n"),
+              {"database.colour", "unknown key"});
+  ExpectError(Replace(kGood, "start_from: 2020-01-01", "start_from: last tuesday"),
+              {"defaults.start_from", "not a date"});
+  ExpectError(Replace(kGood, "include_recent_changes: false", "include_recent_changes: maybe"),
+              {"defaults.include_recent_changes"});
+  ExpectError(Replace(kGood, "environment: integration", "environment: staging"),
+              {"servicetitan.environment", "staging"});
+  ExpectError(Replace(kGood, "  - customers\n", "  - jobs\n"), {"listed twice"});
+  ExpectError(Replace(kGood, "  app_key: ak1\n", ""), {"servicetitan.app_key", "missing"});
+  ExpectError(Replace(kGood, "  client_secret: ${ST_CLIENT_SECRET}\n", ""),
+              {"servicetitan.client_secret", "missing"});
+  ExpectError("servicetitan: [unclosed\n", {"cfg.yaml", "not valid YAML"});
+  ExpectError("", {"empty"});
+  ExpectError(Replace(kGood, "endpoints:\n  - jobs", "endpoints:\n  - 42\n  - jobs"),
+              {"endpoints[0]", "unknown endpoint '42'"});
+}
+
+TEST_CASE("URLs are validated: plain http only to loopback unless allowed") {
+  std::string with_url = Replace(kGood, "  app_key: ak1\n",
+                                 "  app_key: ak1\n  api_url: http://example.com\n");
+  ExpectError(with_url, {"servicetitan.api_url", "loopback"});
+  auto ok = Parse(with_url + "http:\n  allow_insecure_http: true\n");
+  CHECK(ok.ok());
+  auto loop = Parse(Replace(kGood, "  app_key: ak1\n",
+                            "  app_key: ak1\n  api_url: http://127.0.0.1:8089/\n"));
+  REQUIRE(loop.ok());
+  CHECK(loop->api_url == "http://127.0.0.1:8089");
+  ExpectError(Replace(kGood, "  app_key: ak1\n",
+                      "  app_key: ak1\n  api_url: https://evil.example@api.servicetitan.io\n"),
+              {"servicetitan.api_url", "user info"});
+  ExpectError(Replace(kGood, "  app_key: ak1\n",
+                      "  app_key: ak1\n  api_url: https://api.servicetitan.io/other/path\n"),
+              {"servicetitan.api_url", "without a path"});
+  ExpectError(Replace(kGood, "  app_key: ak1\n", "  app_key: ak1\n  auth_url: ftp://x/token\n"),
+              {"servicetitan.auth_url", "scheme"});
+}
+
+TEST_CASE("custom endpoints: name, safe path, key and version field") {
+  std::string custom = std::string(kGood) +
+                       "  - name: widget-exports\n"
+                       "    path: /widgets/v2/tenant/{tenant}/export/widgets\n"
+                       "    key: [widgetId, siteId]\n"
+                       "    version_field: updatedOn\n"
+                       "    params: {active: Any}\n";
+  auto c = Parse(custom);
+  INFO(c.status().message());
+  REQUIRE(c.ok());
+  const auto& e = c->endpoints.back().endpoint;
+  CHECK(e.name == "widget-exports");
+  CHECK(e.TableName() == "widget_exports");
+  CHECK(e.key_fields == std::vector<std::string>{"widgetId", "siteId"});
+  CHECK(e.version_field == "updatedOn");
+  CHECK(e.params.size() == 1);
+
+  ExpectError(Replace(custom, "/widgets/v2/tenant/{tenant}/export/widgets",
+                      "/widgets/../../admin"),
+              {"path", "not a safe API path"});
+  ExpectError(Replace(custom, "/widgets/v2/tenant/{tenant}/export/widgets",
+                      "https://evil.example/x"),
+              {"path", "not a safe API path"});
+  ExpectError(Replace(custom, "/widgets/v2/tenant/{tenant}/export/widgets",
+                      "/w/{other}/export"),
+              {"path"});
+  ExpectError(Replace(custom, "name: widget-exports", "name: jobs"), {"built-in endpoint"});
+  ExpectError(Replace(custom, "name: widget-exports", "name: Widget_Exports"),
+              {"not a valid name"});
+  ExpectError(Replace(custom, "key: [widgetId, siteId]", "key: [a, b, c, d, e]"),
+              {"key", "at most 4"});
+  ExpectError(Replace(custom, "key: [widgetId, siteId]", "key: data"),
+              {"key", "reserved"});
+  ExpectError(std::string(kGood) + "  - name: jobs\n    key: id\n",
+              {"endpoints[3].key", "only allowed for a custom endpoint"});
+}
+
+TEST_CASE("the secret can come from a file; a world-readable one warns") {
+  test::TempDir dir;
+  std::string secret = dir.File("secret");
+  test::WriteFile(secret, "from-file-secret\n");
+  chmod(secret.c_str(), 0644);
+  std::string yaml = Replace(kGood, "client_secret: ${ST_CLIENT_SECRET}",
+                             "client_secret_file: " + secret);
+  auto c = Parse(yaml);
+  INFO(c.status().message());
+  REQUIRE(c.ok());
+  CHECK(c->client_secret == "from-file-secret");
+  REQUIRE(c->warnings.size() == 1);
+  CHECK(c->warnings[0].find("readable by every user") != std::string::npos);
+  chmod(secret.c_str(), 0600);
+  CHECK(Parse(yaml)->warnings.empty());
+
+  ExpectError(Replace(kGood, "client_secret: ${ST_CLIENT_SECRET}",
+                      "client_secret_file: " + dir.File("missing")),
+              {"servicetitan.client_secret_file", "cannot read"});
+  ExpectError(Replace(kGood, "client_secret: ${ST_CLIENT_SECRET}",
+                      "client_secret: x\n  client_secret_file: " + secret),
+              {"not both"});
+}
+
+TEST_CASE("retry, http and log sections are validated") {
+  std::string base = kGood;
+  auto c = Parse(base + "retry:\n  initial_backoff: 2s\n  max_backoff: 1m\n  max_attempts: 3\n"
+                        "http:\n  read_timeout: 30s\n  rate_limit: 20\n  max_page_bytes: 1048576\n"
+                        "log:\n  level: debug\n");
+  INFO(c.status().message());
+  REQUIRE(c.ok());
+  CHECK(c->retry.max_attempts == 3);
+  CHECK(c->http.read_timeout == std::chrono::seconds(30));
+  CHECK(c->rate_limit == 20);
+  CHECK(c->http.max_page_bytes == 1048576u);
+  CHECK(c->log_level == "debug");
+  ExpectError(base + "retry:\n  max_attempts: 0\n", {"retry.max_attempts", "between"});
+  ExpectError(base + "retry:\n  initial_backoff: 1m\n  max_backoff: 1s\n",
+              {"retry.max_backoff"});
+  ExpectError(base + "http:\n  rate_limit: lots\n", {"http.rate_limit", "whole number"});
+  ExpectError(base + "log:\n  level: chatty\n", {"log.level"});
+  ExpectError(base + "http:\n  ca_bundle: /nonexistent/ca.pem\n", {"http.ca_bundle"});
+}
+
+}  // namespace stsync

@@ -1,0 +1,274 @@
+#include "test_util.h"
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace stsync::test {
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "stsync-test-XXXXXX").string();
+  char* p = mkdtemp(tmpl.data());
+  REQUIRE(p != nullptr);
+  path_ = p;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+void WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  REQUIRE(out.good());
+  out << content;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Process::Process(const std::vector<std::string>& argv) {
+  static int counter = 0;
+  std::string base = (std::filesystem::temp_directory_path() /
+                      ("stsync-proc-" + std::to_string(getpid()) + "-" +
+                       std::to_string(++counter)))
+                         .string();
+  out_path_ = base + ".out";
+  err_path_ = base + ".err";
+  started_ = std::chrono::steady_clock::now();
+  pid_ = fork();
+  REQUIRE(pid_ >= 0);
+  if (pid_ == 0) {
+    int out = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(out, 1);
+    dup2(err, 2);
+    // The test runner may block signals; the child must not inherit that.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+}
+
+Process::~Process() {
+  if (!waited_ && pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  std::remove(out_path_.c_str());
+  std::remove(err_path_.c_str());
+}
+
+void Process::Signal(int sig) { kill(pid_, sig); }
+
+ProcessResult Process::Wait(std::chrono::milliseconds timeout) {
+  ProcessResult r;
+  int status = 0;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    pid_t done = waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      FAIL_CHECK("process did not exit within the timeout; killing it");
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  waited_ = true;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                            started_)
+                  .count();
+  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+  r.out = ReadFile(out_path_);
+  r.err = ReadFile(err_path_);
+  return r;
+}
+
+ProcessResult Run(const std::vector<std::string>& argv) {
+  Process p(argv);
+  return p.Wait(std::chrono::seconds(60));
+}
+
+std::string FakeConfigYaml(const fake::FakeServer& server,
+                           const std::string& db_path,
+                           const std::string& endpoints,
+                           const std::string& extra) {
+  const auto& o = server.options();
+  return "servicetitan:\n"
+         "  tenant: " + o.tenant + "\n"
+         "  client_id: " + o.client_id + "\n"
+         "  client_secret: " + o.client_secret + "\n"
+         "  app_key: " + o.app_key + "\n"
+         "  auth_url: " + server.BaseUrl() + "/connect/token\n"
+         "  api_url: " + server.BaseUrl() + "\n"
+         "database:\n"
+         "  path: " + db_path + "\n"
+         "defaults:\n"
+         "  interval: 100ms\n"
+         "retry:\n"
+         "  initial_backoff: 10ms\n"
+         "  max_backoff: 200ms\n"
+         "  max_attempts: 5\n"
+         "http:\n"
+         "  connect_timeout: 2s\n"
+         "  read_timeout: 5s\n"
+         "endpoints: " + endpoints + "\n" + extra;
+}
+
+Config MustParseConfig(const std::string& yaml) {
+  auto c = ParseConfig(yaml, "test.yaml",
+                       [](const std::string&) { return std::nullopt; });
+  INFO(c.status().message());
+  REQUIRE(c.ok());
+  return c.value();
+}
+
+fake::FakeOptions SmallFake(std::vector<std::string> endpoints, int records,
+                            int page_size) {
+  fake::FakeOptions o;
+  o.endpoints = std::move(endpoints);
+  o.records_per_endpoint = records;
+  o.page_size = page_size;
+  return o;
+}
+
+namespace {
+
+template <typename F>
+void WithQuery(const std::string& db_path, const std::string& sql, F&& on_row) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY,
+                          nullptr) == SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
+  INFO(sql, ": ", sqlite3_errmsg(db));
+  REQUIRE(rc == SQLITE_OK);
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) on_row(s);
+  CHECK(rc == SQLITE_DONE);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+}
+
+}  // namespace
+
+std::vector<std::string> TableData(const std::string& db_path,
+                                   const std::string& table) {
+  std::vector<std::string> rows;
+  WithQuery(db_path, "SELECT data FROM \"" + table + "\"", [&](sqlite3_stmt* s) {
+    rows.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)),
+                      sqlite3_column_bytes(s, 0));
+  });
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+int64_t QueryInt(const std::string& db_path, const std::string& sql) {
+  int64_t v = -1;
+  WithQuery(db_path, sql, [&](sqlite3_stmt* s) { v = sqlite3_column_int64(s, 0); });
+  return v;
+}
+
+std::string QueryText(const std::string& db_path, const std::string& sql) {
+  std::string v;
+  WithQuery(db_path, sql, [&](sqlite3_stmt* s) {
+    const unsigned char* t = sqlite3_column_text(s, 0);
+    v = t ? reinterpret_cast<const char*>(t) : "";
+  });
+  return v;
+}
+
+void ScriptedTransport::Push(int status, std::string body,
+                             std::map<std::string, std::string> headers) {
+  std::lock_guard<std::mutex> lock(mu_);
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  script_.push_back(std::move(r));
+}
+
+void ScriptedTransport::PushError(Status status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  script_.push_back(std::move(status));
+}
+
+void ScriptedTransport::SetTokenResponse(int status, std::string body) {
+  std::lock_guard<std::mutex> lock(mu_);
+  token_status_ = status;
+  token_body_ = std::move(body);
+}
+
+Result<HttpResponse> ScriptedTransport::Get(const std::string& url,
+                                            const HttpHeaders& headers) {
+  std::lock_guard<std::mutex> lock(mu_);
+  calls_.push_back({"GET", url, headers, {}});
+  if (cancelled_) return Status::Cancelled();
+  if (script_.empty()) return Status::Network("script exhausted");
+  Result<HttpResponse> r = std::move(script_.front());
+  script_.erase(script_.begin());
+  return r;
+}
+
+Result<HttpResponse> ScriptedTransport::PostForm(const std::string& url,
+                                                 const HttpHeaders& form,
+                                                 const HttpHeaders& headers) {
+  std::chrono::milliseconds delay;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    calls_.push_back({"POST", url, headers, form});
+    ++token_calls_;
+    delay = token_delay;
+  }
+  std::this_thread::sleep_for(delay);
+  std::lock_guard<std::mutex> lock(mu_);
+  HttpResponse r;
+  r.status = token_status_;
+  r.body = token_body_.empty()
+               ? R"({"access_token":"tok-)" + std::to_string(token_calls_) +
+                     R"(","expires_in":900,"token_type":"Bearer"})"
+               : token_body_;
+  return r;
+}
+
+std::vector<ScriptedTransport::Call> ScriptedTransport::calls() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return calls_;
+}
+
+int ScriptedTransport::token_calls() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return token_calls_;
+}
+
+bool WaitUntil(const std::function<bool()>& condition,
+               std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return condition();
+}
+
+}  // namespace stsync::test

@@ -1,0 +1,130 @@
+// Helpers shared by the tests: temporary directories, running the real
+// binaries, configs pointing at a FakeServer, and reading tables back.
+#ifndef STSYNC_TESTS_TEST_UTIL_H_
+#define STSYNC_TESTS_TEST_UTIL_H_
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "fake_server.h"
+#include "transport.h"
+
+namespace stsync::test {
+
+// A fresh directory, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+void WriteFile(const std::string& path, const std::string& content);
+std::string ReadFile(const std::string& path);
+
+struct ProcessResult {
+  int exit_code = -1;  // -1 if killed by a signal
+  int signal = 0;
+  std::string out;  // stdout
+  std::string err;  // stderr
+  double seconds = 0;
+};
+
+// A child process with captured output.
+class Process {
+ public:
+  // Starts `argv` (argv[0] is the binary path).
+  explicit Process(const std::vector<std::string>& argv);
+  ~Process();
+  int pid() const { return pid_; }
+  void Signal(int sig);
+  // Waits at most `timeout`; kills it with SIGKILL after that (and fails the
+  // running test).
+  ProcessResult Wait(std::chrono::milliseconds timeout);
+
+ private:
+  int pid_ = -1;
+  std::string out_path_, err_path_;
+  std::chrono::steady_clock::time_point started_;
+  bool waited_ = false;
+};
+
+// Runs a command to completion (at most 60 s).
+ProcessResult Run(const std::vector<std::string>& argv);
+
+// A config text for `server` writing to `db_path`. `endpoints` is the YAML
+// value of `endpoints:`; `extra` is appended verbatim (more top-level keys).
+std::string FakeConfigYaml(const fake::FakeServer& server,
+                           const std::string& db_path,
+                           const std::string& endpoints,
+                           const std::string& extra = "");
+
+// Parses a config text (no environment variables) or fails the test.
+Config MustParseConfig(const std::string& yaml);
+
+// FakeOptions with small, fast defaults for tests.
+fake::FakeOptions SmallFake(std::vector<std::string> endpoints,
+                            int records = 50, int page_size = 10);
+
+// The `data` column of every row of `table`, sorted.
+std::vector<std::string> TableData(const std::string& db_path,
+                                   const std::string& table);
+// A single integer from a query.
+int64_t QueryInt(const std::string& db_path, const std::string& sql);
+std::string QueryText(const std::string& db_path, const std::string& sql);
+
+// A Transport that answers from a script and records what it was asked.
+class ScriptedTransport : public Transport {
+ public:
+  struct Call {
+    std::string method;  // GET or POST
+    std::string url;
+    HttpHeaders headers;
+    HttpHeaders form;
+  };
+  // Queues the next answer: a response, or a transport failure.
+  void Push(int status, std::string body,
+            std::map<std::string, std::string> headers = {});
+  void PushError(Status status);
+  // Answers every token request with this (default: a 900 s token).
+  void SetTokenResponse(int status, std::string body);
+
+  Result<HttpResponse> Get(const std::string& url,
+                           const HttpHeaders& headers) override;
+  Result<HttpResponse> PostForm(const std::string& url, const HttpHeaders& form,
+                                const HttpHeaders& headers) override;
+  void Cancel() override { cancelled_ = true; }
+
+  std::vector<Call> calls() const;
+  int token_calls() const;
+  // Delay applied to every token request (to make callers overlap).
+  std::chrono::milliseconds token_delay{0};
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<Result<HttpResponse>> script_;
+  std::vector<Call> calls_;
+  int token_calls_ = 0;
+  int token_status_ = 200;
+  std::string token_body_;
+  bool cancelled_ = false;
+};
+
+// Polls `condition` every 10 ms for at most `timeout`.
+bool WaitUntil(const std::function<bool()>& condition,
+               std::chrono::milliseconds timeout);
+
+}  // namespace stsync::test
+
+#endif  // STSYNC_TESTS_TEST_UTIL_H_
