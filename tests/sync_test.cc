@@ -1,0 +1,362 @@
+// End to end, in process: a Replicator syncing from the FakeServer over
+// loopback HTTP into a real SQLite file.
+#include <doctest/doctest.h>
+
+#include <set>
+#include <thread>
+
+#include "replicator.h"
+#include "test_util.h"
+
+namespace stsync {
+namespace {
+
+using fake::Fault;
+using fake::FakeServer;
+
+RunReport Drain(const Config& config) {
+  auto r = Replicator::Create(config);
+  INFO(r.status().message());
+  REQUIRE(r.ok());
+  return (*r)->Run(Scheduler::Mode::kDrain);
+}
+
+void ExpectReplica(const FakeServer& server, const std::string& db,
+                   const std::string& endpoint) {
+  const Endpoint* e = FindEndpoint(endpoint);
+  std::string table = e ? e->TableName() : endpoint;
+  auto truth = server.TruthRows(endpoint);
+  auto rows = test::TableData(db, table);
+  INFO(endpoint, ": ", rows.size(), " rows, truth has ", truth.size());
+  REQUIRE(!truth.empty());
+  CHECK(rows == truth);
+  // The checkpoint's row count matches the table.
+  CHECK(test::QueryInt(db, "SELECT row_count FROM _stsync_checkpoints WHERE endpoint = '" +
+                               endpoint + "'") ==
+        test::QueryInt(db, "SELECT count(*) FROM \"" + table + "\""));
+}
+
+// `from` values of the successful page requests for `path_part`.
+std::vector<std::string> ServedFroms(const FakeServer& server, const std::string& path_part) {
+  std::vector<std::string> out;
+  for (const auto& r : server.Requests()) {
+    if (r.status == 200 && r.path.find(path_part) != std::string::npos) out.push_back(r.from);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a multi-page export of several endpoints equals the server's data row for row") {
+  FakeServer server(test::SmallFake(
+      {"jobs", "technician-ratings", "job-history", "gross-pay-items", "appointments"}, 95, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string db = dir.File("e2e.db");
+  Config config = test::MustParseConfig(test::FakeConfigYaml(
+      server, db, "[jobs, technician-ratings, job-history, gross-pay-items, appointments]"));
+  RunReport report = Drain(config);
+  CHECK(report.Failed() == 0);
+  CHECK(report.Pages() == 5 * 10);
+  for (const char* e : {"jobs", "technician-ratings", "job-history", "gross-pay-items",
+                        "appointments"}) {
+    ExpectReplica(server, db, e);
+  }
+  // gross-pay-items without an id were kept under fallback keys.
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM gross_pay_items WHERE id < 0") > 0);
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM gross_pay_items WHERE id < 0") ==
+        test::QueryInt(db, "SELECT count(*) FROM gross_pay_items "
+                           "WHERE json_extract(data, '$.id') IS NULL"));
+  // appointments asked for active=Any on every call.
+  for (const auto& r : server.Requests()) {
+    if (r.path.find("/export/appointments") != std::string::npos) CHECK(r.status == 200);
+  }
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs WHERE modified_on IS NULL") == 0);
+}
+
+TEST_CASE("an incremental poll picks up new and updated records, and nothing else") {
+  FakeServer server(test::SmallFake({"jobs"}, 40, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string db = dir.File("inc.db");
+  Config config = test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
+  CHECK(Drain(config).Failed() == 0);
+  size_t before = server.Requests().size();
+  server.Mutate("jobs", 7, 5);
+  RunReport second = Drain(config);
+  CHECK(second.Failed() == 0);
+  ExpectReplica(server, db, "jobs");
+  // New and changed records only: 12 versions, in 2 pages of 10.
+  CHECK(second.Records() == 12);
+  CHECK(server.Requests().size() - before == 2);
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs WHERE active = 0") >= 1);
+}
+
+TEST_CASE("a restart resumes from the checkpoint and re-fetches no committed page") {
+  FakeServer server(test::SmallFake({"jobs"}, 100, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string db = dir.File("resume.db");
+  Config config = test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
+  Fault outage;
+  outage.skip = 4;  // four pages succeed, then the server fails for good
+  outage.count = 1000;
+  outage.status = 500;
+  server.AddFault(outage);
+  RunReport first = Drain(config);
+  CHECK(first.Failed() == 1);
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 40);
+  CHECK(test::QueryText(db, "SELECT last_error FROM _stsync_checkpoints").find("HTTP 500") !=
+        std::string::npos);
+
+  server.ClearFaults();
+  RunReport second = Drain(config);
+  CHECK(second.Failed() == 0);
+  ExpectReplica(server, db, "jobs");
+  auto froms = ServedFroms(server, "/export/jobs");
+  CHECK(froms.size() == 10);  // every page exactly once
+  std::set<std::string> unique(froms.begin(), froms.end());
+  CHECK(unique.size() == froms.size());
+  CHECK(test::QueryText(db, "SELECT last_error FROM _stsync_checkpoints").empty());
+}
+
+TEST_CASE("start_from is the first `from`; the stored checkpoint wins afterwards") {
+  FakeServer server(test::SmallFake({"jobs"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string db = dir.File("start.db");
+  std::string yaml = test::FakeConfigYaml(server, db, "[{name: jobs, start_from: 2024-01-01}]");
+  Config config = test::MustParseConfig(yaml);
+  CHECK(Drain(config).Failed() == 0);
+  auto froms = ServedFroms(server, "/export/jobs");
+  REQUIRE(!froms.empty());
+  CHECK(froms[0] == "2024-01-01");
+  CHECK(Drain(config).Failed() == 0);
+  froms = ServedFroms(server, "/export/jobs");
+  CHECK(froms.back().rfind("v1.", 0) == 0);
+  ExpectReplica(server, db, "jobs");
+}
+
+TEST_CASE("includeRecentChanges duplicates leave one row per key with the newest version") {
+  fake::FakeOptions o = test::SmallFake({"jobs"}, 60, 10);
+  o.recent_overlap = 4;  // every page re-sends the 4 entries before it
+  FakeServer server(o);
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string db = dir.File("recent.db");
+  Config config = test::MustParseConfig(test::FakeConfigYaml(
+      server, db, "[{name: jobs, include_recent_changes: true}]"));
+  RunReport first = Drain(config);
+  CHECK(first.Failed() == 0);
+  CHECK(first.Records() > 60);  // duplicates were delivered...
+  ExpectReplica(server, db, "jobs");  // ...and absorbed
+  // Updates (some records twice) make replayed windows hold stale versions
+  // that arrive after the newer version was stored.
+  for (int round = 0; round < 3; ++round) {
+    server.Mutate("jobs", 25, 3);
+    CHECK(Drain(config).Failed() == 0);
+    ExpectReplica(server, db, "jobs");
+  }
+  for (const auto& r : server.Requests()) CHECK(r.recent);
+}
+
+TEST_CASE("a spurious 401 gets one new token and the same page again") {
+  FakeServer server(test::SmallFake({"jobs"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  Fault unauthorized;
+  unauthorized.skip = 1;
+  unauthorized.status = 401;
+  unauthorized.body = "";
+  server.AddFault(unauthorized);
+  test::TempDir dir;
+  std::string db = dir.File("401.db");
+  Config config = test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
+  CHECK(Drain(config).Failed() == 0);
+  ExpectReplica(server, db, "jobs");
+  auto reqs = server.Requests();
+  REQUIRE(reqs.size() == 4);
+  CHECK(reqs[1].status == 401);
+  CHECK(reqs[2].status == 200);
+  CHECK(reqs[2].from == reqs[1].from);
+  CHECK(server.TokenRequests() == 2);
+}
+
+TEST_CASE("tokens expiring while the daemon runs are renewed before the API rejects them") {
+  fake::FakeOptions o = test::SmallFake({"jobs"}, 20, 10);
+  o.token_lifetime_seconds = 1;
+  FakeServer server(o);
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string db = dir.File("expiry.db");
+  Config config = test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
+  auto r = Replicator::Create(config);
+  REQUIRE(r.ok());
+  RunReport report;
+  std::thread daemon([&] { report = (*r)->Run(Scheduler::Mode::kForever); });
+  // New data keeps arriving over three token lifetimes; polls every 100 ms.
+  for (int i = 0; i < 6; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    server.Mutate("jobs", 2, 3);
+  }
+  bool converged = test::WaitUntil(
+      [&] { return test::TableData(db, "jobs") == server.TruthRows("jobs"); },
+      std::chrono::seconds(5));
+  (*r)->Stop();
+  daemon.join();
+  CHECK(converged);
+  CHECK(report.stopped);
+  CHECK(report.Failed() == 0);
+  int unauthorized = 0;
+  for (const auto& req : server.Requests()) unauthorized += req.status == 401;
+  CHECK(unauthorized == 0);
+  CHECK(server.TokenRequests() >= 3);
+}
+
+TEST_CASE("a 429 with Retry-After is honoured before the next call") {
+  FakeServer server(test::SmallFake({"jobs"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  Fault throttle;
+  throttle.skip = 1;
+  throttle.status = 429;
+  throttle.retry_after = "1";
+  throttle.body = R"({"title":"Too Many Requests"})";
+  throttle.content_type = "application/json";
+  server.AddFault(throttle);
+  test::TempDir dir;
+  std::string db = dir.File("429.db");
+  Config config = test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
+  CHECK(Drain(config).Failed() == 0);
+  ExpectReplica(server, db, "jobs");
+  auto reqs = server.Requests();
+  auto throttled = std::find_if(reqs.begin(), reqs.end(),
+                                [](const fake::RequestRecord& r) { return r.status == 429; });
+  REQUIRE(throttled != reqs.end());
+  REQUIRE(throttled + 1 != reqs.end());
+  auto waited = (throttled + 1)->at - throttled->at;
+  CHECK(waited >= std::chrono::milliseconds(990));
+  CHECK((throttled + 1)->from == throttled->from);  // the same page again
+}
+
+TEST_CASE("5xx HTML, 409 maintenance, truncated and malformed pages are retried without harm") {
+  FakeServer server(test::SmallFake({"jobs"}, 50, 10));
+  REQUIRE(server.Start().ok());
+  auto add = [&](int skip, int status, std::string body, std::string type) {
+    Fault f;
+    f.skip = skip;
+    f.status = status;
+    f.body = std::move(body);
+    f.content_type = std::move(type);
+    server.AddFault(f);
+  };
+  add(1, 503, "<html><body><h1>503 Service Unavailable</h1></body></html>", "text/html");
+  add(1, 409, R"({"title":"Tenant is suspended for maintenance"})", "application/json");
+  add(1, 200, R"({"hasMore":true,"continueFrom":"v1.000000000999","data":[{"id":1,)",
+      "application/json");
+  add(1, 200, R"({"hasMore":true,"continueFrom":"v1.000000000999","data":[{"id":1},{"name":"no key"}]})",
+      "application/json");
+  add(1, 200, R"({"data":{},"hasMore":true,"continueFrom":"x"})", "application/json");
+  add(1, 502, "", "text/plain");
+  test::TempDir dir;
+  std::string db = dir.File("faults.db");
+  Config config = test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
+  RunReport report = Drain(config);
+  CHECK(report.Failed() == 0);
+  ExpectReplica(server, db, "jobs");
+  // The bad pages' fake tokens never became a checkpoint.
+  CHECK(test::QueryText(db, "SELECT continue_from FROM _stsync_checkpoints") !=
+        "v1.000000000999");
+}
+
+TEST_CASE("an endpoint that keeps failing writes nothing and says why") {
+  FakeServer server(test::SmallFake({"jobs", "customers"}, 20, 10));
+  REQUIRE(server.Start().ok());
+  Fault broken;
+  broken.path_contains = "/export/jobs";
+  broken.count = 1000;
+  broken.status = 200;
+  broken.body = R"({"hasMore":true,"continueFrom":"x","data":[{"id":1},{"oops":2}]})";
+  broken.content_type = "application/json";
+  server.AddFault(broken);
+  test::TempDir dir;
+  std::string db = dir.File("broken.db");
+  Config config = test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs, customers]"));
+  RunReport report = Drain(config);
+  CHECK(report.Failed() == 1);
+  CHECK(report.endpoints[0].failed);
+  CHECK(report.endpoints[0].last_error.find("data[1]: key field 'id' is missing") !=
+        std::string::npos);
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 0);
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM _stsync_checkpoints "
+                           "WHERE endpoint = 'jobs' AND continue_from IS NULL") == 1);
+  CHECK(test::QueryInt(db, "SELECT consecutive_failures FROM _stsync_checkpoints "
+                           "WHERE endpoint = 'jobs'") == config.retry.max_attempts);
+  // The healthy endpoint is unaffected.
+  ExpectReplica(server, db, "customers");
+}
+
+TEST_CASE("a reader holding a read transaction through a sync does not disturb it") {
+  FakeServer server(test::SmallFake({"jobs"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string db = dir.File("reader.db");
+  Config config = test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
+  CHECK(Drain(config).Failed() == 0);
+
+  sqlite3* reader = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &reader) == SQLITE_OK);
+  auto count = [&] {
+    sqlite3_stmt* s = nullptr;
+    REQUIRE(sqlite3_prepare_v2(reader, "SELECT count(*), max(modified_on) FROM jobs", -1, &s,
+                               nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return n;
+  };
+  REQUIRE(sqlite3_exec(reader, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK);
+  CHECK(count() == 30);
+  server.Mutate("jobs", 10, 45);
+  RunReport report = Drain(config);
+  CHECK(report.Failed() == 0);
+  CHECK(report.Pages() >= 5);
+  CHECK(count() == 30);  // still its snapshot
+  REQUIRE(sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK);
+  CHECK(count() == 75);
+  sqlite3_close(reader);
+  ExpectReplica(server, db, "jobs");
+}
+
+TEST_CASE("every catalog endpoint syncs from the fake") {
+  FakeServer server(test::SmallFake({}, 12, 5));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string db = dir.File("all.db");
+  Config config = test::MustParseConfig(test::FakeConfigYaml(server, db, "all"));
+  RunReport report = Drain(config);
+  CHECK(report.Failed() == 0);
+  CHECK(report.endpoints.size() == 53);
+  for (const auto& e : Catalog()) ExpectReplica(server, db, e.name);
+}
+
+TEST_CASE("a custom endpoint from the config is synced like a built-in one") {
+  Endpoint widgets;
+  widgets.name = "widgets";
+  widgets.path = "/widgets/v9/tenant/{tenant}/export/widgets";
+  widgets.key_fields = {"widgetId"};
+  widgets.version_field = "updatedOn";
+  fake::FakeOptions o = test::SmallFake({"jobs"}, 25, 10);
+  o.extra_endpoints = {widgets};
+  FakeServer server(o);
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string db = dir.File("custom.db");
+  Config config = test::MustParseConfig(test::FakeConfigYaml(
+      server, db,
+      "[{name: widgets, path: '/widgets/v9/tenant/{tenant}/export/widgets', key: widgetId, "
+      "version_field: updatedOn}]"));
+  CHECK(Drain(config).Failed() == 0);
+  ExpectReplica(server, db, "widgets");
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM widgets WHERE widget_id >= 1000") == 25);
+}
+
+}  // namespace stsync

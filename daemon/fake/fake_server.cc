@@ -460,6 +460,7 @@ Status FakeServer::Start() {
                ",\"continueFrom\":\"" + Token(last_seq) + "\",\"data\":[" +
                data + "]}";
       }
+      res.status = 200;
       res.set_content(body, "application/json; charset=utf-8");
       finish();
     });
