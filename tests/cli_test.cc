@@ -1,0 +1,282 @@
+// The real stsync binary, as a user runs it: exit codes, signals, output.
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "test_util.h"
+
+namespace stsync {
+namespace {
+
+using fake::Fault;
+using fake::FakeServer;
+
+const std::string kBin = STSYNC_BIN;
+
+test::ProcessResult Stsync(std::vector<std::string> args) {
+  args.insert(args.begin(), kBin);
+  return test::Run(args);
+}
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// A config file for `server` in `dir`; returns its path.
+std::string WriteConfig(const test::TempDir& dir, const FakeServer& server,
+                        const std::string& endpoints, const std::string& extra = "") {
+  std::string path = dir.File("stsync.yaml");
+  test::WriteFile(path, test::FakeConfigYaml(server, dir.File("cli.db"), endpoints, extra));
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("every command answers --help and --version with exit code 0") {
+  for (const char* cmd : {"run", "once", "status", "reset", "endpoints", "check-config"}) {
+    INFO(cmd);
+    auto help = Stsync({cmd, "--help"});
+    CHECK(help.exit_code == 0);
+    CHECK(Contains(help.out, std::string("Usage: stsync ") + cmd));
+    auto version = Stsync({cmd, "--version"});
+    CHECK(version.exit_code == 0);
+    CHECK(Contains(version.out, "stsync " STSYNC_VERSION));
+  }
+  CHECK(Stsync({"--help"}).exit_code == 0);
+  CHECK(Stsync({"--version"}).exit_code == 0);
+}
+
+TEST_CASE("usage errors exit with code 2") {
+  auto none = Stsync({});
+  CHECK(none.exit_code == 2);
+  auto unknown = Stsync({"frobnicate"});
+  CHECK(unknown.exit_code == 2);
+  CHECK(Contains(unknown.err, "unknown command 'frobnicate'"));
+  auto bad_option = Stsync({"once", "--colour"});
+  CHECK(bad_option.exit_code == 2);
+  CHECK(Contains(bad_option.err, "unknown option --colour"));
+  auto no_config = Stsync({"once"});
+  CHECK(no_config.exit_code == 2);
+  CHECK(Contains(no_config.err, "--config FILE is required"));
+  auto missing_file = Stsync({"once", "-c", "/nonexistent/stsync.yaml"});
+  CHECK(missing_file.exit_code == 2);
+  CHECK(Contains(missing_file.err, "/nonexistent/stsync.yaml: cannot read"));
+}
+
+TEST_CASE("config errors exit 2 from run, once and check-config, naming file and key") {
+  test::TempDir dir;
+  const std::string good =
+      "servicetitan:\n  tenant: 1\n  client_id: a\n  client_secret: b\n  app_key: c\n"
+      "database:\n  path: " + dir.File("x.db") + "\ndefaults:\n  interval: 5m\n"
+      "endpoints: [jobs]\n";
+  struct Case {
+    std::string from, to, key;
+  };
+  std::vector<Case> cases = {
+      {"  tenant: 1\n", "", "servicetitan.tenant: missing"},
+      {"endpoints: [jobs]", "endpoints: [jobz]", "unknown endpoint 'jobz'"},
+      {"interval: 5m", "interval: soon", "defaults.interval"},
+      {"client_id: a", "client_id: ${STSYNC_TEST_UNSET_VARIABLE}",
+       "STSYNC_TEST_UNSET_VARIABLE is not set"},
+      {"database:\n", "database:\n  size: 5\n", "database.size: unknown key"},
+  };
+  for (const auto& c : cases) {
+    std::string yaml = good;
+    yaml.replace(yaml.find(c.from), c.from.size(), c.to);
+    std::string path = dir.File("bad.yaml");
+    test::WriteFile(path, yaml);
+    for (const char* cmd : {"check-config", "once", "run"}) {
+      INFO(cmd, " with ", c.key);
+      auto r = Stsync({cmd, "-c", path});
+      CHECK(r.exit_code == 2);
+      CHECK(Contains(r.err, path));
+      CHECK(Contains(r.err, c.key));
+    }
+  }
+  std::string path = dir.File("good.yaml");
+  test::WriteFile(path, good);
+  auto ok = Stsync({"check-config", path});
+  CHECK(ok.exit_code == 0);
+  CHECK(Contains(ok.out, "ok"));
+  CHECK(Contains(ok.out, "jobs"));
+  CHECK_FALSE(Contains(ok.out + ok.err, "client_secret: b"));
+}
+
+TEST_CASE("endpoints lists the whole catalog") {
+  auto r = Stsync({"endpoints"});
+  CHECK(r.exit_code == 0);
+  CHECK(Contains(r.out, "53 endpoints"));
+  CHECK(Contains(r.out, "/jpm/v2/tenant/{tenant}/export/jobs"));
+  CHECK(Contains(r.out, "technicianId,jobId"));
+  auto json = Stsync({"endpoints", "--json"});
+  CHECK(json.exit_code == 0);
+  CHECK(Contains(json.out, R"("table": "recurring_services")"));
+}
+
+TEST_CASE("once fills the tables; status and reset report and rewind; no secret is printed") {
+  FakeServer server(test::SmallFake({"jobs", "customers"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string cfg = WriteConfig(dir, server, "[jobs, customers]");
+  auto once = Stsync({"once", "-c", cfg, "--log-level", "trace"});
+  CHECK(once.exit_code == 0);
+  CHECK(Contains(once.err, "jobs: 10 records (10 new, 0 updated, 0 unchanged), hasMore=true"));
+  CHECK(Contains(once.err, "done: 6 pages, 60 records"));
+  CHECK(test::TableData(dir.File("cli.db"), "jobs") == server.TruthRows("jobs"));
+
+  auto status = Stsync({"status", "-c", cfg});
+  CHECK(status.exit_code == 0);
+  CHECK(Contains(status.out, "ENDPOINT"));
+  CHECK(Contains(status.out, "customers"));
+  CHECK(Contains(status.out, "30"));
+  auto json = Stsync({"status", "-c", cfg, "--json"});
+  CHECK(json.exit_code == 0);
+  CHECK(Contains(json.out, R"("endpoint": "jobs")"));
+  CHECK(Contains(json.out, R"("rows": 30)"));
+  CHECK(Contains(json.out, R"("last_error": null)"));
+
+  // Secrets never reach any output, even at trace level.
+  const auto& o = server.options();
+  for (const auto* r : {&once, &status, &json}) {
+    std::string all = r->out + r->err;
+    CHECK_FALSE(Contains(all, o.client_secret));
+    CHECK_FALSE(Contains(all, o.app_key));
+    CHECK_FALSE(Contains(all, "fake-access-"));
+  }
+
+  auto bad_reset = Stsync({"reset", "-c", cfg, "leads"});
+  CHECK(bad_reset.exit_code == 2);
+  CHECK(Contains(bad_reset.err, "'leads' is not in"));
+  CHECK(Stsync({"reset", "-c", cfg, "jobs", "--from", "someday"}).exit_code == 2);
+  auto reset = Stsync({"reset", "-c", cfg, "jobs"});
+  CHECK(reset.exit_code == 0);
+  size_t before = server.Requests().size();
+  auto again = Stsync({"once", "-c", cfg});
+  CHECK(again.exit_code == 0);
+  CHECK(Contains(again.err, "jobs: 10 records (0 new, 0 updated, 10 unchanged)"));
+  auto reqs = server.Requests();
+  int jobs_from_start = 0;
+  for (size_t i = before; i < reqs.size(); ++i) {
+    if (Contains(reqs[i].path, "/export/jobs") && reqs[i].from.empty()) ++jobs_from_start;
+  }
+  CHECK(jobs_from_start == 1);
+  CHECK(test::QueryInt(dir.File("cli.db"), "SELECT count(*) FROM jobs") == 30);
+}
+
+TEST_CASE("status before the first run and once with a failing endpoint") {
+  FakeServer server(test::SmallFake({"jobs"}, 10, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string cfg = WriteConfig(dir, server, "[jobs]");
+  auto status = Stsync({"status", "-c", cfg});
+  CHECK(status.exit_code == 0);
+  CHECK(Contains(status.out, "not created yet"));
+
+  Fault down;
+  down.count = 100;
+  down.status = 503;
+  server.AddFault(down);
+  auto once = Stsync({"once", "-c", cfg});
+  CHECK(once.exit_code == 1);
+  CHECK(Contains(once.err, "jobs: failed: HTTP 503"));
+  auto after = Stsync({"status", "-c", cfg});
+  CHECK(Contains(after.out, "HTTP 503"));
+}
+
+TEST_CASE("a database path holding another kind of file gives exit 1 and is left alone") {
+  FakeServer server(test::SmallFake({"jobs"}, 10, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string cfg = WriteConfig(dir, server, "[jobs]");
+  std::string text = "this is not a database\n";
+  test::WriteFile(dir.File("cli.db"), text);
+  auto r = Stsync({"once", "-c", cfg});
+  CHECK(r.exit_code == 1);
+  CHECK(Contains(r.err, "not a database"));
+  CHECK(test::ReadFile(dir.File("cli.db")) == text);
+}
+
+TEST_CASE("SIGTERM during a backfill exits 0 within 5 s; the database stays consistent") {
+  FakeServer server(test::SmallFake({"jobs", "customers"}, 300, 10));
+  REQUIRE(server.Start().ok());
+  Fault slow;
+  slow.status = 0;  // only a delay
+  slow.delay_ms = 50;
+  slow.count = 100000;
+  server.AddFault(slow);
+  test::TempDir dir;
+  std::string cfg = WriteConfig(dir, server, "[jobs, customers]");
+  std::string db = dir.File("cli.db");
+  for (int round = 0; round < 3; ++round) {
+    test::Process run({kBin, "run", "-c", cfg});
+    REQUIRE(test::WaitUntil(
+        [&] {
+          return std::filesystem::exists(db) &&
+                 test::QueryInt(db, "SELECT coalesce(sum(pages), 0) FROM _stsync_checkpoints") >=
+                     (round + 1) * 4;
+        },
+        std::chrono::seconds(20)));
+    auto signalled = std::chrono::steady_clock::now();
+    run.Signal(round == 1 ? SIGINT : SIGTERM);
+    auto r = run.Wait(std::chrono::seconds(10));
+    double stop_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(stop_seconds < 5.0);
+    CHECK(Contains(r.err, "stopping"));
+    CHECK(test::QueryText(db, "PRAGMA integrity_check") == "ok");
+    for (const char* table : {"jobs", "customers"}) {
+      CHECK(test::QueryInt(db, std::string("SELECT row_count FROM _stsync_checkpoints "
+                                           "WHERE endpoint = '") + table + "'") ==
+            test::QueryInt(db, std::string("SELECT count(*) FROM ") + table));
+    }
+  }
+  server.ClearFaults();
+  auto once = Stsync({"once", "-c", cfg});
+  CHECK(once.exit_code == 0);
+  CHECK(test::TableData(db, "jobs") == server.TruthRows("jobs"));
+  CHECK(test::TableData(db, "customers") == server.TruthRows("customers"));
+  // No page was fetched twice except ones in flight at a signal (one per
+  // stop at most).
+  std::multiset<std::string> froms;
+  for (const auto& r : server.Requests()) {
+    if (r.status == 200) froms.insert(r.path + "?" + r.from);
+  }
+  int repeats = 0;
+  for (auto it = froms.begin(); it != froms.end(); it = froms.upper_bound(*it)) {
+    repeats += static_cast<int>(froms.count(*it)) - 1;
+  }
+  CHECK(repeats <= 3);
+}
+
+TEST_CASE("SIGTERM while the server never answers still stops within 5 s") {
+  FakeServer server(test::SmallFake({"jobs"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  Fault hang;
+  hang.status = 0;
+  hang.skip = 1;
+  hang.delay_ms = 60'000;
+  server.AddFault(hang);
+  test::TempDir dir;
+  std::string cfg = WriteConfig(dir, server, "[jobs]", "");
+  // read_timeout is 5 s in the test config: the stop must not wait for it.
+  test::Process run({kBin, "run", "-c", cfg});
+  REQUIRE(test::WaitUntil([&] { return server.Requests().size() >= 1; },
+                          std::chrono::seconds(10)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // now hanging
+  auto signalled = std::chrono::steady_clock::now();
+  run.Signal(SIGTERM);
+  auto r = run.Wait(std::chrono::seconds(10));
+  double stop_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(stop_seconds < 2.0);
+  CHECK(test::QueryInt(dir.File("cli.db"), "SELECT count(*) FROM jobs") == 10);
+}
+
+}  // namespace stsync

@@ -306,13 +306,18 @@ std::string FakeServer::BaseUrl() const {
 
 Status FakeServer::Start() {
   server_ = std::make_unique<httplib::Server>();
-  auto apply_fault = [](const Fault& f, httplib::Response& res) {
-    if (f.delay_ms > 0) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(f.delay_ms));
+  // Sleeps for the fault's delay; true if the fault then answers itself.
+  auto apply_fault = [this](const Fault& f, httplib::Response& res) {
+    auto until = std::chrono::steady_clock::now() +
+                 std::chrono::milliseconds(f.delay_ms);
+    while (!stopping_ && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
+    if (f.status == 0) return false;
     res.status = f.status;
     if (!f.retry_after.empty()) res.set_header("Retry-After", f.retry_after);
     res.set_content(f.body, f.content_type.c_str());
+    return true;
   };
 
   server_->Post("/connect/token", [this, apply_fault](
@@ -323,8 +328,7 @@ Status FakeServer::Start() {
       ++token_requests_;
     }
     Fault f;
-    if (TakeFault(Fault::Target::kToken, req.path, &f)) {
-      apply_fault(f, res);
+    if (TakeFault(Fault::Target::kToken, req.path, &f) && apply_fault(f, res)) {
       return;
     }
     if (req.get_param_value("grant_type") != "client_credentials") {
@@ -376,8 +380,8 @@ Status FakeServer::Start() {
         Record(rec);
       };
       Fault f;
-      if (TakeFault(Fault::Target::kExport, req.path, &f)) {
-        apply_fault(f, res);
+      if (TakeFault(Fault::Target::kExport, req.path, &f) &&
+          apply_fault(f, res)) {
         return finish();
       }
       auto json_error = [&](int status, const std::string& title) {
@@ -485,6 +489,7 @@ Status FakeServer::Start() {
 }
 
 void FakeServer::Stop() {
+  stopping_ = true;
   if (server_) server_->stop();
   if (thread_.joinable()) thread_.join();
 }

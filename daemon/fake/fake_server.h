@@ -62,11 +62,11 @@ struct Fault {
   std::string path_contains;  // "" matches every path of the target
   int skip = 0;               // let this many matching requests through first
   int count = 1;
-  int status = 500;
+  int status = 500;           // 0: only delay, then answer normally
   std::string body = "<html><body><h1>500 Internal Server Error</h1></body></html>";
   std::string content_type = "text/html";
   std::string retry_after;  // Retry-After header value, if not empty
-  int delay_ms = 0;         // before answering
+  int delay_ms = 0;         // before answering (cut short by Stop)
 };
 
 struct RequestRecord {
@@ -135,6 +135,7 @@ class FakeServer {
 
   const FakeOptions options_;
   std::unique_ptr<httplib::Server> server_;
+  std::atomic<bool> stopping_{false};
   std::thread thread_;
   int port_ = 0;
 
