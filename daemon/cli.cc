@@ -108,7 +108,8 @@ SignalWatcher::SignalWatcher(std::function<void()> on_signal,
     while (!done_) {
       int sig = sigtimedwait(&set, nullptr, &tick);
       if (sig > 0 && !fired_) {
-        spdlog::info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        spdlog::info("received {}, stopping",
+                     sig == SIGTERM ? "SIGTERM" : "SIGINT");
         fired_ = true;
         on_signal();
       } else if (fired_) {

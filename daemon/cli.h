@@ -31,12 +31,12 @@ struct Args {
 };
 
 struct ArgSpec {
-  std::string command;                   // for messages
-  std::set<std::string> value_options;   // long names taking a value
-  std::set<std::string> flags;           // long names without one
+  std::string command;                  // for messages
+  std::set<std::string> value_options;  // long names taking a value
+  std::set<std::string> flags;          // long names without one
   size_t min_positional = 0;
   size_t max_positional = 0;
-  std::string usage;                     // the full --help text
+  std::string usage;  // the full --help text
 };
 
 // Parses argv (after the subcommand). Prints --help / --version itself.

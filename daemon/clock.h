@@ -26,9 +26,7 @@ class Clock {
 class RealClock : public Clock {
  public:
   SteadyTime Now() const override { return std::chrono::steady_clock::now(); }
-  WallTime WallNow() const override {
-    return std::chrono::system_clock::now();
-  }
+  WallTime WallNow() const override { return std::chrono::system_clock::now(); }
   // A process-wide instance; never destroyed.
   static RealClock* Get() {
     static RealClock* clock = new RealClock();
@@ -41,8 +39,8 @@ class FakeClock : public Clock {
  public:
   SteadyTime Now() const override { return SteadyTime(Millis(now_ms_.load())); }
   WallTime WallNow() const override {
-    return WallTime(std::chrono::milliseconds(1'700'000'000'000LL +
-                                              now_ms_.load()));
+    return WallTime(
+        std::chrono::milliseconds(1'700'000'000'000LL + now_ms_.load()));
   }
   void Advance(Millis d) { now_ms_ += d.count(); }
 

@@ -36,7 +36,8 @@ int ResetCommand(int argc, char** argv) {
   }
   auto from = args->Option("--from");
   if (from && !NormalizeTimestamp(*from)) {
-    std::fprintf(stderr, "stsync reset: --from '%s' is not a date (YYYY-MM-DD)\n",
+    std::fprintf(stderr,
+                 "stsync reset: --from '%s' is not a date (YYYY-MM-DD)\n",
                  from->c_str());
     return kExitUsage;
   }

@@ -15,7 +15,8 @@ int RunCommand(int argc, char** argv) {
       "interval. Failures are retried with backoff; nothing gives up.\n"
       "A signal stops it within 5 s, with exit code 0.\n"
       "\n"
-      "  -c, --config FILE    the YAML config (see config/stsync.example.yaml)\n"
+      "  -c, --config FILE    the YAML config (see "
+      "config/stsync.example.yaml)\n"
       "      --log-level L    trace, debug, info, warn, error (overrides "
       "log.level)\n";
   return SyncCommand(spec, Scheduler::Mode::kForever, argc, argv);

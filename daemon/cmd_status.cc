@@ -142,8 +142,7 @@ int StatusCommand(int argc, char** argv) {
     }
     if (error.size() > 100) error = error.substr(0, 97) + "...";
     std::printf("%-26s %10lld %7lld  %-12s %-12s %s\n",
-                ec.endpoint.name.c_str(),
-                static_cast<long long>(cp.row_count),
+                ec.endpoint.name.c_str(), static_cast<long long>(cp.row_count),
                 static_cast<long long>(cp.pages),
                 Age(cp.updated_at, now).c_str(),
                 Age(cp.caught_up_at, now).c_str(), error.c_str());

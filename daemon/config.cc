@@ -42,8 +42,8 @@ class Parser {
       if (!allowed.count(k)) {
         std::string list;
         for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        Fail(kv.first, Join(path, k), "unknown key (expected one of: " + list +
-                                          ")");
+        Fail(kv.first, Join(path, k),
+             "unknown key (expected one of: " + list + ")");
       }
     }
   }
@@ -119,8 +119,9 @@ class Parser {
       Fail(node, key, "'" + v + "' is not a whole number");
     }
     if (n < min || n > max) {
-      Fail(node, key, "must be between " + std::to_string(min) + " and " +
-                          std::to_string(max));
+      Fail(node, key,
+           "must be between " + std::to_string(min) + " and " +
+               std::to_string(max));
     }
     return n;
   }
@@ -289,16 +290,16 @@ EndpointConfig ParseEndpoint(const Parser& p, const YAML::Node& node,
         if (!IsFieldName(pk)) {
           p.Fail(kv.first, key + ".params", "'" + pk + "' is not a name");
         }
-        e.params.emplace_back(pk,
-                              p.String(kv.second, key + ".params." + pk));
+        e.params.emplace_back(pk, p.String(kv.second, key + ".params." + pk));
       }
     }
     ec.endpoint = e;
   } else {
     if (!builtin) {
-      p.Fail(node["name"], key + ".name",
-             "unknown endpoint '" + name +
-                 "' (`stsync endpoints` lists them; a custom one needs a path)");
+      p.Fail(
+          node["name"], key + ".name",
+          "unknown endpoint '" + name +
+              "' (`stsync endpoints` lists them; a custom one needs a path)");
     }
     for (const char* custom_only : {"key", "version_field", "params"}) {
       if (node[custom_only]) {
@@ -327,8 +328,9 @@ Config Parse(const Parser& p, const YAML::Node& root, const std::string& file) {
   if (!root.IsDefined() || root.IsNull()) {
     p.Fail(root, "(top level)", "the file is empty");
   }
-  p.CheckKeys(root, "", {"servicetitan", "database", "defaults", "endpoints",
-                         "http", "retry", "log"});
+  p.CheckKeys(root, "",
+              {"servicetitan", "database", "defaults", "endpoints", "http",
+               "retry", "log"});
 
   // servicetitan
   const YAML::Node st = root["servicetitan"];
@@ -366,14 +368,15 @@ Config Parse(const Parser& p, const YAML::Node& root, const std::string& file) {
            "give either client_secret or client_secret_file, not both");
   }
   if (st["client_secret"]) {
-    c.client_secret = p.String(st["client_secret"], "servicetitan.client_secret");
+    c.client_secret =
+        p.String(st["client_secret"], "servicetitan.client_secret");
     if (c.client_secret.empty()) {
       p.Fail(st["client_secret"], "servicetitan.client_secret", "is empty");
     }
   } else if (st["client_secret_file"]) {
-    c.client_secret = p.ReadSecretFile(st["client_secret_file"],
-                                       "servicetitan.client_secret_file",
-                                       &c.warnings);
+    c.client_secret =
+        p.ReadSecretFile(st["client_secret_file"],
+                         "servicetitan.client_secret_file", &c.warnings);
   } else {
     p.Fail(st, "servicetitan.client_secret",
            "missing (give client_secret or client_secret_file)");
@@ -398,9 +401,8 @@ Config Parse(const Parser& p, const YAML::Node& root, const std::string& file) {
           p.Duration(h["read_timeout"], "http.read_timeout", Millis(1));
     }
     if (h["max_page_bytes"]) {
-      c.http.max_page_bytes = static_cast<size_t>(
-          p.Integer(h["max_page_bytes"], "http.max_page_bytes", 1024,
-                    4LL << 30));
+      c.http.max_page_bytes = static_cast<size_t>(p.Integer(
+          h["max_page_bytes"], "http.max_page_bytes", 1024, 4LL << 30));
     }
     if (h["rate_limit"]) {
       c.rate_limit = static_cast<double>(
@@ -483,8 +485,8 @@ Config Parse(const Parser& p, const YAML::Node& root, const std::string& file) {
     p.CheckKeys(d, "defaults",
                 {"interval", "include_recent_changes", "start_from"});
     if (d["interval"]) {
-      defaults.interval = p.Duration(d["interval"], "defaults.interval",
-                                     Millis(1));
+      defaults.interval =
+          p.Duration(d["interval"], "defaults.interval", Millis(1));
     }
     if (d["include_recent_changes"]) {
       defaults.include_recent_changes = p.Bool(
@@ -527,7 +529,8 @@ Config Parse(const Parser& p, const YAML::Node& root, const std::string& file) {
       }
       EndpointConfig ec = ParseEndpoint(p, item, key, defaults);
       if (!seen.insert(ec.endpoint.name).second) {
-        p.Fail(item, key, "endpoint '" + ec.endpoint.name + "' is listed twice");
+        p.Fail(item, key,
+               "endpoint '" + ec.endpoint.name + "' is listed twice");
       }
       c.endpoints.push_back(ec);
     }

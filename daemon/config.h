@@ -32,7 +32,7 @@ struct HttpOptions {
   Millis read_timeout{std::chrono::seconds(60)};
   size_t max_page_bytes = size_t{256} << 20;  // larger bodies are refused
   std::string ca_bundle;                      // "" = system default
-  bool allow_insecure_http = false;  // http:// to a non-loopback host
+  bool allow_insecure_http = false;           // http:// to a non-loopback host
 };
 
 struct RetryOptions {

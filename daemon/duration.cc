@@ -60,8 +60,9 @@ std::string FormatDuration(std::chrono::milliseconds d) {
   if (ms < 1000) return out + std::to_string(ms) + "ms";
   int64_t s = ms / 1000;
   int64_t h = s / 3600, m = s / 60 % 60, sec = s % 60;
-  if (h >= 48) return out + std::to_string(h / 24) + "d" +
-                      (h % 24 ? std::to_string(h % 24) + "h" : "");
+  if (h >= 48)
+    return out + std::to_string(h / 24) + "d" +
+           (h % 24 ? std::to_string(h % 24) + "h" : "");
   if (h) out += std::to_string(h) + "h";
   if (m) out += std::to_string(m) + "m";
   if (sec || out.empty() || out == "-") out += std::to_string(sec) + "s";

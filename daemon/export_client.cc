@@ -24,8 +24,7 @@ std::string ExportClient::PageUrl(
   for (size_t pos; (pos = path.find(placeholder)) != std::string::npos;) {
     path.replace(pos, placeholder.size(), tenant_);
   }
-  std::vector<std::pair<std::string, std::string>> params =
-      ec.endpoint.params;
+  std::vector<std::pair<std::string, std::string>> params = ec.endpoint.params;
   if (from) params.emplace_back("from", *from);
   if (ec.include_recent_changes) {
     params.emplace_back("includeRecentChanges", "true");
@@ -63,16 +62,17 @@ Result<Page> ExportClient::FetchPage(const EndpointConfig& ec,
       return Status::Auth("the API rejected a freshly issued token (HTTP 401)");
     }
     if (resp.status == 403) {
-      return Status::Http(403, "HTTP 403 forbidden: check the app key and that "
-                               "the app has access to " +
-                                   ec.endpoint.name);
+      return Status::Http(403,
+                          "HTTP 403 forbidden: check the app key and that "
+                          "the app has access to " +
+                              ec.endpoint.name);
     }
-    Status s = Status::Http(resp.status,
-                            "HTTP " + std::to_string(resp.status) +
-                                (resp.body.empty() ? std::string()
-                                                   : ": " + BodyExcerpt(resp.body)));
-    if (auto ra = ParseRetryAfter(resp.Header("retry-after"),
-                                  clock_->WallNow())) {
+    Status s = Status::Http(
+        resp.status, "HTTP " + std::to_string(resp.status) +
+                         (resp.body.empty() ? std::string()
+                                            : ": " + BodyExcerpt(resp.body)));
+    if (auto ra =
+            ParseRetryAfter(resp.Header("retry-after"), clock_->WallNow())) {
       s.set_retry_after(*ra);
       if (resp.status == 429) limiter_->PauseUntil(clock_->Now() + *ra);
     }

@@ -10,7 +10,8 @@ namespace stsync {
 namespace {
 
 std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
@@ -55,10 +56,14 @@ void HttplibTransport::Cancel() {
   for (auto& [origin, client] : clients_) client->stop();
 }
 
+Result<Url> HttplibTransport::Target(const std::string& url) const {
+  if (cancelled_) return Status::Cancelled();
+  return ParseUrl(url);
+}
+
 Result<HttpResponse> HttplibTransport::Get(const std::string& url,
                                            const HttpHeaders& headers) {
-  if (cancelled_) return Status::Cancelled();
-  auto parsed = ParseUrl(url);
+  auto parsed = Target(url);
   if (!parsed.ok()) return parsed.status();
   const std::string origin = parsed->Origin();
   auto client = ClientFor(origin);
@@ -97,7 +102,8 @@ Result<HttpResponse> HttplibTransport::Get(const std::string& url,
   }
   if (!result) {
     DropClient(origin);
-    return Status::Network("GET " + origin + parsed->path.substr(0, parsed->path.find('?')) +
+    return Status::Network("GET " + origin +
+                           parsed->path.substr(0, parsed->path.find('?')) +
                            ": " + httplib::to_string(result.error()));
   }
   return out;
@@ -106,8 +112,7 @@ Result<HttpResponse> HttplibTransport::Get(const std::string& url,
 Result<HttpResponse> HttplibTransport::PostForm(const std::string& url,
                                                 const HttpHeaders& form,
                                                 const HttpHeaders& headers) {
-  if (cancelled_) return Status::Cancelled();
-  auto parsed = ParseUrl(url);
+  auto parsed = Target(url);
   if (!parsed.ok()) return parsed.status();
   const std::string origin = parsed->Origin();
   auto client = ClientFor(origin);

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "transport.h"
+#include "url.h"
 
 namespace httplib {
 class Client;
@@ -32,6 +33,8 @@ class HttplibTransport : public Transport {
   void Cancel() override;
 
  private:
+  // The parsed `url`, or kCancelled once Cancel() ran.
+  Result<Url> Target(const std::string& url) const;
   // The client for `origin`, created on first use. Never null.
   std::shared_ptr<httplib::Client> ClientFor(const std::string& origin);
   // Drops a client after a failure so the next call reconnects.

@@ -125,8 +125,10 @@ Result<Page> ParsePage(std::string body, const Endpoint& e) {
                             cont->value.GetStringLength());
 
   auto data = doc.FindMember("data");
-  if (data == doc.MemberEnd()) return Status::BadResponse("envelope has no 'data'");
-  if (!data->value.IsArray()) return Status::BadResponse("'data' is not an array");
+  if (data == doc.MemberEnd())
+    return Status::BadResponse("envelope has no 'data'");
+  if (!data->value.IsArray())
+    return Status::BadResponse("'data' is not an array");
 
   std::string_view text(page.body);
   std::string_view data_text;

@@ -24,9 +24,9 @@ constexpr size_t kMaxKeyFields = 4;
 struct Row {
   std::array<int64_t, kMaxKeyFields> key{};  // first key_fields.size() used
   bool has_parent = false;
-  int64_t parent = 0;      // Endpoint::parent_field, if has_parent
-  std::string version;     // normalised timestamp, "" if the record has none
-  int active = -1;         // 1, 0, or -1 for absent/null
+  int64_t parent = 0;        // Endpoint::parent_field, if has_parent
+  std::string version;       // normalised timestamp, "" if the record has none
+  int active = -1;           // 1, 0, or -1 for absent/null
   uint32_t data_offset = 0;  // the record's bytes: Page::body.substr(...)
   uint32_t data_size = 0;
 };

@@ -11,9 +11,9 @@
 namespace stsync {
 
 int RunReport::Failed() const {
-  return static_cast<int>(std::count_if(
-      endpoints.begin(), endpoints.end(),
-      [](const EndpointReport& e) { return e.failed; }));
+  return static_cast<int>(
+      std::count_if(endpoints.begin(), endpoints.end(),
+                    [](const EndpointReport& e) { return e.failed; }));
 }
 
 int64_t RunReport::Pages() const {
@@ -34,8 +34,8 @@ struct Scheduler::State {
   std::optional<std::string> from;  // next request's `from`
   SteadyTime due{};
   uint64_t order = 0;
-  int failures = 0;  // in a row
-  bool done = false;  // once mode: drained or failed
+  int failures = 0;    // in a row
+  bool done = false;   // once mode: drained or failed
   bool ready = false;  // table created and checkpoint loaded
   // Progress of the current run of hasMore=true pages.
   SteadyTime chain_started{};
@@ -116,12 +116,11 @@ void Scheduler::Step(State& s, Mode mode) {
   SteadyTime started = clock_->Now();
   auto page = client_->FetchPage(ec, s.from);
   if (!page.ok()) return Fail(s, mode, page.status());
-  if (page->has_more && page->rows.empty() && s.from &&
-      page->continue_from == *s.from) {
+  // hasMore=true with the token we sent would fetch the same page forever.
+  if (page->has_more && s.from && page->continue_from == *s.from) {
     return Fail(s, mode,
-                Status::BadResponse("the server returned an empty page with "
-                                    "hasMore=true and an unchanged "
-                                    "continueFrom"));
+                Status::BadResponse("the server answered hasMore=true without "
+                                    "advancing continueFrom"));
   }
   auto applied = store_->ApplyPage(ec.endpoint, *page);
   if (!applied.ok()) return Fail(s, mode, applied.status());
@@ -132,10 +131,11 @@ void Scheduler::Step(State& s, Mode mode) {
   s.report.pages++;
   s.report.records += static_cast<int64_t>(page->records);
   s.report.last_error.clear();
-  spdlog::info("{}: {} records ({} new, {} updated, {} unchanged), hasMore={}, "
-               "{} ms",
-               name, page->records, applied->inserted, applied->updated,
-               applied->unchanged, page->has_more, Ms(finished - started));
+  spdlog::info(
+      "{}: {} records ({} new, {} updated, {} unchanged), hasMore={}, "
+      "{} ms",
+      name, page->records, applied->inserted, applied->updated,
+      applied->unchanged, page->has_more, Ms(finished - started));
 
   if (s.chain_records == 0) {
     s.chain_started = started;
@@ -145,9 +145,10 @@ void Scheduler::Step(State& s, Mode mode) {
   if (page->has_more) {
     if (finished - s.last_progress >= kProgressEvery) {
       double secs = std::max(1e-3, Ms(finished - s.chain_started) / 1000.0);
-      spdlog::info("{}: backfill in progress: {} records in {:.0f} s "
-                   "({:.0f} records/s)",
-                   name, s.chain_records, secs, s.chain_records / secs);
+      spdlog::info(
+          "{}: backfill in progress: {} records in {:.0f} s "
+          "({:.0f} records/s)",
+          name, s.chain_records, secs, s.chain_records / secs);
       s.last_progress = finished;
     }
     s.due = finished;
@@ -172,9 +173,9 @@ void Scheduler::Fail(State& s, Mode mode, const Status& status) {
     spdlog::warn("{}: could not record the failure: {}", name,
                  recorded.message());
   }
-  bool give_up = mode == Mode::kDrain &&
-                 (s.failures >= config_.retry.max_attempts ||
-                  status.code() == Status::Code::kAuth);
+  bool give_up =
+      mode == Mode::kDrain && (s.failures >= config_.retry.max_attempts ||
+                               status.code() == Status::Code::kAuth);
   if (give_up) {
     spdlog::error("{}: giving up after {} failed attempt(s): {}", name,
                   s.failures, status.message());

@@ -32,7 +32,9 @@ class Status {
 
   Status() = default;
   static Status Ok() { return Status(); }
-  static Status Invalid(std::string m) { return {Code::kInvalid, std::move(m)}; }
+  static Status Invalid(std::string m) {
+    return {Code::kInvalid, std::move(m)};
+  }
   static Status NotFound(std::string m) {
     return {Code::kNotFound, std::move(m)};
   }

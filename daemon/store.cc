@@ -234,7 +234,8 @@ Status Store::EnsureTable(const Endpoint& e) {
   for (size_t i = 0; i < keys.size(); ++i) {
     cols += Quote(keys[i]) + ", ";
     vals += "?" + std::to_string(i + 1) + ", ";
-    where += (i ? " AND " : "") + Quote(keys[i]) + " = ?" + std::to_string(i + 1);
+    where +=
+        (i ? " AND " : "") + Quote(keys[i]) + " = ?" + std::to_string(i + 1);
   }
   if (st->has_parent) {
     cols += Quote(parent) + ", ";
@@ -378,8 +379,8 @@ Result<std::optional<Checkpoint>> Store::GetCheckpoint(
     const std::string& endpoint) {
   if (schema_version_ == 0) return std::optional<Checkpoint>();
   Stmt s;
-  if (s.Prepare(db_, std::string(kCheckpointColumns) + " WHERE endpoint = ?1") !=
-      SQLITE_OK) {
+  if (s.Prepare(db_, std::string(kCheckpointColumns) +
+                         " WHERE endpoint = ?1") != SQLITE_OK) {
     return Error("reading checkpoint");
   }
   s.Text(1, endpoint);
@@ -432,7 +433,8 @@ Status Store::ResetCheckpoint(const std::string& endpoint,
                 "updated_at) VALUES (?1, ?2, ?3) "
                 "ON CONFLICT (endpoint) DO UPDATE SET continue_from = ?2, "
                 "updated_at = ?3, caught_up_at = NULL, last_error = NULL, "
-                "last_error_at = NULL, consecutive_failures = 0") != SQLITE_OK) {
+                "last_error_at = NULL, consecutive_failures = 0") !=
+      SQLITE_OK) {
     return Error("resetting checkpoint");
   }
   s.Text(1, endpoint);

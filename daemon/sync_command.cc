@@ -43,23 +43,23 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
   }
   spdlog::info("stsync {} {}: {} endpoint(s), tenant {}, database {}",
                Version(), mode == Scheduler::Mode::kDrain ? "once" : "run",
-               config->endpoints.size(), config->tenant,
-               config->database_path);
+               config->endpoints.size(), config->tenant, config->database_path);
 
   auto started = std::chrono::steady_clock::now();
   RunReport report = (*replicator)->Run(mode);
-  double secs = std::chrono::duration<double>(
-                    std::chrono::steady_clock::now() - started)
-                    .count();
+  double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+          .count();
   {
     std::lock_guard<std::mutex> lock(mu);
     active = nullptr;
   }
-  spdlog::info("done: {} pages, {} records in {:.1f} s ({:.0f} records/s), "
-               "{} endpoint(s) failed{}",
-               report.Pages(), report.Records(), secs,
-               report.Records() / std::max(secs, 1e-3), report.Failed(),
-               report.stopped ? ", stopped by signal" : "");
+  spdlog::info(
+      "done: {} pages, {} records in {:.1f} s ({:.0f} records/s), "
+      "{} endpoint(s) failed{}",
+      report.Pages(), report.Records(), secs,
+      report.Records() / std::max(secs, 1e-3), report.Failed(),
+      report.stopped ? ", stopped by signal" : "");
   for (const auto& e : report.endpoints) {
     if (e.failed) spdlog::error("{}: failed: {}", e.name, e.last_error);
   }

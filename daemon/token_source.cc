@@ -48,13 +48,14 @@ Status TokenSource::Fetch() {
     if (is_json && doc.HasMember("error") && doc["error"].IsString()) {
       detail = std::string(": ") + doc["error"].GetString();
     }
-    return Status::Auth("token endpoint rejected the client credentials (HTTP " +
-                        std::to_string(r->status) + detail +
-                        "); check client_id and client_secret");
+    return Status::Auth(
+        "token endpoint rejected the client credentials (HTTP " +
+        std::to_string(r->status) + detail +
+        "); check client_id and client_secret");
   }
   if (r->status != 200) {
-    Status s = Status::Http(r->status, "token endpoint answered HTTP " +
-                                           std::to_string(r->status));
+    Status s = Status::Http(
+        r->status, "token endpoint answered HTTP " + std::to_string(r->status));
     return s;
   }
   if (!is_json || !doc.HasMember("access_token") ||

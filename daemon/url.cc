@@ -11,7 +11,8 @@ Result<Url> ParseUrl(std::string_view text) {
   Url u;
   size_t sep = text.find("://");
   if (sep == std::string_view::npos) {
-    return Status::Invalid("'" + std::string(text) + "' is not an absolute URL");
+    return Status::Invalid("'" + std::string(text) +
+                           "' is not an absolute URL");
   }
   u.scheme = std::string(text.substr(0, sep));
   if (u.scheme != "http" && u.scheme != "https") {
@@ -20,7 +21,8 @@ Result<Url> ParseUrl(std::string_view text) {
   std::string_view rest = text.substr(sep + 3);
   size_t slash = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, slash);
-  u.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  u.path =
+      slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
   if (u.path.find('#') != std::string::npos) {
     return Status::Invalid("URL must not have a fragment");
   }
@@ -31,7 +33,8 @@ Result<Url> ParseUrl(std::string_view text) {
   std::string_view host = authority, port;
   if (!authority.empty() && authority[0] == '[') {
     size_t close = authority.find(']');
-    if (close == std::string_view::npos) return Status::Invalid("bad IPv6 host");
+    if (close == std::string_view::npos)
+      return Status::Invalid("bad IPv6 host");
     host = authority.substr(1, close - 1);
     std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {
@@ -54,8 +57,8 @@ Result<Url> ParseUrl(std::string_view text) {
   u.host = std::string(host);
   u.port = u.scheme == "https" ? 443 : 80;
   if (!port.empty()) {
-    if (port.size() > 5 || port.find_first_not_of("0123456789") !=
-                               std::string_view::npos) {
+    if (port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string_view::npos) {
       return Status::Invalid("URL port is not a number");
     }
     u.port = std::stoi(std::string(port));

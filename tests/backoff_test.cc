@@ -6,7 +6,8 @@
 
 namespace stsync {
 
-TEST_CASE("backoff doubles per attempt, is capped, and jitters within [d/2, d]") {
+TEST_CASE(
+    "backoff doubles per attempt, is capped, and jitters within [d/2, d]") {
   RetryOptions o;
   o.initial_backoff = Millis(1000);
   o.max_backoff = Millis(10'000);
@@ -33,7 +34,8 @@ TEST_CASE("Retry-After parses seconds and HTTP dates") {
   CHECK(ParseRetryAfter("", now) == std::nullopt);
   CHECK(ParseRetryAfter("soon", now) == std::nullopt);
   // 1700000000 is Tue, 14 Nov 2023 22:13:20 GMT.
-  CHECK(ParseRetryAfter("Tue, 14 Nov 2023 22:13:30 GMT", now) == Millis(10'000));
+  CHECK(ParseRetryAfter("Tue, 14 Nov 2023 22:13:30 GMT", now) ==
+        Millis(10'000));
   CHECK(ParseRetryAfter("Tue, 14 Nov 2023 22:13:00 GMT", now) == Millis(0));
   // Absurd values are capped at an hour.
   CHECK(ParseRetryAfter("999999999", now) == Millis(3'600'000));

@@ -47,14 +47,17 @@ std::vector<SpecEndpoint> ReadSpecs(const std::string& dir) {
     };
     for (auto& p : d["paths"].GetObject()) {
       std::string path = p.name.GetString();
-      if (path.find("/export") == std::string::npos || !p.value.HasMember("get")) continue;
+      if (path.find("/export") == std::string::npos ||
+          !p.value.HasMember("get"))
+        continue;
       SpecEndpoint e;
       e.path = base + path;
       const auto& op = p.value["get"];
       if (op.HasMember("parameters")) {
         for (const auto& param : op["parameters"].GetArray()) {
           const auto* pr = resolve(&param);
-          if (pr->HasMember("name") && std::string((*pr)["name"].GetString()) == "active") {
+          if (pr->HasMember("name") &&
+              std::string((*pr)["name"].GetString()) == "active") {
             e.has_active_param = true;
           }
         }
@@ -62,7 +65,8 @@ std::vector<SpecEndpoint> ReadSpecs(const std::string& dir) {
       const auto& content = op["responses"]["200"]["content"];
       const auto* schema = resolve(&content.MemberBegin()->value["schema"]);
       const auto* item = resolve(&(*schema)["properties"]["data"]["items"]);
-      for (auto& m : (*item)["properties"].GetObject()) e.fields.insert(m.name.GetString());
+      for (auto& m : (*item)["properties"].GetObject())
+        e.fields.insert(m.name.GetString());
       out.push_back(e);
     }
   }
@@ -71,11 +75,14 @@ std::vector<SpecEndpoint> ReadSpecs(const std::string& dir) {
 
 }  // namespace
 
-TEST_CASE("the catalog and the OpenAPI specs agree on the set of export paths") {
+TEST_CASE(
+    "the catalog and the OpenAPI specs agree on the set of export paths") {
   std::string dir = SpecDir();
   if (dir.empty()) {
-    MESSAGE("SKIPPED: ../shared/servicetitan-openapi is absent (only the developers' "
-            "checkout has it); the catalog was not compared with the specs");
+    MESSAGE(
+        "SKIPPED: ../shared/servicetitan-openapi is absent (only the "
+        "developers' "
+        "checkout has it); the catalog was not compared with the specs");
     return;
   }
   std::set<std::string> spec_paths, catalog_paths;
@@ -97,8 +104,9 @@ TEST_CASE("the catalog and the OpenAPI specs agree on the set of export paths") 
   // active=Any parameter is sent exactly where the spec has `active`.
   for (const auto& e : Catalog()) {
     INFO(e.name);
-    auto it = std::find_if(specs.begin(), specs.end(),
-                           [&](const SpecEndpoint& s) { return s.path == e.path; });
+    auto it =
+        std::find_if(specs.begin(), specs.end(),
+                     [&](const SpecEndpoint& s) { return s.path == e.path; });
     REQUIRE(it != specs.end());
     std::set<std::string> fields = it->fields;
     if (!e.explode_field.empty()) {
@@ -109,29 +117,37 @@ TEST_CASE("the catalog and the OpenAPI specs agree on the set of export paths") 
     for (const auto& k : e.key_fields) CHECK(fields.count(k) == 1);
     CHECK(fields.count(e.version_field) == 1);
     if (fields.count("modifiedOn")) CHECK(e.version_field == "modifiedOn");
-    bool sends_active = std::any_of(e.params.begin(), e.params.end(),
-                                    [](const auto& p) { return p.first == "active"; });
+    bool sends_active =
+        std::any_of(e.params.begin(), e.params.end(),
+                    [](const auto& p) { return p.first == "active"; });
     CHECK(sends_active == it->has_active_param);
   }
 }
 
-TEST_CASE("catalog entries without id, modifiedOn or flat records are keyed as documented") {
+TEST_CASE(
+    "catalog entries without id, modifiedOn or flat records are keyed as "
+    "documented") {
   REQUIRE(Catalog().size() == 53);
   const Endpoint* ratings = FindEndpoint("technician-ratings");
   REQUIRE(ratings);
-  CHECK(ratings->key_fields == std::vector<std::string>{"technicianId", "jobId"});
-  CHECK(ratings->KeyColumns() == std::vector<std::string>{"technician_id", "job_id"});
-  CHECK(FindEndpoint("payroll-settings")->key_fields == std::vector<std::string>{"employeeId"});
+  CHECK(ratings->key_fields ==
+        std::vector<std::string>{"technicianId", "jobId"});
+  CHECK(ratings->KeyColumns() ==
+        std::vector<std::string>{"technician_id", "job_id"});
+  CHECK(FindEndpoint("payroll-settings")->key_fields ==
+        std::vector<std::string>{"employeeId"});
   CHECK_FALSE(FindEndpoint("gross-pay-items")->fallback_key_fields.empty());
   const Endpoint* history = FindEndpoint("job-history");
   CHECK(history->explode_field == "history");
   CHECK(history->ParentColumn() == "job_id");
   CHECK(FindEndpoint("job-canceled-logs")->version_field == "createdOn");
-  CHECK(FindEndpoint("membership-status-changes")->version_field == "createdOn");
+  CHECK(FindEndpoint("membership-status-changes")->version_field ==
+        "createdOn");
   for (const char* name : {"appointments", "appointment-assignments"}) {
     const Endpoint* e = FindEndpoint(name);
     REQUIRE(e);
-    CHECK(e->params == std::vector<std::pair<std::string, std::string>>{{"active", "Any"}});
+    CHECK(e->params ==
+          std::vector<std::pair<std::string, std::string>>{{"active", "Any"}});
   }
   std::set<std::string> names, tables;
   for (const auto& e : Catalog()) {
@@ -141,7 +157,8 @@ TEST_CASE("catalog entries without id, modifiedOn or flat records are keyed as d
   }
   CHECK(names.size() == 53);
   CHECK(tables.size() == 53);
-  CHECK(FindEndpoint("recurring-services")->TableName() == "recurring_services");
+  CHECK(FindEndpoint("recurring-services")->TableName() ==
+        "recurring_services");
   CHECK(FindEndpoint("no-such-thing") == nullptr);
 }
 

@@ -11,8 +11,8 @@
 namespace stsync {
 namespace {
 
-using fake::Fault;
 using fake::FakeServer;
+using fake::Fault;
 
 const std::string kBin = STSYNC_BIN;
 
@@ -27,16 +27,30 @@ bool Contains(const std::string& haystack, const std::string& needle) {
 
 // A config file for `server` in `dir`; returns its path.
 std::string WriteConfig(const test::TempDir& dir, const FakeServer& server,
-                        const std::string& endpoints, const std::string& extra = "") {
+                        const std::string& endpoints,
+                        const std::string& extra = "") {
   std::string path = dir.File("stsync.yaml");
-  test::WriteFile(path, test::FakeConfigYaml(server, dir.File("cli.db"), endpoints, extra));
+  test::WriteFile(
+      path, test::FakeConfigYaml(server, dir.File("cli.db"), endpoints, extra));
   return path;
+}
+
+// Sends `sig` and waits for the exit; *seconds is how long that took.
+test::ProcessResult StopWith(test::Process& process, int sig, double* seconds) {
+  auto signalled = std::chrono::steady_clock::now();
+  process.Signal(sig);
+  auto r = process.Wait(std::chrono::seconds(10));
+  *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                           signalled)
+                 .count();
+  return r;
 }
 
 }  // namespace
 
 TEST_CASE("every command answers --help and --version with exit code 0") {
-  for (const char* cmd : {"run", "once", "status", "reset", "endpoints", "check-config"}) {
+  for (const char* cmd :
+       {"run", "once", "status", "reset", "endpoints", "check-config"}) {
     INFO(cmd);
     auto help = Stsync({cmd, "--help"});
     CHECK(help.exit_code == 0);
@@ -66,11 +80,16 @@ TEST_CASE("usage errors exit with code 2") {
   CHECK(Contains(missing_file.err, "/nonexistent/stsync.yaml: cannot read"));
 }
 
-TEST_CASE("config errors exit 2 from run, once and check-config, naming file and key") {
+TEST_CASE(
+    "config errors exit 2 from run, once and check-config, naming file and "
+    "key") {
   test::TempDir dir;
   const std::string good =
-      "servicetitan:\n  tenant: 1\n  client_id: a\n  client_secret: b\n  app_key: c\n"
-      "database:\n  path: " + dir.File("x.db") + "\ndefaults:\n  interval: 5m\n"
+      "servicetitan:\n  tenant: 1\n  client_id: a\n  client_secret: b\n  "
+      "app_key: c\n"
+      "database:\n  path: " +
+      dir.File("x.db") +
+      "\ndefaults:\n  interval: 5m\n"
       "endpoints: [jobs]\n";
   struct Case {
     std::string from, to, key;
@@ -116,16 +135,21 @@ TEST_CASE("endpoints lists the whole catalog") {
   CHECK(Contains(json.out, R"("table": "recurring_services")"));
 }
 
-TEST_CASE("once fills the tables; status and reset report and rewind; no secret is printed") {
+TEST_CASE(
+    "once fills the tables; status and reset report and rewind; no secret is "
+    "printed") {
   FakeServer server(test::SmallFake({"jobs", "customers"}, 30, 10));
   REQUIRE(server.Start().ok());
   test::TempDir dir;
   std::string cfg = WriteConfig(dir, server, "[jobs, customers]");
   auto once = Stsync({"once", "-c", cfg, "--log-level", "trace"});
   CHECK(once.exit_code == 0);
-  CHECK(Contains(once.err, "jobs: 10 records (10 new, 0 updated, 0 unchanged), hasMore=true"));
+  CHECK(Contains(
+      once.err,
+      "jobs: 10 records (10 new, 0 updated, 0 unchanged), hasMore=true"));
   CHECK(Contains(once.err, "done: 6 pages, 60 records"));
-  CHECK(test::TableData(dir.File("cli.db"), "jobs") == server.TruthRows("jobs"));
+  CHECK(test::TableData(dir.File("cli.db"), "jobs") ==
+        server.TruthRows("jobs"));
 
   auto status = Stsync({"status", "-c", cfg});
   CHECK(status.exit_code == 0);
@@ -150,17 +174,20 @@ TEST_CASE("once fills the tables; status and reset report and rewind; no secret 
   auto bad_reset = Stsync({"reset", "-c", cfg, "leads"});
   CHECK(bad_reset.exit_code == 2);
   CHECK(Contains(bad_reset.err, "'leads' is not in"));
-  CHECK(Stsync({"reset", "-c", cfg, "jobs", "--from", "someday"}).exit_code == 2);
+  CHECK(Stsync({"reset", "-c", cfg, "jobs", "--from", "someday"}).exit_code ==
+        2);
   auto reset = Stsync({"reset", "-c", cfg, "jobs"});
   CHECK(reset.exit_code == 0);
   size_t before = server.Requests().size();
   auto again = Stsync({"once", "-c", cfg});
   CHECK(again.exit_code == 0);
-  CHECK(Contains(again.err, "jobs: 10 records (0 new, 0 updated, 10 unchanged)"));
+  CHECK(
+      Contains(again.err, "jobs: 10 records (0 new, 0 updated, 10 unchanged)"));
   auto reqs = server.Requests();
   int jobs_from_start = 0;
   for (size_t i = before; i < reqs.size(); ++i) {
-    if (Contains(reqs[i].path, "/export/jobs") && reqs[i].from.empty()) ++jobs_from_start;
+    if (Contains(reqs[i].path, "/export/jobs") && reqs[i].from.empty())
+      ++jobs_from_start;
   }
   CHECK(jobs_from_start == 1);
   CHECK(test::QueryInt(dir.File("cli.db"), "SELECT count(*) FROM jobs") == 30);
@@ -186,7 +213,9 @@ TEST_CASE("status before the first run and once with a failing endpoint") {
   CHECK(Contains(after.out, "HTTP 503"));
 }
 
-TEST_CASE("a database path holding another kind of file gives exit 1 and is left alone") {
+TEST_CASE(
+    "a database path holding another kind of file gives exit 1 and is left "
+    "alone") {
   FakeServer server(test::SmallFake({"jobs"}, 10, 10));
   REQUIRE(server.Start().ok());
   test::TempDir dir;
@@ -199,7 +228,9 @@ TEST_CASE("a database path holding another kind of file gives exit 1 and is left
   CHECK(test::ReadFile(dir.File("cli.db")) == text);
 }
 
-TEST_CASE("SIGTERM during a backfill exits 0 within 5 s; the database stays consistent") {
+TEST_CASE(
+    "SIGTERM during a backfill exits 0 within 5 s; the database stays "
+    "consistent") {
   FakeServer server(test::SmallFake({"jobs", "customers"}, 300, 10));
   REQUIRE(server.Start().ok());
   Fault slow;
@@ -215,23 +246,23 @@ TEST_CASE("SIGTERM during a backfill exits 0 within 5 s; the database stays cons
     REQUIRE(test::WaitUntil(
         [&] {
           return std::filesystem::exists(db) &&
-                 test::QueryInt(db, "SELECT coalesce(sum(pages), 0) FROM _stsync_checkpoints") >=
-                     (round + 1) * 4;
+                 test::QueryInt(db,
+                                "SELECT coalesce(sum(pages), 0) FROM "
+                                "_stsync_checkpoints") >= (round + 1) * 4;
         },
         std::chrono::seconds(20)));
-    auto signalled = std::chrono::steady_clock::now();
-    run.Signal(round == 1 ? SIGINT : SIGTERM);
-    auto r = run.Wait(std::chrono::seconds(10));
-    double stop_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
+    double stop_seconds = 0;
+    auto r = StopWith(run, round == 1 ? SIGINT : SIGTERM, &stop_seconds);
     INFO(r.err);
     CHECK(r.exit_code == 0);
     CHECK(stop_seconds < 5.0);
     CHECK(Contains(r.err, "stopping"));
     CHECK(test::QueryText(db, "PRAGMA integrity_check") == "ok");
     for (const char* table : {"jobs", "customers"}) {
-      CHECK(test::QueryInt(db, std::string("SELECT row_count FROM _stsync_checkpoints "
-                                           "WHERE endpoint = '") + table + "'") ==
+      CHECK(test::QueryInt(
+                db, std::string("SELECT row_count FROM _stsync_checkpoints "
+                                "WHERE endpoint = '") +
+                        table + "'") ==
             test::QueryInt(db, std::string("SELECT count(*) FROM ") + table));
     }
   }
@@ -247,7 +278,8 @@ TEST_CASE("SIGTERM during a backfill exits 0 within 5 s; the database stays cons
     if (r.status == 200) froms.insert(r.path + "?" + r.from);
   }
   int repeats = 0;
-  for (auto it = froms.begin(); it != froms.end(); it = froms.upper_bound(*it)) {
+  for (auto it = froms.begin(); it != froms.end();
+       it = froms.upper_bound(*it)) {
     repeats += static_cast<int>(froms.count(*it)) - 1;
   }
   CHECK(repeats <= 3);
@@ -268,11 +300,8 @@ TEST_CASE("SIGTERM while the server never answers still stops within 5 s") {
   REQUIRE(test::WaitUntil([&] { return server.Requests().size() >= 1; },
                           std::chrono::seconds(10)));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // now hanging
-  auto signalled = std::chrono::steady_clock::now();
-  run.Signal(SIGTERM);
-  auto r = run.Wait(std::chrono::seconds(10));
-  double stop_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
+  double stop_seconds = 0;
+  auto r = StopWith(run, SIGTERM, &stop_seconds);
   INFO(r.err);
   CHECK(r.exit_code == 0);
   CHECK(stop_seconds < 2.0);

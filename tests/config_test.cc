@@ -33,16 +33,19 @@ endpoints:
 
 Result<Config> Parse(const std::string& yaml,
                      std::map<std::string, std::string> env = {
-                         {"ST_CLIENT_ID", "cid"}, {"ST_CLIENT_SECRET", "s3cret-value"}}) {
-  return ParseConfig(yaml, "cfg.yaml",
-                     [env](const std::string& name) -> std::optional<std::string> {
-                       auto it = env.find(name);
-                       if (it == env.end()) return std::nullopt;
-                       return it->second;
-                     });
+                         {"ST_CLIENT_ID", "cid"},
+                         {"ST_CLIENT_SECRET", "s3cret-value"}}) {
+  return ParseConfig(
+      yaml, "cfg.yaml",
+      [env](const std::string& name) -> std::optional<std::string> {
+        auto it = env.find(name);
+        if (it == env.end()) return std::nullopt;
+        return it->second;
+      });
 }
 
-std::string Replace(std::string s, const std::string& from, const std::string& to) {
+std::string Replace(std::string s, const std::string& from,
+                    const std::string& to) {
   size_t pos = s.find(from);
   REQUIRE(pos != std::string::npos);
   return s.replace(pos, from.size(), to);
@@ -51,7 +54,8 @@ std::string Replace(std::string s, const std::string& from, const std::string& t
 // Expects `yaml` to fail with a message containing each of `parts`.
 void ExpectError(const std::string& yaml, std::vector<std::string> parts,
                  std::map<std::string, std::string> env = {
-                     {"ST_CLIENT_ID", "cid"}, {"ST_CLIENT_SECRET", "s3cret-value"}}) {
+                     {"ST_CLIENT_ID", "cid"},
+                     {"ST_CLIENT_SECRET", "s3cret-value"}}) {
   auto c = Parse(yaml, env);
   REQUIRE_FALSE(c.ok());
   CHECK(c.status().code() == Status::Code::kInvalid);
@@ -64,14 +68,17 @@ void ExpectError(const std::string& yaml, std::vector<std::string> parts,
 
 }  // namespace
 
-TEST_CASE("a complete config parses with environment values and per-endpoint settings") {
+TEST_CASE(
+    "a complete config parses with environment values and per-endpoint "
+    "settings") {
   auto c = Parse(kGood);
   INFO(c.status().message());
   REQUIRE(c.ok());
   CHECK(c->tenant == "1234567");
   CHECK(c->client_id == "cid");
   CHECK(c->client_secret == "s3cret-value");
-  CHECK(c->auth_url == "https://auth-integration.servicetitan.io/connect/token");
+  CHECK(c->auth_url ==
+        "https://auth-integration.servicetitan.io/connect/token");
   CHECK(c->api_url == "https://api-integration.servicetitan.io");
   REQUIRE(c->endpoints.size() == 3);
   CHECK(c->endpoints[0].endpoint.name == "jobs");
@@ -83,11 +90,13 @@ TEST_CASE("a complete config parses with environment values and per-endpoint set
   CHECK(c->rate_limit == 60);
 }
 
-TEST_CASE("production is the default environment and `all` takes the whole catalog") {
-  auto c = Parse(Replace(Replace(kGood, "  environment: integration\n", ""),
-                         "endpoints:\n  - jobs\n  - customers\n  - name: recurring-services\n"
-                         "    interval: 1m\n    include_recent_changes: true\n",
-                         "endpoints: all\n"));
+TEST_CASE(
+    "production is the default environment and `all` takes the whole catalog") {
+  auto c = Parse(Replace(
+      Replace(kGood, "  environment: integration\n", ""),
+      "endpoints:\n  - jobs\n  - customers\n  - name: recurring-services\n"
+      "    interval: 1m\n    include_recent_changes: true\n",
+      "endpoints: all\n"));
   INFO(c.status().message());
   REQUIRE(c.ok());
   CHECK(c->api_url == "https://api.servicetitan.io");
@@ -96,10 +105,12 @@ TEST_CASE("production is the default environment and `all` takes the whole catal
 }
 
 TEST_CASE("each bad config fails naming the file, line and key") {
-  ExpectError(Replace(kGood, "  tenant: 1234567\n", ""), {"cfg.yaml", "servicetitan.tenant", "missing"});
+  ExpectError(Replace(kGood, "  tenant: 1234567\n", ""),
+              {"cfg.yaml", "servicetitan.tenant", "missing"});
   ExpectError(Replace(kGood, "tenant: 1234567", "tenant: 12ab"),
               {"cfg.yaml:4:", "servicetitan.tenant", "numeric"});
-  ExpectError(Replace(kGood, "tenant: 1234567", "tenant: 1/../2"), {"servicetitan.tenant"});
+  ExpectError(Replace(kGood, "tenant: 1234567", "tenant: 1/../2"),
+              {"servicetitan.tenant"});
   ExpectError(kGood, {"servicetitan.client_id", "ST_CLIENT_ID is not set"},
               {{"ST_CLIENT_SECRET", "x"}});
   ExpectError(Replace(kGood, "interval: 5m", "interval: 5 minutes"),
@@ -108,42 +119,55 @@ TEST_CASE("each bad config fails naming the file, line and key") {
               {"endpoints[2].interval", "at least"});
   ExpectError(Replace(kGood, "  - customers\n", "  - customerz\n"),
               {"cfg.yaml:16:", "endpoints[1]", "unknown endpoint 'customerz'"});
-  ExpectError(Replace(kGood, "database:\n", "databse:\n"), {"databse", "unknown key"});
-  ExpectError(Replace(kGood, "  path: /tmp/x.db\n", "  path: /tmp/x.db\n  colour: red\n"),
+  ExpectError(Replace(kGood, "database:\n", "databse:\n"),
+              {"databse", "unknown key"});
+  ExpectError(Replace(kGood, "  path: /tmp/x.db\n",
+                      "  path: /tmp/x.db\n  colour: red\n"),
               {"database.colour", "unknown key"});
-  ExpectError(Replace(kGood, "start_from: 2020-01-01", "start_from: last tuesday"),
-              {"defaults.start_from", "not a date"});
-  ExpectError(Replace(kGood, "include_recent_changes: false", "include_recent_changes: maybe"),
+  ExpectError(
+      Replace(kGood, "start_from: 2020-01-01", "start_from: last tuesday"),
+      {"defaults.start_from", "not a date"});
+  ExpectError(Replace(kGood, "include_recent_changes: false",
+                      "include_recent_changes: maybe"),
               {"defaults.include_recent_changes"});
-  ExpectError(Replace(kGood, "environment: integration", "environment: staging"),
-              {"servicetitan.environment", "staging"});
-  ExpectError(Replace(kGood, "  - customers\n", "  - jobs\n"), {"listed twice"});
-  ExpectError(Replace(kGood, "  app_key: ak1\n", ""), {"servicetitan.app_key", "missing"});
+  ExpectError(
+      Replace(kGood, "environment: integration", "environment: staging"),
+      {"servicetitan.environment", "staging"});
+  ExpectError(Replace(kGood, "  - customers\n", "  - jobs\n"),
+              {"listed twice"});
+  ExpectError(Replace(kGood, "  app_key: ak1\n", ""),
+              {"servicetitan.app_key", "missing"});
   ExpectError(Replace(kGood, "  client_secret: ${ST_CLIENT_SECRET}\n", ""),
               {"servicetitan.client_secret", "missing"});
   ExpectError("servicetitan: [unclosed\n", {"cfg.yaml", "not valid YAML"});
   ExpectError("", {"empty"});
-  ExpectError(Replace(kGood, "endpoints:\n  - jobs", "endpoints:\n  - 42\n  - jobs"),
-              {"endpoints[0]", "unknown endpoint '42'"});
+  ExpectError(
+      Replace(kGood, "endpoints:\n  - jobs", "endpoints:\n  - 42\n  - jobs"),
+      {"endpoints[0]", "unknown endpoint '42'"});
 }
 
 TEST_CASE("URLs are validated: plain http only to loopback unless allowed") {
-  std::string with_url = Replace(kGood, "  app_key: ak1\n",
-                                 "  app_key: ak1\n  api_url: http://example.com\n");
+  std::string with_url =
+      Replace(kGood, "  app_key: ak1\n",
+              "  app_key: ak1\n  api_url: http://example.com\n");
   ExpectError(with_url, {"servicetitan.api_url", "loopback"});
   auto ok = Parse(with_url + "http:\n  allow_insecure_http: true\n");
   CHECK(ok.ok());
-  auto loop = Parse(Replace(kGood, "  app_key: ak1\n",
-                            "  app_key: ak1\n  api_url: http://127.0.0.1:8089/\n"));
+  auto loop =
+      Parse(Replace(kGood, "  app_key: ak1\n",
+                    "  app_key: ak1\n  api_url: http://127.0.0.1:8089/\n"));
   REQUIRE(loop.ok());
   CHECK(loop->api_url == "http://127.0.0.1:8089");
   ExpectError(Replace(kGood, "  app_key: ak1\n",
-                      "  app_key: ak1\n  api_url: https://evil.example@api.servicetitan.io\n"),
+                      "  app_key: ak1\n  api_url: "
+                      "https://evil.example@api.servicetitan.io\n"),
               {"servicetitan.api_url", "user info"});
   ExpectError(Replace(kGood, "  app_key: ak1\n",
-                      "  app_key: ak1\n  api_url: https://api.servicetitan.io/other/path\n"),
+                      "  app_key: ak1\n  api_url: "
+                      "https://api.servicetitan.io/other/path\n"),
               {"servicetitan.api_url", "without a path"});
-  ExpectError(Replace(kGood, "  app_key: ak1\n", "  app_key: ak1\n  auth_url: ftp://x/token\n"),
+  ExpectError(Replace(kGood, "  app_key: ak1\n",
+                      "  app_key: ak1\n  auth_url: ftp://x/token\n"),
               {"servicetitan.auth_url", "scheme"});
 }
 
@@ -173,11 +197,13 @@ TEST_CASE("custom endpoints: name, safe path, key and version field") {
   ExpectError(Replace(custom, "/widgets/v2/tenant/{tenant}/export/widgets",
                       "/w/{other}/export"),
               {"path"});
-  ExpectError(Replace(custom, "name: widget-exports", "name: jobs"), {"built-in endpoint"});
+  ExpectError(Replace(custom, "name: widget-exports", "name: jobs"),
+              {"built-in endpoint"});
   ExpectError(Replace(custom, "name: widget-exports", "name: Widget_Exports"),
               {"not a valid name"});
-  ExpectError(Replace(custom, "key: [widgetId, siteId]", "key: [a, b, c, d, e]"),
-              {"key", "at most 4"});
+  ExpectError(
+      Replace(custom, "key: [widgetId, siteId]", "key: [a, b, c, d, e]"),
+      {"key", "at most 4"});
   ExpectError(Replace(custom, "key: [widgetId, siteId]", "key: data"),
               {"key", "reserved"});
   ExpectError(std::string(kGood) + "  - name: jobs\n    key: id\n",
@@ -210,9 +236,12 @@ TEST_CASE("the secret can come from a file; a world-readable one warns") {
 
 TEST_CASE("retry, http and log sections are validated") {
   std::string base = kGood;
-  auto c = Parse(base + "retry:\n  initial_backoff: 2s\n  max_backoff: 1m\n  max_attempts: 3\n"
-                        "http:\n  read_timeout: 30s\n  rate_limit: 20\n  max_page_bytes: 1048576\n"
-                        "log:\n  level: debug\n");
+  auto c = Parse(
+      base +
+      "retry:\n  initial_backoff: 2s\n  max_backoff: 1m\n  max_attempts: 3\n"
+      "http:\n  read_timeout: 30s\n  rate_limit: 20\n  max_page_bytes: "
+      "1048576\n"
+      "log:\n  level: debug\n");
   INFO(c.status().message());
   REQUIRE(c.ok());
   CHECK(c->retry.max_attempts == 3);
@@ -220,12 +249,15 @@ TEST_CASE("retry, http and log sections are validated") {
   CHECK(c->rate_limit == 20);
   CHECK(c->http.max_page_bytes == 1048576u);
   CHECK(c->log_level == "debug");
-  ExpectError(base + "retry:\n  max_attempts: 0\n", {"retry.max_attempts", "between"});
+  ExpectError(base + "retry:\n  max_attempts: 0\n",
+              {"retry.max_attempts", "between"});
   ExpectError(base + "retry:\n  initial_backoff: 1m\n  max_backoff: 1s\n",
               {"retry.max_backoff"});
-  ExpectError(base + "http:\n  rate_limit: lots\n", {"http.rate_limit", "whole number"});
+  ExpectError(base + "http:\n  rate_limit: lots\n",
+              {"http.rate_limit", "whole number"});
   ExpectError(base + "log:\n  level: chatty\n", {"log.level"});
-  ExpectError(base + "http:\n  ca_bundle: /nonexistent/ca.pem\n", {"http.ca_bundle"});
+  ExpectError(base + "http:\n  ca_bundle: /nonexistent/ca.pem\n",
+              {"http.ca_bundle"});
 }
 
 }  // namespace stsync

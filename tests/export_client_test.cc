@@ -7,7 +7,8 @@
 namespace stsync {
 namespace {
 
-const char* kPage = R"({"hasMore":true,"continueFrom":"next","data":[{"id":1}]})";
+const char* kPage =
+    R"({"hasMore":true,"continueFrom":"next","data":[{"id":1}]})";
 
 struct Harness {
   test::ScriptedTransport transport;
@@ -22,11 +23,11 @@ struct Harness {
     config.tenant = "42";
     config.app_key = "app-key-1";
     config.api_url = "https://api.example";
-    tokens = std::make_unique<TokenSource>(Credentials{"https://auth.example/t", "c", "s"},
-                                           &transport, &clock);
+    tokens = std::make_unique<TokenSource>(
+        Credentials{"https://auth.example/t", "c", "s"}, &transport, &clock);
     limiter = std::make_unique<RateLimiter>(60, &clock);
-    client = std::make_unique<ExportClient>(config, &transport, tokens.get(), limiter.get(),
-                                            &stop, &clock);
+    client = std::make_unique<ExportClient>(config, &transport, tokens.get(),
+                                            limiter.get(), &stop, &clock);
   }
 
   EndpointConfig Endpoint(const std::string& name, bool recent = false) {
@@ -50,14 +51,16 @@ struct Harness {
 TEST_CASE("page requests carry the token, the app key and the right URL") {
   Harness h;
   h.transport.Push(200, kPage);
-  auto page = h.client->FetchPage(h.Endpoint("jobs", true), std::string("2020-01-01 x&y"));
+  auto page = h.client->FetchPage(h.Endpoint("jobs", true),
+                                  std::string("2020-01-01 x&y"));
   REQUIRE(page.ok());
   CHECK(page->continue_from == "next");
   auto gets = h.Gets();
   REQUIRE(gets.size() == 1);
-  CHECK(gets[0].url ==
-        "https://api.example/jpm/v2/tenant/42/export/jobs?from=2020-01-01%20x%26y"
-        "&includeRecentChanges=true");
+  CHECK(
+      gets[0].url ==
+      "https://api.example/jpm/v2/tenant/42/export/jobs?from=2020-01-01%20x%26y"
+      "&includeRecentChanges=true");
   CHECK(gets[0].headers == HttpHeaders{{"Authorization", "Bearer tok-1"},
                                        {"ST-App-Key", "app-key-1"},
                                        {"Accept", "application/json"}});
@@ -83,7 +86,8 @@ TEST_CASE("a 401 gets one fresh token and one retry") {
 
 TEST_CASE("a 429 reports Retry-After and pauses every later call") {
   Harness h;
-  h.transport.Push(429, R"({"title":"Too many requests"})", {{"retry-after", "3"}});
+  h.transport.Push(429, R"({"title":"Too many requests"})",
+                   {{"retry-after", "3"}});
   auto r = h.client->FetchPage(h.Endpoint("jobs"), std::nullopt);
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().http_status() == 429);
@@ -93,10 +97,14 @@ TEST_CASE("a 429 reports Retry-After and pauses every later call") {
   CHECK(wait >= Millis(2900));
 }
 
-TEST_CASE("server errors, HTML bodies, bad pages and network failures are errors, not pages") {
+TEST_CASE(
+    "server errors, HTML bodies, bad pages and network failures are errors, "
+    "not pages") {
   Harness h;
-  h.transport.Push(503, "<html><head><title>503</title></head><body><h1>Service Unavailable"
-                        "</h1></body></html>");
+  h.transport.Push(
+      503,
+      "<html><head><title>503</title></head><body><h1>Service Unavailable"
+      "</h1></body></html>");
   auto r = h.client->FetchPage(h.Endpoint("jobs"), std::nullopt);
   CHECK(r.status().http_status() == 503);
   CHECK(r.status().message().find("Service Unavailable") != std::string::npos);

@@ -11,7 +11,8 @@ namespace {
 const Endpoint& Jobs() { return *FindEndpoint("jobs"); }
 
 std::string Envelope(const std::string& data, const std::string& extra = "") {
-  return R"({"hasMore":true,"continueFrom":"tok-2",)" + extra + R"("data":)" + data + "}";
+  return R"({"hasMore":true,"continueFrom":"tok-2",)" + extra + R"("data":)" +
+         data + "}";
 }
 
 void ExpectBad(const std::string& body, const std::string& fragment,
@@ -26,11 +27,12 @@ void ExpectBad(const std::string& body, const std::string& fragment,
 }  // namespace
 
 TEST_CASE("a valid page yields rows whose data is the record's exact bytes") {
-  std::string rec1 = R"({"id": 7, "modifiedOn": "2024-01-02T03:04:05.12Z", "active": true,)"
-                     R"( "name": "caf\u00e9 \"x\" ✓", "amount": 12.50, "nested": {"a": [1, {"b": "]"}]}})";
+  std::string rec1 =
+      R"({"id": 7, "modifiedOn": "2024-01-02T03:04:05.12Z", "active": true,)"
+      R"( "name": "caf\u00e9 \"x\" ✓", "amount": 12.50, "nested": {"a": [1, {"b": "]"}]}})";
   std::string rec2 = R"({"modifiedOn":null,"id":8,"active":false})";
-  std::string body = "{\n  \"hasMore\": false,\n  \"data\": [ " + rec1 + " ,\n" + rec2 +
-                     "],\n  \"continueFrom\": \"abc==\"\n}";
+  std::string body = "{\n  \"hasMore\": false,\n  \"data\": [ " + rec1 +
+                     " ,\n" + rec2 + "],\n  \"continueFrom\": \"abc==\"\n}";
   auto p = ParsePage(body, Jobs());
   INFO(p.status().message());
   REQUIRE(p.ok());
@@ -49,31 +51,41 @@ TEST_CASE("a valid page yields rows whose data is the record's exact bytes") {
 }
 
 TEST_CASE("an empty data array is a valid page") {
-  auto p = ParsePage(R"({"data":[],"hasMore":false,"continueFrom":"x"})", Jobs());
+  auto p =
+      ParsePage(R"({"data":[],"hasMore":false,"continueFrom":"x"})", Jobs());
   REQUIRE(p.ok());
   CHECK(p->rows.empty());
 }
 
 TEST_CASE("every malformed envelope is refused with the reason") {
   ExpectBad("", "malformed JSON");
-  ExpectBad(R"({"data":[{"id":1}],"hasMore":true,"continueFrom":"x")", "malformed JSON");  // truncated
-  ExpectBad(R"({"data":[{"id":1}],"hasMore":true,"continueFrom":"x"} trailing)", "malformed JSON");
+  ExpectBad(R"({"data":[{"id":1}],"hasMore":true,"continueFrom":"x")",
+            "malformed JSON");  // truncated
+  ExpectBad(R"({"data":[{"id":1}],"hasMore":true,"continueFrom":"x"} trailing)",
+            "malformed JSON");
   ExpectBad("<html><body>502 Bad Gateway</body></html>", "malformed JSON");
   ExpectBad("[]", "not a JSON object");
   ExpectBad(R"({"data":[],"continueFrom":"x"})", "no 'hasMore'");
-  ExpectBad(R"({"data":[],"hasMore":"true","continueFrom":"x"})", "'hasMore' is not a boolean");
+  ExpectBad(R"({"data":[],"hasMore":"true","continueFrom":"x"})",
+            "'hasMore' is not a boolean");
   ExpectBad(R"({"data":[],"hasMore":true})", "no 'continueFrom'");
-  ExpectBad(R"({"data":[],"hasMore":true,"continueFrom":null})", "no 'continueFrom'");
-  ExpectBad(R"({"data":[],"hasMore":true,"continueFrom":""})", "non-empty string");
-  ExpectBad(R"({"data":[],"hasMore":true,"continueFrom":5})", "non-empty string");
+  ExpectBad(R"({"data":[],"hasMore":true,"continueFrom":null})",
+            "no 'continueFrom'");
+  ExpectBad(R"({"data":[],"hasMore":true,"continueFrom":""})",
+            "non-empty string");
+  ExpectBad(R"({"data":[],"hasMore":true,"continueFrom":5})",
+            "non-empty string");
   ExpectBad(R"({"hasMore":true,"continueFrom":"x"})", "no 'data'");
   ExpectBad(Envelope(R"({"id":1})"), "'data' is not an array");
   ExpectBad(Envelope(R"([{"id":1}, 5])"), "data[1] is not an object");
-  ExpectBad(Envelope(R"([{"id":1}, {"name":"no key"}])"), "data[1]: key field 'id' is missing");
-  ExpectBad(Envelope(R"([{"id":null}])"), "data[0]: key field 'id' is missing or null");
+  ExpectBad(Envelope(R"([{"id":1}, {"name":"no key"}])"),
+            "data[1]: key field 'id' is missing");
+  ExpectBad(Envelope(R"([{"id":null}])"),
+            "data[0]: key field 'id' is missing or null");
   ExpectBad(Envelope(R"([{"id":"7"}])"), "not an integer");
   ExpectBad(Envelope(R"([{"id":1.5}])"), "not an integer");
-  ExpectBad(Envelope(R"([{"id":1,"modifiedOn":"yesterday"}])"), "is not a date-time");
+  ExpectBad(Envelope(R"([{"id":1,"modifiedOn":"yesterday"}])"),
+            "is not a date-time");
   ExpectBad(Envelope(R"([{"id":1,"modifiedOn":17}])"), "is not a string");
 }
 
@@ -86,8 +98,10 @@ TEST_CASE("deeply nested input is parsed without exhausting the stack") {
 }
 
 TEST_CASE("composite keys are read in order") {
-  auto p = ParsePage(Envelope(R"([{"technicianId":5,"jobId":9,"modifiedOn":"2024-01-01T00:00:00Z"}])"),
-                     *FindEndpoint("technician-ratings"));
+  auto p = ParsePage(
+      Envelope(
+          R"([{"technicianId":5,"jobId":9,"modifiedOn":"2024-01-01T00:00:00Z"}])"),
+      *FindEndpoint("technician-ratings"));
   REQUIRE(p.ok());
   CHECK(p->rows[0].key[0] == 5);
   CHECK(p->rows[0].key[1] == 9);
@@ -96,17 +110,21 @@ TEST_CASE("composite keys are read in order") {
 }
 
 TEST_CASE("createdOn orders versions where there is no modifiedOn") {
-  auto p = ParsePage(Envelope(R"([{"id":1,"createdOn":"2024-01-01T00:00:00.5Z"}])"),
-                     *FindEndpoint("job-canceled-logs"));
+  auto p =
+      ParsePage(Envelope(R"([{"id":1,"createdOn":"2024-01-01T00:00:00.5Z"}])"),
+                *FindEndpoint("job-canceled-logs"));
   REQUIRE(p.ok());
   CHECK(p->rows[0].version == "2024-01-01T00:00:00.5000000Z");
 }
 
 TEST_CASE("job-history yields one row per history entry, with the job id") {
-  std::string e1 = R"({"id":11,"date":"2024-01-01T00:00:00Z","eventType":"Booked"})";
-  std::string e2 = R"({"id":12,"date":"2024-01-02T00:00:00Z","eventType":"Done"})";
-  std::string body = Envelope(R"([{"jobId":5,"history":[)" + e1 + "," + e2 +
-                              R"(]},{"jobId":6,"history":[]},{"jobId":7,"history":null}])");
+  std::string e1 =
+      R"({"id":11,"date":"2024-01-01T00:00:00Z","eventType":"Booked"})";
+  std::string e2 =
+      R"({"id":12,"date":"2024-01-02T00:00:00Z","eventType":"Done"})";
+  std::string body =
+      Envelope(R"([{"jobId":5,"history":[)" + e1 + "," + e2 +
+               R"(]},{"jobId":6,"history":[]},{"jobId":7,"history":null}])");
   auto p = ParsePage(body, *FindEndpoint("job-history"));
   INFO(p.status().message());
   REQUIRE(p.ok());
@@ -118,20 +136,25 @@ TEST_CASE("job-history yields one row per history entry, with the job id") {
   CHECK(p->rows[1].version == "2024-01-02T00:00:00.0000000Z");
   CHECK(p->Data(p->rows[0]) == e1);
   CHECK(p->Data(p->rows[1]) == e2);
-  ExpectBad(Envelope(R"([{"history":[]}])"), "'jobId' is missing", *FindEndpoint("job-history"));
+  ExpectBad(Envelope(R"([{"history":[]}])"), "'jobId' is missing",
+            *FindEndpoint("job-history"));
   ExpectBad(Envelope(R"([{"jobId":1,"history":[{"date":"2024-01-01"}]}])"),
             "data[0].history[0]: key field 'id'", *FindEndpoint("job-history"));
 }
 
 TEST_CASE("gross-pay-items with a null id get a stable negative fallback key") {
   const Endpoint& gpi = *FindEndpoint("gross-pay-items");
-  std::string a = R"({"id":null,"payrollId":3,"employeeId":4,"grossPayItemType":"TimesheetTime",)"
-                  R"("sourceEntityId":99,"date":"2024-01-01T00:00:00Z","modifiedOn":"2024-01-01T00:00:00Z"})";
-  std::string a_later = R"({"id":null,"payrollId":3,"employeeId":4,"grossPayItemType":"TimesheetTime",)"
-                        R"("sourceEntityId":99,"date":"2024-01-01T00:00:00.000Z","modifiedOn":"2024-02-01T00:00:00Z","amount":5})";
-  std::string b = R"({"payrollId":3,"employeeId":4,"grossPayItemType":"TimesheetTime",)"
-                  R"("sourceEntityId":100,"date":"2024-01-01T00:00:00Z"})";
-  auto p = ParsePage(Envelope("[" + a + "," + a_later + "," + b + R"(,{"id":42}])"), gpi);
+  std::string a =
+      R"({"id":null,"payrollId":3,"employeeId":4,"grossPayItemType":"TimesheetTime",)"
+      R"("sourceEntityId":99,"date":"2024-01-01T00:00:00Z","modifiedOn":"2024-01-01T00:00:00Z"})";
+  std::string a_later =
+      R"({"id":null,"payrollId":3,"employeeId":4,"grossPayItemType":"TimesheetTime",)"
+      R"("sourceEntityId":99,"date":"2024-01-01T00:00:00.000Z","modifiedOn":"2024-02-01T00:00:00Z","amount":5})";
+  std::string b =
+      R"({"payrollId":3,"employeeId":4,"grossPayItemType":"TimesheetTime",)"
+      R"("sourceEntityId":100,"date":"2024-01-01T00:00:00Z"})";
+  auto p = ParsePage(
+      Envelope("[" + a + "," + a_later + "," + b + R"(,{"id":42}])"), gpi);
   REQUIRE(p.ok());
   REQUIRE(p->rows.size() == 4);
   CHECK(p->rows[0].key[0] < 0);

@@ -12,22 +12,25 @@ namespace {
 const Endpoint& Jobs() { return *FindEndpoint("jobs"); }
 
 // A page of `ids` at version `ts`, continuing at `token`.
-Page MakePage(const std::vector<int>& ids, const std::string& ts, const std::string& token,
-              bool has_more = true, const std::string& extra = "") {
+Page MakePage(const std::vector<int>& ids, const std::string& ts,
+              const std::string& token, bool has_more = true,
+              const std::string& extra = "") {
   std::string data;
   for (int id : ids) {
     if (!data.empty()) data += ",";
     data += R"({"id":)" + std::to_string(id) + R"(,"modifiedOn":")" + ts +
             R"(","active":true)" + extra + "}";
   }
-  auto p = ParsePage(R"({"hasMore":)" + std::string(has_more ? "true" : "false") +
-                         R"(,"continueFrom":")" + token + R"(","data":[)" + data + "]}",
-                     Jobs());
+  auto p = ParsePage(
+      R"({"hasMore":)" + std::string(has_more ? "true" : "false") +
+          R"(,"continueFrom":")" + token + R"(","data":[)" + data + "]}",
+      Jobs());
   REQUIRE(p.ok());
   return std::move(p).value();
 }
 
-std::unique_ptr<Store> MustOpen(const std::string& path, Millis busy = Millis(5000)) {
+std::unique_ptr<Store> MustOpen(const std::string& path,
+                                Millis busy = Millis(5000)) {
   StoreOptions o;
   o.busy_timeout = busy;
   auto s = Store::Open(path, o, RealClock::Get());
@@ -67,7 +70,8 @@ TEST_CASE("a page's rows and its checkpoint are committed together") {
   test::TempDir dir;
   std::string db = dir.File("s.db");
   auto store = MustOpen(db);
-  auto stats = store->ApplyPage(Jobs(), MakePage({1, 2, 3}, "2024-01-01T00:00:00Z", "t1"));
+  auto stats = store->ApplyPage(
+      Jobs(), MakePage({1, 2, 3}, "2024-01-01T00:00:00Z", "t1"));
   REQUIRE(stats.ok());
   CHECK(stats->inserted == 3);
   auto cp = store->GetCheckpoint("jobs");
@@ -81,40 +85,55 @@ TEST_CASE("a page's rows and its checkpoint are committed together") {
   CHECK(test::QueryText(db, "SELECT modified_on FROM jobs WHERE id = 2") ==
         "2024-01-01T00:00:00.0000000Z");
   CHECK(test::QueryInt(db, "SELECT active FROM jobs WHERE id = 2") == 1);
-  CHECK(test::QueryText(db, "SELECT json_extract(data, '$.modifiedOn') FROM jobs WHERE id = 3") ==
-        "2024-01-01T00:00:00Z");
+  CHECK(
+      test::QueryText(
+          db,
+          "SELECT json_extract(data, '$.modifiedOn') FROM jobs WHERE id = 3") ==
+      "2024-01-01T00:00:00Z");
 
-  REQUIRE(store->ApplyPage(Jobs(), MakePage({4}, "2024-01-02T00:00:00Z", "t2", false)).ok());
+  REQUIRE(store
+              ->ApplyPage(Jobs(),
+                          MakePage({4}, "2024-01-02T00:00:00Z", "t2", false))
+              .ok());
   cp = store->GetCheckpoint("jobs");
   CHECK((*cp)->continue_from == "t2");
   CHECK((*cp)->row_count == 4);
   CHECK_FALSE((*cp)->caught_up_at.empty());
 }
 
-TEST_CASE("duplicates are absorbed and an older version never replaces a newer one") {
+TEST_CASE(
+    "duplicates are absorbed and an older version never replaces a newer one") {
   test::TempDir dir;
   std::string db = dir.File("s.db");
   auto store = MustOpen(db);
-  REQUIRE(store->ApplyPage(Jobs(), MakePage({1, 2}, "2024-01-01T00:00:08.5Z", "t1")).ok());
+  REQUIRE(
+      store->ApplyPage(Jobs(), MakePage({1, 2}, "2024-01-01T00:00:08.5Z", "t1"))
+          .ok());
   // The same page again (includeRecentChanges): nothing changes.
-  auto again = store->ApplyPage(Jobs(), MakePage({1, 2}, "2024-01-01T00:00:08.5Z", "t1"));
+  auto again = store->ApplyPage(
+      Jobs(), MakePage({1, 2}, "2024-01-01T00:00:08.5Z", "t1"));
   CHECK(again->unchanged == 2);
   // A newer version of 1 (more fractional digits, still later) replaces it.
-  auto newer = store->ApplyPage(
-      Jobs(), MakePage({1}, "2024-01-01T00:00:08.5000001Z", "t2", true, R"(,"v":"new")"));
+  auto newer =
+      store->ApplyPage(Jobs(), MakePage({1}, "2024-01-01T00:00:08.5000001Z",
+                                        "t2", true, R"(,"v":"new")"));
   CHECK(newer->updated == 1);
   // An older version of 1 arriving later is ignored, though text-wise
   // "08.6Z" > "08.5000001Z" ... and "08Z" < both.
-  auto older = store->ApplyPage(
-      Jobs(), MakePage({1}, "2024-01-01T00:00:08Z", "t3", true, R"(,"v":"old")"));
+  auto older = store->ApplyPage(Jobs(), MakePage({1}, "2024-01-01T00:00:08Z",
+                                                 "t3", true, R"(,"v":"old")"));
   CHECK(older->unchanged == 1);
-  CHECK(test::QueryText(db, "SELECT json_extract(data, '$.v') FROM jobs WHERE id = 1") == "new");
+  CHECK(test::QueryText(
+            db, "SELECT json_extract(data, '$.v') FROM jobs WHERE id = 1") ==
+        "new");
   CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 2);
   // The checkpoint still advances: the page was consumed.
   CHECK((*store->GetCheckpoint("jobs"))->continue_from == "t3");
   CHECK((*store->GetCheckpoint("jobs"))->row_count == 2);
   // first_seen_at stays, synced_at moves only on a real change.
-  CHECK(test::QueryInt(db, "SELECT first_seen_at <= synced_at FROM jobs WHERE id = 1") == 1);
+  CHECK(test::QueryInt(
+            db, "SELECT first_seen_at <= synced_at FROM jobs WHERE id = 1") ==
+        1);
 }
 
 TEST_CASE("rows without a version are replaced only by different data") {
@@ -122,67 +141,87 @@ TEST_CASE("rows without a version are replaced only by different data") {
   std::string db = dir.File("s.db");
   auto store = MustOpen(db);
   auto page = [&](const std::string& rec, const std::string& tok) {
-    auto p = ParsePage(R"({"hasMore":true,"continueFrom":")" + tok + R"(","data":[)" + rec + "]}",
+    auto p = ParsePage(R"({"hasMore":true,"continueFrom":")" + tok +
+                           R"(","data":[)" + rec + "]}",
                        Jobs());
     REQUIRE(p.ok());
     return std::move(p).value();
   };
   REQUIRE(store->ApplyPage(Jobs(), page(R"({"id":1,"x":1})", "a")).ok());
-  CHECK(store->ApplyPage(Jobs(), page(R"({"id":1,"x":1})", "b"))->unchanged == 1);
+  CHECK(store->ApplyPage(Jobs(), page(R"({"id":1,"x":1})", "b"))->unchanged ==
+        1);
   CHECK(store->ApplyPage(Jobs(), page(R"({"id":1,"x":2})", "c"))->updated == 1);
-  CHECK(store->ApplyPage(Jobs(), page(R"({"id":1,"x":3,"modifiedOn":"2024-01-01"})", "d"))
-            ->updated == 1);
+  CHECK(
+      store
+          ->ApplyPage(Jobs(),
+                      page(R"({"id":1,"x":3,"modifiedOn":"2024-01-01"})", "d"))
+          ->updated == 1);
   // Once versioned, an unversioned copy cannot replace it.
-  CHECK(store->ApplyPage(Jobs(), page(R"({"id":1,"x":4})", "e"))->unchanged == 1);
+  CHECK(store->ApplyPage(Jobs(), page(R"({"id":1,"x":4})", "e"))->unchanged ==
+        1);
   CHECK(test::QueryInt(db, "SELECT json_extract(data, '$.x') FROM jobs") == 3);
 }
 
-TEST_CASE("a page that fails half-way writes nothing and keeps the checkpoint") {
+TEST_CASE(
+    "a page that fails half-way writes nothing and keeps the checkpoint") {
   test::TempDir dir;
   std::string db = dir.File("s.db");
   auto store = MustOpen(db);
-  REQUIRE(store->ApplyPage(Jobs(), MakePage({1}, "2024-01-01T00:00:00Z", "t1")).ok());
+  REQUIRE(store->ApplyPage(Jobs(), MakePage({1}, "2024-01-01T00:00:00Z", "t1"))
+              .ok());
   {
     Conn c(db);
-    c.Exec("CREATE TRIGGER boom BEFORE INSERT ON jobs WHEN NEW.id = 13 "
-           "BEGIN SELECT RAISE(ABORT, 'simulated failure'); END");
+    c.Exec(
+        "CREATE TRIGGER boom BEFORE INSERT ON jobs WHEN NEW.id = 13 "
+        "BEGIN SELECT RAISE(ABORT, 'simulated failure'); END");
   }
-  auto r = store->ApplyPage(Jobs(), MakePage({10, 11, 12, 13, 14}, "2024-01-02T00:00:00Z", "t2"));
+  auto r = store->ApplyPage(
+      Jobs(), MakePage({10, 11, 12, 13, 14}, "2024-01-02T00:00:00Z", "t2"));
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().message().find("simulated failure") != std::string::npos);
   CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 1);
   CHECK((*store->GetCheckpoint("jobs"))->continue_from == "t1");
   CHECK((*store->GetCheckpoint("jobs"))->row_count == 1);
   // The store is still usable afterwards.
-  REQUIRE(store->ApplyPage(Jobs(), MakePage({20}, "2024-01-03T00:00:00Z", "t3")).ok());
+  REQUIRE(store->ApplyPage(Jobs(), MakePage({20}, "2024-01-03T00:00:00Z", "t3"))
+              .ok());
   CHECK((*store->GetCheckpoint("jobs"))->continue_from == "t3");
 }
 
-TEST_CASE("another writer holding the lock makes ApplyPage fail as busy, writing nothing") {
+TEST_CASE(
+    "another writer holding the lock makes ApplyPage fail as busy, writing "
+    "nothing") {
   test::TempDir dir;
   std::string db = dir.File("s.db");
   auto store = MustOpen(db, Millis(100));
   Conn other(db);
   other.Exec("BEGIN IMMEDIATE");
-  auto r = store->ApplyPage(Jobs(), MakePage({1}, "2024-01-01T00:00:00Z", "t1"));
+  auto r =
+      store->ApplyPage(Jobs(), MakePage({1}, "2024-01-01T00:00:00Z", "t1"));
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == Status::Code::kBusy);
   other.Exec("COMMIT");
-  REQUIRE(store->ApplyPage(Jobs(), MakePage({1}, "2024-01-01T00:00:00Z", "t1")).ok());
+  REQUIRE(store->ApplyPage(Jobs(), MakePage({1}, "2024-01-01T00:00:00Z", "t1"))
+              .ok());
   CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 1);
 }
 
-TEST_CASE("a reader's open transaction neither blocks the writer nor sees half a page") {
+TEST_CASE(
+    "a reader's open transaction neither blocks the writer nor sees half a "
+    "page") {
   test::TempDir dir;
   std::string db = dir.File("s.db");
   auto store = MustOpen(db, Millis(100));
-  REQUIRE(store->ApplyPage(Jobs(), MakePage({1, 2}, "2024-01-01T00:00:00Z", "t1")).ok());
+  REQUIRE(
+      store->ApplyPage(Jobs(), MakePage({1, 2}, "2024-01-01T00:00:00Z", "t1"))
+          .ok());
   Conn reader(db);
   reader.Exec("BEGIN");
   CHECK(reader.Int("SELECT count(*) FROM jobs") == 2);
   for (int i = 0; i < 5; ++i) {
-    REQUIRE(store->ApplyPage(Jobs(), MakePage({10 + i}, "2024-01-02T00:00:00Z",
-                                              "t" + std::to_string(i + 2)))
+    REQUIRE(store
+                ->ApplyPage(Jobs(), MakePage({10 + i}, "2024-01-02T00:00:00Z",
+                                             "t" + std::to_string(i + 2)))
                 .ok());
   }
   CHECK(reader.Int("SELECT count(*) FROM jobs") == 2);  // its snapshot
@@ -194,7 +233,9 @@ TEST_CASE("reset keeps rows and moves the checkpoint; failures are recorded") {
   test::TempDir dir;
   std::string db = dir.File("s.db");
   auto store = MustOpen(db);
-  REQUIRE(store->ApplyPage(Jobs(), MakePage({1, 2}, "2024-01-01T00:00:00Z", "t1")).ok());
+  REQUIRE(
+      store->ApplyPage(Jobs(), MakePage({1, 2}, "2024-01-01T00:00:00Z", "t1"))
+          .ok());
   REQUIRE(store->RecordFailure("jobs", "HTTP 503").ok());
   REQUIRE(store->RecordFailure("jobs", "HTTP 503").ok());
   auto cp = *store->GetCheckpoint("jobs");
@@ -215,7 +256,8 @@ TEST_CASE("reset keeps rows and moves the checkpoint; failures are recorded") {
   CHECK((*store->GetCheckpoint("customers"))->continue_from == "2024-01-01");
 }
 
-TEST_CASE("the database is created 0640, in WAL mode, at the latest schema version") {
+TEST_CASE(
+    "the database is created 0640, in WAL mode, at the latest schema version") {
   test::TempDir dir;
   std::string db = dir.File("new.db");
   auto store = MustOpen(db);
@@ -223,7 +265,8 @@ TEST_CASE("the database is created 0640, in WAL mode, at the latest schema versi
   REQUIRE(stat(db.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0640);
   CHECK(test::QueryText(db, "PRAGMA journal_mode") == "wal");
-  CHECK(test::QueryInt(db, "PRAGMA user_version") == Store::LatestSchemaVersion());
+  CHECK(test::QueryInt(db, "PRAGMA user_version") ==
+        Store::LatestSchemaVersion());
   CHECK(store->schema_version() == Store::LatestSchemaVersion());
   // Reopening does not migrate again.
   store.reset();
@@ -238,19 +281,28 @@ TEST_CASE("composite keys and job-history parents get their own columns") {
   const Endpoint& history = *FindEndpoint("job-history");
   REQUIRE(store->EnsureTable(ratings).ok());
   REQUIRE(store->EnsureTable(history).ok());
-  auto p = ParsePage(R"({"hasMore":false,"continueFrom":"x","data":[)"
-                     R"({"technicianId":1,"jobId":2,"rating":9},{"technicianId":1,"jobId":3}]})",
-                     ratings);
+  auto p = ParsePage(
+      R"({"hasMore":false,"continueFrom":"x","data":[)"
+      R"({"technicianId":1,"jobId":2,"rating":9},{"technicianId":1,"jobId":3}]})",
+      ratings);
   REQUIRE(store->ApplyPage(ratings, *p)->inserted == 2);
-  CHECK(test::QueryInt(db, "SELECT count(*) FROM technician_ratings WHERE technician_id = 1") == 2);
-  auto h = ParsePage(R"({"hasMore":false,"continueFrom":"x","data":[{"jobId":7,"history":[)"
-                     R"({"id":70,"date":"2024-01-01"},{"id":71,"date":"2024-01-02"}]}]})",
-                     history);
+  CHECK(
+      test::QueryInt(
+          db,
+          "SELECT count(*) FROM technician_ratings WHERE technician_id = 1") ==
+      2);
+  auto h = ParsePage(
+      R"({"hasMore":false,"continueFrom":"x","data":[{"jobId":7,"history":[)"
+      R"({"id":70,"date":"2024-01-01"},{"id":71,"date":"2024-01-02"}]}]})",
+      history);
   REQUIRE(store->ApplyPage(history, *h)->inserted == 2);
-  CHECK(test::QueryInt(db, "SELECT count(*) FROM job_history WHERE job_id = 7") == 2);
+  CHECK(test::QueryInt(
+            db, "SELECT count(*) FROM job_history WHERE job_id = 7") == 2);
 }
 
-TEST_CASE("a newer schema or a file that is not SQLite is refused and left untouched") {
+TEST_CASE(
+    "a newer schema or a file that is not SQLite is refused and left "
+    "untouched") {
   test::TempDir dir;
   std::string newer = dir.File("newer.db");
   {
@@ -260,8 +312,8 @@ TEST_CASE("a newer schema or a file that is not SQLite is refused and left untou
   std::string before = test::ReadFile(newer);
   auto s = Store::Open(newer, {}, RealClock::Get());
   REQUIRE_FALSE(s.ok());
-  CHECK(s.status().message().find("schema version 999, newer than this stsync") !=
-        std::string::npos);
+  CHECK(s.status().message().find(
+            "schema version 999, newer than this stsync") != std::string::npos);
   CHECK(test::ReadFile(newer) == before);
 
   std::string junk = dir.File("junk.db");

@@ -11,8 +11,8 @@
 namespace stsync {
 namespace {
 
-using fake::Fault;
 using fake::FakeServer;
+using fake::Fault;
 
 RunReport Drain(const Config& config) {
   auto r = Replicator::Create(config);
@@ -31,55 +31,71 @@ void ExpectReplica(const FakeServer& server, const std::string& db,
   REQUIRE(!truth.empty());
   CHECK(rows == truth);
   // The checkpoint's row count matches the table.
-  CHECK(test::QueryInt(db, "SELECT row_count FROM _stsync_checkpoints WHERE endpoint = '" +
-                               endpoint + "'") ==
+  CHECK(test::QueryInt(
+            db, "SELECT row_count FROM _stsync_checkpoints WHERE endpoint = '" +
+                    endpoint + "'") ==
         test::QueryInt(db, "SELECT count(*) FROM \"" + table + "\""));
 }
 
 // `from` values of the successful page requests for `path_part`.
-std::vector<std::string> ServedFroms(const FakeServer& server, const std::string& path_part) {
+std::vector<std::string> ServedFroms(const FakeServer& server,
+                                     const std::string& path_part) {
   std::vector<std::string> out;
   for (const auto& r : server.Requests()) {
-    if (r.status == 200 && r.path.find(path_part) != std::string::npos) out.push_back(r.from);
+    if (r.status == 200 && r.path.find(path_part) != std::string::npos)
+      out.push_back(r.from);
   }
   return out;
 }
 
 }  // namespace
 
-TEST_CASE("a multi-page export of several endpoints equals the server's data row for row") {
-  FakeServer server(test::SmallFake(
-      {"jobs", "technician-ratings", "job-history", "gross-pay-items", "appointments"}, 95, 10));
+TEST_CASE(
+    "a multi-page export of several endpoints equals the server's data row for "
+    "row") {
+  FakeServer server(
+      test::SmallFake({"jobs", "technician-ratings", "job-history",
+                       "gross-pay-items", "appointments"},
+                      95, 10));
   REQUIRE(server.Start().ok());
   test::TempDir dir;
   std::string db = dir.File("e2e.db");
-  Config config = test::MustParseConfig(test::FakeConfigYaml(
-      server, db, "[jobs, technician-ratings, job-history, gross-pay-items, appointments]"));
+  Config config = test::MustParseConfig(
+      test::FakeConfigYaml(server, db,
+                           "[jobs, technician-ratings, job-history, "
+                           "gross-pay-items, appointments]"));
   RunReport report = Drain(config);
   CHECK(report.Failed() == 0);
   CHECK(report.Pages() == 5 * 10);
-  for (const char* e : {"jobs", "technician-ratings", "job-history", "gross-pay-items",
-                        "appointments"}) {
+  for (const char* e : {"jobs", "technician-ratings", "job-history",
+                        "gross-pay-items", "appointments"}) {
     ExpectReplica(server, db, e);
   }
   // gross-pay-items without an id were kept under fallback keys.
-  CHECK(test::QueryInt(db, "SELECT count(*) FROM gross_pay_items WHERE id < 0") > 0);
-  CHECK(test::QueryInt(db, "SELECT count(*) FROM gross_pay_items WHERE id < 0") ==
-        test::QueryInt(db, "SELECT count(*) FROM gross_pay_items "
-                           "WHERE json_extract(data, '$.id') IS NULL"));
+  CHECK(test::QueryInt(
+            db, "SELECT count(*) FROM gross_pay_items WHERE id < 0") > 0);
+  CHECK(
+      test::QueryInt(db, "SELECT count(*) FROM gross_pay_items WHERE id < 0") ==
+      test::QueryInt(db,
+                     "SELECT count(*) FROM gross_pay_items "
+                     "WHERE json_extract(data, '$.id') IS NULL"));
   // appointments asked for active=Any on every call.
   for (const auto& r : server.Requests()) {
-    if (r.path.find("/export/appointments") != std::string::npos) CHECK(r.status == 200);
+    if (r.path.find("/export/appointments") != std::string::npos)
+      CHECK(r.status == 200);
   }
-  CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs WHERE modified_on IS NULL") == 0);
+  CHECK(test::QueryInt(
+            db, "SELECT count(*) FROM jobs WHERE modified_on IS NULL") == 0);
 }
 
-TEST_CASE("an incremental poll picks up new and updated records, and nothing else") {
+TEST_CASE(
+    "an incremental poll picks up new and updated records, and nothing else") {
   FakeServer server(test::SmallFake({"jobs"}, 40, 10));
   REQUIRE(server.Start().ok());
   test::TempDir dir;
   std::string db = dir.File("inc.db");
-  Config config = test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
+  Config config =
+      test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
   CHECK(Drain(config).Failed() == 0);
   size_t before = server.Requests().size();
   server.Mutate("jobs", 7, 5);
@@ -92,12 +108,14 @@ TEST_CASE("an incremental poll picks up new and updated records, and nothing els
   CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs WHERE active = 0") >= 1);
 }
 
-TEST_CASE("a restart resumes from the checkpoint and re-fetches no committed page") {
+TEST_CASE(
+    "a restart resumes from the checkpoint and re-fetches no committed page") {
   FakeServer server(test::SmallFake({"jobs"}, 100, 10));
   REQUIRE(server.Start().ok());
   test::TempDir dir;
   std::string db = dir.File("resume.db");
-  Config config = test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
+  Config config =
+      test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
   Fault outage;
   outage.skip = 4;  // four pages succeed, then the server fails for good
   outage.count = 1000;
@@ -106,8 +124,8 @@ TEST_CASE("a restart resumes from the checkpoint and re-fetches no committed pag
   RunReport first = Drain(config);
   CHECK(first.Failed() == 1);
   CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 40);
-  CHECK(test::QueryText(db, "SELECT last_error FROM _stsync_checkpoints").find("HTTP 500") !=
-        std::string::npos);
+  CHECK(test::QueryText(db, "SELECT last_error FROM _stsync_checkpoints")
+            .find("HTTP 500") != std::string::npos);
 
   server.ClearFaults();
   RunReport second = Drain(config);
@@ -117,15 +135,18 @@ TEST_CASE("a restart resumes from the checkpoint and re-fetches no committed pag
   CHECK(froms.size() == 10);  // every page exactly once
   std::set<std::string> unique(froms.begin(), froms.end());
   CHECK(unique.size() == froms.size());
-  CHECK(test::QueryText(db, "SELECT last_error FROM _stsync_checkpoints").empty());
+  CHECK(test::QueryText(db, "SELECT last_error FROM _stsync_checkpoints")
+            .empty());
 }
 
-TEST_CASE("start_from is the first `from`; the stored checkpoint wins afterwards") {
+TEST_CASE(
+    "start_from is the first `from`; the stored checkpoint wins afterwards") {
   FakeServer server(test::SmallFake({"jobs"}, 30, 10));
   REQUIRE(server.Start().ok());
   test::TempDir dir;
   std::string db = dir.File("start.db");
-  std::string yaml = test::FakeConfigYaml(server, db, "[{name: jobs, start_from: 2024-01-01}]");
+  std::string yaml = test::FakeConfigYaml(
+      server, db, "[{name: jobs, start_from: 2024-01-01}]");
   Config config = test::MustParseConfig(yaml);
   CHECK(Drain(config).Failed() == 0);
   auto froms = ServedFroms(server, "/export/jobs");
@@ -137,7 +158,9 @@ TEST_CASE("start_from is the first `from`; the stored checkpoint wins afterwards
   ExpectReplica(server, db, "jobs");
 }
 
-TEST_CASE("includeRecentChanges duplicates leave one row per key with the newest version") {
+TEST_CASE(
+    "includeRecentChanges duplicates leave one row per key with the newest "
+    "version") {
   fake::FakeOptions o = test::SmallFake({"jobs"}, 60, 10);
   o.recent_overlap = 4;  // every page re-sends the 4 entries before it
   FakeServer server(o);
@@ -148,7 +171,7 @@ TEST_CASE("includeRecentChanges duplicates leave one row per key with the newest
       server, db, "[{name: jobs, include_recent_changes: true}]"));
   RunReport first = Drain(config);
   CHECK(first.Failed() == 0);
-  CHECK(first.Records() > 60);  // duplicates were delivered...
+  CHECK(first.Records() > 60);        // duplicates were delivered...
   ExpectReplica(server, db, "jobs");  // ...and absorbed
   // Updates (some records twice) make replayed windows hold stale versions
   // that arrive after the newer version was stored.
@@ -170,7 +193,8 @@ TEST_CASE("a spurious 401 gets one new token and the same page again") {
   server.AddFault(unauthorized);
   test::TempDir dir;
   std::string db = dir.File("401.db");
-  Config config = test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
+  Config config =
+      test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
   CHECK(Drain(config).Failed() == 0);
   ExpectReplica(server, db, "jobs");
   auto reqs = server.Requests();
@@ -181,14 +205,17 @@ TEST_CASE("a spurious 401 gets one new token and the same page again") {
   CHECK(server.TokenRequests() == 2);
 }
 
-TEST_CASE("tokens expiring while the daemon runs are renewed before the API rejects them") {
+TEST_CASE(
+    "tokens expiring while the daemon runs are renewed before the API rejects "
+    "them") {
   fake::FakeOptions o = test::SmallFake({"jobs"}, 20, 10);
   o.token_lifetime_seconds = 1;
   FakeServer server(o);
   REQUIRE(server.Start().ok());
   test::TempDir dir;
   std::string db = dir.File("expiry.db");
-  Config config = test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
+  Config config =
+      test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
   auto r = Replicator::Create(config);
   REQUIRE(r.ok());
   RunReport report;
@@ -224,12 +251,14 @@ TEST_CASE("a 429 with Retry-After is honoured before the next call") {
   server.AddFault(throttle);
   test::TempDir dir;
   std::string db = dir.File("429.db");
-  Config config = test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
+  Config config =
+      test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
   CHECK(Drain(config).Failed() == 0);
   ExpectReplica(server, db, "jobs");
   auto reqs = server.Requests();
-  auto throttled = std::find_if(reqs.begin(), reqs.end(),
-                                [](const fake::RequestRecord& r) { return r.status == 429; });
+  auto throttled = std::find_if(
+      reqs.begin(), reqs.end(),
+      [](const fake::RequestRecord& r) { return r.status == 429; });
   REQUIRE(throttled != reqs.end());
   REQUIRE(throttled + 1 != reqs.end());
   auto waited = (throttled + 1)->at - throttled->at;
@@ -237,7 +266,9 @@ TEST_CASE("a 429 with Retry-After is honoured before the next call") {
   CHECK((throttled + 1)->from == throttled->from);  // the same page again
 }
 
-TEST_CASE("5xx HTML, 409 maintenance, truncated and malformed pages are retried without harm") {
+TEST_CASE(
+    "5xx HTML, 409 maintenance, truncated and malformed pages are retried "
+    "without harm") {
   FakeServer server(test::SmallFake({"jobs"}, 50, 10));
   REQUIRE(server.Start().ok());
   auto add = [&](int skip, int status, std::string body, std::string type) {
@@ -248,17 +279,23 @@ TEST_CASE("5xx HTML, 409 maintenance, truncated and malformed pages are retried 
     f.content_type = std::move(type);
     server.AddFault(f);
   };
-  add(1, 503, "<html><body><h1>503 Service Unavailable</h1></body></html>", "text/html");
-  add(1, 409, R"({"title":"Tenant is suspended for maintenance"})", "application/json");
-  add(1, 200, R"({"hasMore":true,"continueFrom":"v1.000000000999","data":[{"id":1,)",
+  add(1, 503, "<html><body><h1>503 Service Unavailable</h1></body></html>",
+      "text/html");
+  add(1, 409, R"({"title":"Tenant is suspended for maintenance"})",
       "application/json");
-  add(1, 200, R"({"hasMore":true,"continueFrom":"v1.000000000999","data":[{"id":1},{"name":"no key"}]})",
+  add(1, 200,
+      R"({"hasMore":true,"continueFrom":"v1.000000000999","data":[{"id":1,)",
       "application/json");
-  add(1, 200, R"({"data":{},"hasMore":true,"continueFrom":"x"})", "application/json");
+  add(1, 200,
+      R"({"hasMore":true,"continueFrom":"v1.000000000999","data":[{"id":1},{"name":"no key"}]})",
+      "application/json");
+  add(1, 200, R"({"data":{},"hasMore":true,"continueFrom":"x"})",
+      "application/json");
   add(1, 502, "", "text/plain");
   test::TempDir dir;
   std::string db = dir.File("faults.db");
-  Config config = test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
+  Config config =
+      test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
   RunReport report = Drain(config);
   CHECK(report.Failed() == 0);
   ExpectReplica(server, db, "jobs");
@@ -274,53 +311,63 @@ TEST_CASE("an endpoint that keeps failing writes nothing and says why") {
   broken.path_contains = "/export/jobs";
   broken.count = 1000;
   broken.status = 200;
-  broken.body = R"({"hasMore":true,"continueFrom":"x","data":[{"id":1},{"oops":2}]})";
+  broken.body =
+      R"({"hasMore":true,"continueFrom":"x","data":[{"id":1},{"oops":2}]})";
   broken.content_type = "application/json";
   server.AddFault(broken);
   test::TempDir dir;
   std::string db = dir.File("broken.db");
-  Config config = test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs, customers]"));
+  Config config = test::MustParseConfig(
+      test::FakeConfigYaml(server, db, "[jobs, customers]"));
   RunReport report = Drain(config);
   CHECK(report.Failed() == 1);
   CHECK(report.endpoints[0].failed);
-  CHECK(report.endpoints[0].last_error.find("data[1]: key field 'id' is missing") !=
-        std::string::npos);
+  CHECK(report.endpoints[0].last_error.find(
+            "data[1]: key field 'id' is missing") != std::string::npos);
   CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 0);
-  CHECK(test::QueryInt(db, "SELECT count(*) FROM _stsync_checkpoints "
-                           "WHERE endpoint = 'jobs' AND continue_from IS NULL") == 1);
-  CHECK(test::QueryInt(db, "SELECT consecutive_failures FROM _stsync_checkpoints "
-                           "WHERE endpoint = 'jobs'") == config.retry.max_attempts);
+  CHECK(test::QueryInt(db,
+                       "SELECT count(*) FROM _stsync_checkpoints "
+                       "WHERE endpoint = 'jobs' AND continue_from IS NULL") ==
+        1);
+  CHECK(test::QueryInt(db,
+                       "SELECT consecutive_failures FROM _stsync_checkpoints "
+                       "WHERE endpoint = 'jobs'") == config.retry.max_attempts);
   // The healthy endpoint is unaffected.
   ExpectReplica(server, db, "customers");
 }
 
-TEST_CASE("a reader holding a read transaction through a sync does not disturb it") {
+TEST_CASE(
+    "a reader holding a read transaction through a sync does not disturb it") {
   FakeServer server(test::SmallFake({"jobs"}, 30, 10));
   REQUIRE(server.Start().ok());
   test::TempDir dir;
   std::string db = dir.File("reader.db");
-  Config config = test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
+  Config config =
+      test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
   CHECK(Drain(config).Failed() == 0);
 
   sqlite3* reader = nullptr;
   REQUIRE(sqlite3_open(db.c_str(), &reader) == SQLITE_OK);
   auto count = [&] {
     sqlite3_stmt* s = nullptr;
-    REQUIRE(sqlite3_prepare_v2(reader, "SELECT count(*), max(modified_on) FROM jobs", -1, &s,
-                               nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_prepare_v2(reader,
+                               "SELECT count(*), max(modified_on) FROM jobs",
+                               -1, &s, nullptr) == SQLITE_OK);
     REQUIRE(sqlite3_step(s) == SQLITE_ROW);
     int64_t n = sqlite3_column_int64(s, 0);
     sqlite3_finalize(s);
     return n;
   };
-  REQUIRE(sqlite3_exec(reader, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(reader, "BEGIN", nullptr, nullptr, nullptr) ==
+          SQLITE_OK);
   CHECK(count() == 30);
   server.Mutate("jobs", 10, 45);
   RunReport report = Drain(config);
   CHECK(report.Failed() == 0);
   CHECK(report.Pages() >= 5);
   CHECK(count() == 30);  // still its snapshot
-  REQUIRE(sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr) ==
+          SQLITE_OK);
   CHECK(count() == 75);
   sqlite3_close(reader);
   ExpectReplica(server, db, "jobs");
@@ -331,7 +378,8 @@ TEST_CASE("every catalog endpoint syncs from the fake") {
   REQUIRE(server.Start().ok());
   test::TempDir dir;
   std::string db = dir.File("all.db");
-  Config config = test::MustParseConfig(test::FakeConfigYaml(server, db, "all"));
+  Config config =
+      test::MustParseConfig(test::FakeConfigYaml(server, db, "all"));
   RunReport report = Drain(config);
   CHECK(report.Failed() == 0);
   CHECK(report.endpoints.size() == 53);
@@ -352,11 +400,42 @@ TEST_CASE("a custom endpoint from the config is synced like a built-in one") {
   std::string db = dir.File("custom.db");
   Config config = test::MustParseConfig(test::FakeConfigYaml(
       server, db,
-      "[{name: widgets, path: '/widgets/v9/tenant/{tenant}/export/widgets', key: widgetId, "
+      "[{name: widgets, path: '/widgets/v9/tenant/{tenant}/export/widgets', "
+      "key: widgetId, "
       "version_field: updatedOn}]"));
   CHECK(Drain(config).Failed() == 0);
   ExpectReplica(server, db, "widgets");
-  CHECK(test::QueryInt(db, "SELECT count(*) FROM widgets WHERE widget_id >= 1000") == 25);
+  CHECK(test::QueryInt(
+            db, "SELECT count(*) FROM widgets WHERE widget_id >= 1000") == 25);
+}
+
+TEST_CASE("a feed that does not advance is an error, not a busy loop") {
+  FakeServer server(test::SmallFake({"jobs"}, 20, 10));
+  REQUIRE(server.Start().ok());
+  Fault stuck;
+  stuck.count = 1000;
+  stuck.status = 200;
+  stuck.content_type = "application/json";
+  test::TempDir dir;
+  std::string db = dir.File("stuck.db");
+  Config config =
+      test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
+  // The first page's token, then the same token back with hasMore=true.
+  REQUIRE(Drain(config).Failed() == 0);
+  std::string token =
+      test::QueryText(db, "SELECT continue_from FROM _stsync_checkpoints");
+  stuck.body =
+      R"({"hasMore":true,"continueFrom":")" + token + R"(","data":[]})";
+  server.AddFault(stuck);
+  size_t before = server.Requests().size();
+  RunReport report = Drain(config);
+  CHECK(report.Failed() == 1);
+  CHECK(report.endpoints[0].last_error.find("without advancing continueFrom") !=
+        std::string::npos);
+  CHECK(server.Requests().size() - before ==
+        static_cast<size_t>(config.retry.max_attempts));
+  CHECK(test::QueryText(db, "SELECT continue_from FROM _stsync_checkpoints") ==
+        token);
 }
 
 }  // namespace stsync

@@ -15,7 +15,8 @@
 namespace stsync::test {
 
 TempDir::TempDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "stsync-test-XXXXXX").string();
+  std::string tmpl =
+      (std::filesystem::temp_directory_path() / "stsync-test-XXXXXX").string();
   char* p = mkdtemp(tmpl.data());
   REQUIRE(p != nullptr);
   path_ = p;
@@ -94,9 +95,9 @@ ProcessResult Process::Wait(std::chrono::milliseconds timeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   waited_ = true;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                            started_)
-                  .count();
+  r.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_)
+          .count();
   if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
   r.out = ReadFile(out_path_);
@@ -115,14 +116,28 @@ std::string FakeConfigYaml(const fake::FakeServer& server,
                            const std::string& extra) {
   const auto& o = server.options();
   return "servicetitan:\n"
-         "  tenant: " + o.tenant + "\n"
-         "  client_id: " + o.client_id + "\n"
-         "  client_secret: " + o.client_secret + "\n"
-         "  app_key: " + o.app_key + "\n"
-         "  auth_url: " + server.BaseUrl() + "/connect/token\n"
-         "  api_url: " + server.BaseUrl() + "\n"
+         "  tenant: " +
+         o.tenant +
+         "\n"
+         "  client_id: " +
+         o.client_id +
+         "\n"
+         "  client_secret: " +
+         o.client_secret +
+         "\n"
+         "  app_key: " +
+         o.app_key +
+         "\n"
+         "  auth_url: " +
+         server.BaseUrl() +
+         "/connect/token\n"
+         "  api_url: " +
+         server.BaseUrl() +
+         "\n"
          "database:\n"
-         "  path: " + db_path + "\n"
+         "  path: " +
+         db_path +
+         "\n"
          "defaults:\n"
          "  interval: 100ms\n"
          "retry:\n"
@@ -132,7 +147,8 @@ std::string FakeConfigYaml(const fake::FakeServer& server,
          "http:\n"
          "  connect_timeout: 2s\n"
          "  read_timeout: 5s\n"
-         "endpoints: " + endpoints + "\n" + extra;
+         "endpoints: " +
+         endpoints + "\n" + extra;
 }
 
 Config MustParseConfig(const std::string& yaml) {
@@ -175,17 +191,20 @@ void WithQuery(const std::string& db_path, const std::string& sql, F&& on_row) {
 std::vector<std::string> TableData(const std::string& db_path,
                                    const std::string& table) {
   std::vector<std::string> rows;
-  WithQuery(db_path, "SELECT data FROM \"" + table + "\"", [&](sqlite3_stmt* s) {
-    rows.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)),
-                      sqlite3_column_bytes(s, 0));
-  });
+  WithQuery(db_path, "SELECT data FROM \"" + table + "\"",
+            [&](sqlite3_stmt* s) {
+              rows.emplace_back(
+                  reinterpret_cast<const char*>(sqlite3_column_text(s, 0)),
+                  sqlite3_column_bytes(s, 0));
+            });
   std::sort(rows.begin(), rows.end());
   return rows;
 }
 
 int64_t QueryInt(const std::string& db_path, const std::string& sql) {
   int64_t v = -1;
-  WithQuery(db_path, sql, [&](sqlite3_stmt* s) { v = sqlite3_column_int64(s, 0); });
+  WithQuery(db_path, sql,
+            [&](sqlite3_stmt* s) { v = sqlite3_column_int64(s, 0); });
   return v;
 }
 

@@ -9,11 +9,14 @@
 namespace stsync {
 namespace {
 
-Credentials Creds() { return {"https://auth.example/connect/token", "cid", "very-secret"}; }
+Credentials Creds() {
+  return {"https://auth.example/connect/token", "cid", "very-secret"};
+}
 
 }  // namespace
 
-TEST_CASE("a token is fetched once and cached until shortly before it expires") {
+TEST_CASE(
+    "a token is fetched once and cached until shortly before it expires") {
   test::ScriptedTransport t;
   FakeClock clock;
   TokenSource tokens(Creds(), &t, &clock);
@@ -37,7 +40,8 @@ TEST_CASE("a token is fetched once and cached until shortly before it expires") 
                                  {"client_secret", "very-secret"}});
 }
 
-TEST_CASE("short-lived tokens are refreshed a quarter of their lifetime early") {
+TEST_CASE(
+    "short-lived tokens are refreshed a quarter of their lifetime early") {
   test::ScriptedTransport t;
   t.SetTokenResponse(200, R"({"access_token":"short","expires_in":4})");
   FakeClock clock;
@@ -79,7 +83,8 @@ TEST_CASE("concurrent callers share a single token request") {
   CHECK(t.token_calls() == 1);
 }
 
-TEST_CASE("rejected credentials are an auth error that never shows the secret") {
+TEST_CASE(
+    "rejected credentials are an auth error that never shows the secret") {
   test::ScriptedTransport t;
   t.SetTokenResponse(400, R"({"error":"invalid_client","echo":"very-secret"})");
   FakeClock clock;

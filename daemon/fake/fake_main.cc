@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
       for (size_t pos = 0; pos <= list.size();) {
         size_t comma = list.find(',', pos);
         if (comma == std::string::npos) comma = list.size();
-        if (comma > pos) options.endpoints.push_back(list.substr(pos, comma - pos));
+        if (comma > pos)
+          options.endpoints.push_back(list.substr(pos, comma - pos));
         pos = comma + 1;
       }
     } else if (a == "--mutate-every") {

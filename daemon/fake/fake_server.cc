@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <regex>
+#include <string_view>
 
 #include "timestamp.h"
 
@@ -45,9 +45,24 @@ int64_t ParseToken(const std::string& s) {
   return v;
 }
 
+// The route regex for an endpoint path: `{tenant}` captures digits, and
+// characters special to regular expressions are escaped.
 std::string PathPattern(const std::string& path) {
-  std::string p = std::regex_replace(path, std::regex(R"([.\-])"), R"(\$&)");
-  return std::regex_replace(p, std::regex(R"(\{tenant\})"), R"(([0-9]+))");
+  const std::string tenant = "{tenant}";
+  std::string out;
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path.compare(i, tenant.size(), tenant) == 0) {
+      out += "([0-9]+)";
+      i += tenant.size() - 1;
+    } else {
+      if (std::string_view(".-+*?()[]{}|^$\\").find(path[i]) !=
+          std::string_view::npos) {
+        out += '\\';
+      }
+      out += path[i];
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -120,7 +135,8 @@ void FakeServer::Render(const Feed& feed, int64_t index, int64_t revision,
       case FieldKind::kArray:
         return "[]";
       case FieldKind::kObject:
-        return h % 3 == 0 ? "null" : "{\"id\":" + std::to_string(h % 5000) + "}";
+        return h % 3 == 0 ? "null"
+                          : "{\"id\":" + std::to_string(h % 5000) + "}";
       case FieldKind::kString:
         if (h % 11 == 0) return "null";
         // Escapes and non-ASCII text must survive byte for byte.
@@ -364,117 +380,116 @@ Status FakeServer::Start() {
 
   for (auto& [name, feed_ref] : feeds_) {
     const std::string feed_name = name;
-    server_->Get(PathPattern(feed_ref.endpoint.path), [this, feed_name,
-                                                       apply_fault](
-                                                          const httplib::Request&
-                                                              req,
-                                                          httplib::Response&
-                                                              res) {
-      RequestRecord rec;
-      rec.path = req.path;
-      rec.from = req.get_param_value("from");
-      rec.recent = req.get_param_value("includeRecentChanges") == "true";
-      rec.at = std::chrono::steady_clock::now();
-      auto finish = [&] {
-        rec.status = res.status;
-        Record(rec);
-      };
-      Fault f;
-      if (TakeFault(Fault::Target::kExport, req.path, &f) &&
-          apply_fault(f, res)) {
-        return finish();
-      }
-      auto json_error = [&](int status, const std::string& title) {
-        res.status = status;
-        res.set_content("{\"type\":\"error\",\"title\":\"" + title +
-                            "\",\"status\":" + std::to_string(status) + "}",
-                        "application/json");
-      };
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        std::string auth = req.get_header_value("Authorization");
-        auto tok = auth.rfind("Bearer ", 0) == 0
-                       ? tokens_.find(auth.substr(7))
-                       : tokens_.end();
-        if (tok == tokens_.end() ||
-            tok->second <= std::chrono::steady_clock::now()) {
-          res.status = 401;
-          res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-          return finish();
-        }
-      }
-      if (req.get_header_value("ST-App-Key") != options_.app_key) {
-        json_error(401, "App key is missing or invalid");
-        return finish();
-      }
-      if (req.matches[1] != options_.tenant) {
-        json_error(404, "Tenant not found");
-        return finish();
-      }
-      std::string body;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        Feed& feed = feeds_.at(feed_name);
-        // Where the page starts: the first entry after the token's, or the
-        // first at or after a date.
-        size_t pos = 0;
-        if (!rec.from.empty()) {
-          int64_t seq = ParseToken(rec.from);
-          if (seq >= 0) {
-            pos = std::upper_bound(feed.log.begin(), feed.log.end(), seq,
-                                   [](int64_t s, const Entry& e) {
-                                     return s < e.seq;
-                                   }) -
-                  feed.log.begin();
-          } else if (auto date = NormalizeTimestamp(rec.from)) {
-            while (pos < feed.log.size() &&
-                   *NormalizeTimestamp(FakeTimestamp(feed.log[pos].seq)) <
-                       *date) {
-              ++pos;
-            }
-          } else {
-            json_error(400, "Invalid 'from' value");
+    server_->Get(
+        PathPattern(feed_ref.endpoint.path),
+        [this, feed_name, apply_fault](const httplib::Request& req,
+                                       httplib::Response& res) {
+          RequestRecord rec;
+          rec.path = req.path;
+          rec.from = req.get_param_value("from");
+          rec.recent = req.get_param_value("includeRecentChanges") == "true";
+          rec.at = std::chrono::steady_clock::now();
+          auto finish = [&] {
+            rec.status = res.status;
+            Record(rec);
+          };
+          Fault f;
+          if (TakeFault(Fault::Target::kExport, req.path, &f) &&
+              apply_fault(f, res)) {
             return finish();
           }
-        }
-        size_t start = pos;
-        if (rec.recent) {
-          start = pos >= static_cast<size_t>(options_.recent_overlap)
-                      ? pos - options_.recent_overlap
-                      : 0;
-        }
-        std::string data;
-        int served_live = 0;
-        int64_t last_seq = pos > 0 ? feed.log[pos - 1].seq : 0;
-        size_t i = start;
-        for (; i < feed.log.size() && served_live < options_.page_size; ++i) {
-          const Entry& e = feed.log[i];
-          bool replay = i < pos;  // includeRecentChanges duplicates
-          if (!e.live && !replay) continue;
-          if (!data.empty()) data += ',';
-          data += e.json;
-          if (!replay) {
-            ++served_live;
-            last_seq = e.seq;
+          auto json_error = [&](int status, const std::string& title) {
+            res.status = status;
+            res.set_content("{\"type\":\"error\",\"title\":\"" + title +
+                                "\",\"status\":" + std::to_string(status) + "}",
+                            "application/json");
+          };
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            std::string auth = req.get_header_value("Authorization");
+            auto tok = auth.rfind("Bearer ", 0) == 0
+                           ? tokens_.find(auth.substr(7))
+                           : tokens_.end();
+            if (tok == tokens_.end() ||
+                tok->second <= std::chrono::steady_clock::now()) {
+              res.status = 401;
+              res.set_header("WWW-Authenticate",
+                             "Bearer error=\"invalid_token\"");
+              return finish();
+            }
           }
-        }
-        bool more = false;
-        for (; i < feed.log.size() && !more; ++i) more = feed.log[i].live;
-        body = "{\"hasMore\":" + std::string(more ? "true" : "false") +
-               ",\"continueFrom\":\"" + Token(last_seq) + "\",\"data\":[" +
-               data + "]}";
-      }
-      res.status = 200;
-      res.set_content(body, "application/json; charset=utf-8");
-      finish();
-    });
+          if (req.get_header_value("ST-App-Key") != options_.app_key) {
+            json_error(401, "App key is missing or invalid");
+            return finish();
+          }
+          if (req.matches[1] != options_.tenant) {
+            json_error(404, "Tenant not found");
+            return finish();
+          }
+          std::string body;
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            Feed& feed = feeds_.at(feed_name);
+            // Where the page starts: the first entry after the token's, or the
+            // first at or after a date.
+            size_t pos = 0;
+            if (!rec.from.empty()) {
+              int64_t seq = ParseToken(rec.from);
+              if (seq >= 0) {
+                pos = std::upper_bound(
+                          feed.log.begin(), feed.log.end(), seq,
+                          [](int64_t s, const Entry& e) { return s < e.seq; }) -
+                      feed.log.begin();
+              } else if (auto date = NormalizeTimestamp(rec.from)) {
+                while (pos < feed.log.size() &&
+                       *NormalizeTimestamp(FakeTimestamp(feed.log[pos].seq)) <
+                           *date) {
+                  ++pos;
+                }
+              } else {
+                json_error(400, "Invalid 'from' value");
+                return finish();
+              }
+            }
+            size_t start = pos;
+            if (rec.recent) {
+              start = pos >= static_cast<size_t>(options_.recent_overlap)
+                          ? pos - options_.recent_overlap
+                          : 0;
+            }
+            std::string data;
+            int served_live = 0;
+            int64_t last_seq = pos > 0 ? feed.log[pos - 1].seq : 0;
+            size_t i = start;
+            for (; i < feed.log.size() && served_live < options_.page_size;
+                 ++i) {
+              const Entry& e = feed.log[i];
+              bool replay = i < pos;  // includeRecentChanges duplicates
+              if (!e.live && !replay) continue;
+              if (!data.empty()) data += ',';
+              data += e.json;
+              if (!replay) {
+                ++served_live;
+                last_seq = e.seq;
+              }
+            }
+            bool more = false;
+            for (; i < feed.log.size() && !more; ++i) more = feed.log[i].live;
+            body = "{\"hasMore\":" + std::string(more ? "true" : "false") +
+                   ",\"continueFrom\":\"" + Token(last_seq) + "\",\"data\":[" +
+                   data + "]}";
+          }
+          res.status = 200;
+          res.set_content(body, "application/json; charset=utf-8");
+          finish();
+        });
   }
 
-  port_ = options_.port == 0
-              ? server_->bind_to_any_port(options_.host)
-              : (server_->bind_to_port(options_.host, options_.port)
-                     ? options_.port
-                     : -1);
+  port_ =
+      options_.port == 0
+          ? server_->bind_to_any_port(options_.host)
+          : (server_->bind_to_port(options_.host, options_.port) ? options_.port
+                                                                 : -1);
   if (port_ <= 0) {
     return Status::Io("fake server: cannot listen on " + options_.host + ":" +
                       std::to_string(options_.port));

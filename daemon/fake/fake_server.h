@@ -62,8 +62,9 @@ struct Fault {
   std::string path_contains;  // "" matches every path of the target
   int skip = 0;               // let this many matching requests through first
   int count = 1;
-  int status = 500;           // 0: only delay, then answer normally
-  std::string body = "<html><body><h1>500 Internal Server Error</h1></body></html>";
+  int status = 500;  // 0: only delay, then answer normally
+  std::string body =
+      "<html><body><h1>500 Internal Server Error</h1></body></html>";
   std::string content_type = "text/html";
   std::string retry_after;  // Retry-After header value, if not empty
   int delay_ms = 0;         // before answering (cut short by Stop)
@@ -121,7 +122,7 @@ class FakeServer {
   struct Feed {
     Endpoint endpoint;
     std::vector<Field> shape;
-    std::vector<Entry> log;  // in seq order
+    std::vector<Entry> log;               // in seq order
     std::map<int64_t, size_t> latest;     // index -> position in log
     std::map<int64_t, int64_t> revision;  // index -> current revision
     int64_t next_index = 0;

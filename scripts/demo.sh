@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Quick start 1: install what is missing, build, start the bundled fake
+# ServiceTitan on loopback, and run `stsync once` with config/demo.yaml into
+# ./demo.db. No credentials needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh build
+
+port=18089
+ready=$(mktemp)
+rm -f "$ready"
+build/stsync-fake --port "$port" --records 2000 --page-size 500 --ready-file "$ready" &
+fake=$!
+trap 'kill $fake 2>/dev/null; wait $fake 2>/dev/null; rm -f "$ready"' EXIT
+for _ in $(seq 100); do [ -s "$ready" ] && break; sleep 0.1; done
+[ -s "$ready" ] || { echo "error: the fake server did not start on port $port" >&2; exit 1; }
+
+rm -f demo.db demo.db-wal demo.db-shm
+build/stsync once -c config/demo.yaml
+echo
+build/stsync status -c config/demo.yaml | head -12
+cat <<'MSG'
+...
+
+The demo database is ./demo.db. Query it while stsync writes, for example:
+
+  sqlite3 demo.db "SELECT id, json_extract(data, '$.jobNumber') AS job_number,
+                          modified_on FROM jobs ORDER BY modified_on DESC LIMIT 5"
+  sqlite3 demo.db "SELECT active, count(*) FROM customers GROUP BY active"
+  sqlite3 demo.db "SELECT job_id, count(*) FROM job_history GROUP BY job_id LIMIT 5"
+MSG
+echo
+sqlite3 -header -column demo.db "SELECT id, json_extract(data, '$.jobNumber') AS job_number, modified_on FROM jobs ORDER BY modified_on DESC LIMIT 5"
