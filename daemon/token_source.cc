@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "backoff.h"
+
 namespace stsync {
 
 TokenSource::TokenSource(Credentials credentials, Transport* transport,
@@ -56,6 +58,11 @@ Status TokenSource::Fetch() {
   if (r->status != 200) {
     Status s = Status::Http(
         r->status, "token endpoint answered HTTP " + std::to_string(r->status));
+    // The token endpoint is throttled: its Retry-After delays the retry.
+    if (auto ra =
+            ParseRetryAfter(r->Header("retry-after"), clock_->WallNow())) {
+      s.set_retry_after(*ra);
+    }
     return s;
   }
   if (!is_json || !doc.HasMember("access_token") ||

@@ -232,9 +232,11 @@ void ScriptedTransport::PushError(Status status) {
   script_.push_back(std::move(status));
 }
 
-void ScriptedTransport::SetTokenResponse(int status, std::string body) {
+void ScriptedTransport::SetTokenResponse(
+    int status, std::string body, std::map<std::string, std::string> headers) {
   std::lock_guard<std::mutex> lock(mu_);
   token_status_ = status;
+  token_headers_ = std::move(headers);
   token_body_ = std::move(body);
 }
 
@@ -263,6 +265,7 @@ Result<HttpResponse> ScriptedTransport::PostForm(const std::string& url,
   std::lock_guard<std::mutex> lock(mu_);
   HttpResponse r;
   r.status = token_status_;
+  r.headers = token_headers_;
   r.body = token_body_.empty()
                ? R"({"access_token":"tok-)" + std::to_string(token_calls_) +
                      R"(","expires_in":900,"token_type":"Bearer"})"

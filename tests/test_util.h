@@ -98,7 +98,8 @@ class ScriptedTransport : public Transport {
             std::map<std::string, std::string> headers = {});
   void PushError(Status status);
   // Answers every token request with this (default: a 900 s token).
-  void SetTokenResponse(int status, std::string body);
+  void SetTokenResponse(int status, std::string body,
+                        std::map<std::string, std::string> headers = {});
 
   Result<HttpResponse> Get(const std::string& url,
                            const HttpHeaders& headers) override;
@@ -117,6 +118,7 @@ class ScriptedTransport : public Transport {
   std::vector<Call> calls_;
   int token_calls_ = 0;
   int token_status_ = 200;
+  std::map<std::string, std::string> token_headers_;
   std::string token_body_;
   bool cancelled_ = false;
 };

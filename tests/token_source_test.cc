@@ -96,12 +96,23 @@ TEST_CASE(
   CHECK(r.status().message().find("very-secret") == std::string::npos);
 }
 
+TEST_CASE("a throttled token endpoint's Retry-After reaches the caller") {
+  test::ScriptedTransport t;
+  t.SetTokenResponse(429, "", {{"retry-after", "7"}});
+  FakeClock clock;
+  TokenSource tokens(Creds(), &t, &clock);
+  auto r = tokens.Token();
+  CHECK(r.status().http_status() == 429);
+  CHECK(r.status().retry_after() == Millis(7000));
+}
+
 TEST_CASE("token endpoint trouble is reported as retryable") {
   test::ScriptedTransport t;
   FakeClock clock;
   TokenSource tokens(Creds(), &t, &clock);
   t.SetTokenResponse(503, "<html>down</html>");
   CHECK(tokens.Token().status().code() == Status::Code::kHttp);
+  CHECK_FALSE(tokens.Token().status().retry_after().has_value());
   t.SetTokenResponse(200, R"({"token_type":"Bearer"})");
   CHECK(tokens.Token().status().code() == Status::Code::kBadResponse);
   t.SetTokenResponse(200, "not json");
