@@ -13,8 +13,12 @@ rm -f "$ready"
 build/stsync-fake --port "$port" --records 2000 --page-size 500 --ready-file "$ready" &
 fake=$!
 trap 'kill $fake 2>/dev/null; wait $fake 2>/dev/null; rm -f "$ready"' EXIT
-for _ in $(seq 100); do [ -s "$ready" ] && break; sleep 0.1; done
-[ -s "$ready" ] || { echo "error: the fake server did not start on port $port" >&2; exit 1; }
+for _ in $(seq 100); do
+  [ -s "$ready" ] && break
+  kill -0 $fake 2>/dev/null || break
+  sleep 0.1
+done
+[ -s "$ready" ] || { echo "error: the fake server did not start on port $port (is the port in use?)" >&2; exit 1; }
 
 rm -f demo.db demo.db-wal demo.db-shm
 build/stsync once -c config/demo.yaml

@@ -124,6 +124,14 @@ TEST_CASE(
   CHECK_FALSE(Contains(ok.out + ok.err, "client_secret: b"));
 }
 
+TEST_CASE("stsync-fake refuses a port that is already in use") {
+  FakeServer first(test::SmallFake({"jobs"}, 1, 1));
+  REQUIRE(first.Start().ok());
+  auto r = test::Run({STSYNC_FAKE_BIN, "--port", std::to_string(first.port())});
+  CHECK(r.exit_code == 1);
+  CHECK(Contains(r.err, "cannot listen"));
+}
+
 TEST_CASE("endpoints lists the whole catalog") {
   auto r = Stsync({"endpoints"});
   CHECK(r.exit_code == 0);

@@ -1,6 +1,7 @@
 #include "fake_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -485,6 +486,12 @@ Status FakeServer::Start() {
         });
   }
 
+  // cpp-httplib's default is SO_REUSEPORT, which lets a second server share
+  // the port and receive part of its connections. Refuse a busy port.
+  server_->set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   port_ =
       options_.port == 0
           ? server_->bind_to_any_port(options_.host)
