@@ -321,6 +321,66 @@ std::string FakeServer::BaseUrl() const {
   return "http://" + options_.host + ":" + std::to_string(port_);
 }
 
+bool FakeServer::TokenValid(const std::string& authorization) const {
+  if (authorization.rfind("Bearer ", 0) != 0) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto tok = tokens_.find(authorization.substr(7));
+  return tok != tokens_.end() && tok->second > std::chrono::steady_clock::now();
+}
+
+bool FakeServer::RenderPage(const std::string& feed_name,
+                            const std::string& from, bool recent,
+                            std::string* body) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Feed& feed = feeds_.at(feed_name);
+  // Where the page starts: the first entry after the token's, or the first
+  // at or after a date.
+  size_t pos = 0;
+  if (!from.empty()) {
+    int64_t seq = ParseToken(from);
+    if (seq >= 0) {
+      pos = std::upper_bound(
+                feed.log.begin(), feed.log.end(), seq,
+                [](int64_t s, const Entry& e) { return s < e.seq; }) -
+            feed.log.begin();
+    } else if (auto date = NormalizeTimestamp(from)) {
+      while (pos < feed.log.size() &&
+             *NormalizeTimestamp(FakeTimestamp(feed.log[pos].seq)) < *date) {
+        ++pos;
+      }
+    } else {
+      return false;
+    }
+  }
+  size_t start = pos;
+  if (recent) {
+    start = pos >= static_cast<size_t>(options_.recent_overlap)
+                ? pos - options_.recent_overlap
+                : 0;
+  }
+  std::string data;
+  int served_live = 0;
+  int64_t last_seq = pos > 0 ? feed.log[pos - 1].seq : 0;
+  size_t i = start;
+  for (; i < feed.log.size() && served_live < options_.page_size; ++i) {
+    const Entry& e = feed.log[i];
+    bool replay = i < pos;  // includeRecentChanges duplicates
+    if (!e.live && !replay) continue;
+    if (!data.empty()) data += ',';
+    data += e.json;
+    if (!replay) {
+      ++served_live;
+      last_seq = e.seq;
+    }
+  }
+  bool more = false;
+  for (; i < feed.log.size() && !more; ++i) more = feed.log[i].live;
+  *body = "{\"hasMore\":" + std::string(more ? "true" : "false") +
+          ",\"continueFrom\":\"" + Token(last_seq) + "\",\"data\":[" + data +
+          "]}";
+  return true;
+}
+
 Status FakeServer::Start() {
   server_ = std::make_unique<httplib::Server>();
   // Sleeps for the fault's delay; true if the fault then answers itself.
@@ -405,19 +465,11 @@ Status FakeServer::Start() {
                                 "\",\"status\":" + std::to_string(status) + "}",
                             "application/json");
           };
-          {
-            std::lock_guard<std::mutex> lock(mu_);
-            std::string auth = req.get_header_value("Authorization");
-            auto tok = auth.rfind("Bearer ", 0) == 0
-                           ? tokens_.find(auth.substr(7))
-                           : tokens_.end();
-            if (tok == tokens_.end() ||
-                tok->second <= std::chrono::steady_clock::now()) {
-              res.status = 401;
-              res.set_header("WWW-Authenticate",
-                             "Bearer error=\"invalid_token\"");
-              return finish();
-            }
+          if (!TokenValid(req.get_header_value("Authorization"))) {
+            res.status = 401;
+            res.set_header("WWW-Authenticate",
+                           "Bearer error=\"invalid_token\"");
+            return finish();
           }
           if (req.get_header_value("ST-App-Key") != options_.app_key) {
             json_error(401, "App key is missing or invalid");
@@ -428,57 +480,9 @@ Status FakeServer::Start() {
             return finish();
           }
           std::string body;
-          {
-            std::lock_guard<std::mutex> lock(mu_);
-            Feed& feed = feeds_.at(feed_name);
-            // Where the page starts: the first entry after the token's, or the
-            // first at or after a date.
-            size_t pos = 0;
-            if (!rec.from.empty()) {
-              int64_t seq = ParseToken(rec.from);
-              if (seq >= 0) {
-                pos = std::upper_bound(
-                          feed.log.begin(), feed.log.end(), seq,
-                          [](int64_t s, const Entry& e) { return s < e.seq; }) -
-                      feed.log.begin();
-              } else if (auto date = NormalizeTimestamp(rec.from)) {
-                while (pos < feed.log.size() &&
-                       *NormalizeTimestamp(FakeTimestamp(feed.log[pos].seq)) <
-                           *date) {
-                  ++pos;
-                }
-              } else {
-                json_error(400, "Invalid 'from' value");
-                return finish();
-              }
-            }
-            size_t start = pos;
-            if (rec.recent) {
-              start = pos >= static_cast<size_t>(options_.recent_overlap)
-                          ? pos - options_.recent_overlap
-                          : 0;
-            }
-            std::string data;
-            int served_live = 0;
-            int64_t last_seq = pos > 0 ? feed.log[pos - 1].seq : 0;
-            size_t i = start;
-            for (; i < feed.log.size() && served_live < options_.page_size;
-                 ++i) {
-              const Entry& e = feed.log[i];
-              bool replay = i < pos;  // includeRecentChanges duplicates
-              if (!e.live && !replay) continue;
-              if (!data.empty()) data += ',';
-              data += e.json;
-              if (!replay) {
-                ++served_live;
-                last_seq = e.seq;
-              }
-            }
-            bool more = false;
-            for (; i < feed.log.size() && !more; ++i) more = feed.log[i].live;
-            body = "{\"hasMore\":" + std::string(more ? "true" : "false") +
-                   ",\"continueFrom\":\"" + Token(last_seq) + "\",\"data\":[" +
-                   data + "]}";
+          if (!RenderPage(feed_name, rec.from, rec.recent, &body)) {
+            json_error(400, "Invalid 'from' value");
+            return finish();
           }
           res.status = 200;
           res.set_content(body, "application/json; charset=utf-8");

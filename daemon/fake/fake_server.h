@@ -132,6 +132,12 @@ class FakeServer {
   void Render(const Feed& feed, int64_t index, int64_t revision,
               const std::string& version, bool active, Entry* entry) const;
   bool TakeFault(Fault::Target target, const std::string& path, Fault* out);
+  // Whether an Authorization header carries a live token.
+  bool TokenValid(const std::string& authorization) const;
+  // The page of `feed_name` after `from`; false if `from` is unreadable.
+  bool RenderPage(const std::string& feed_name, const std::string& from,
+                  bool recent, std::string* body) const;
+  // Appends to the request log. Takes mu_: never call with it held.
   void Record(const RequestRecord& r);
 
   const FakeOptions options_;

@@ -1,0 +1,110 @@
+// The real HTTP transport against the fake server on loopback.
+#include "httplib_transport.h"
+
+#include <doctest/doctest.h>
+
+#include <thread>
+
+#include "test_util.h"
+
+namespace stsync {
+namespace {
+
+HttpOptions Options() {
+  HttpOptions o;
+  o.connect_timeout = Millis(2000);
+  o.read_timeout = Millis(5000);
+  return o;
+}
+
+std::string Token(HttplibTransport& t, const fake::FakeServer& server) {
+  auto r = t.PostForm(server.BaseUrl() + "/connect/token",
+                      {{"grant_type", "client_credentials"},
+                       {"client_id", server.options().client_id},
+                       {"client_secret", server.options().client_secret}},
+                      {});
+  REQUIRE(r.ok());
+  REQUIRE(r->status == 200);
+  size_t start = r->body.find("fake-access-");
+  REQUIRE(start != std::string::npos);
+  return r->body.substr(start, r->body.find('"', start) - start);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "bad tokens get 401 and bad `from` 400, and the server keeps serving") {
+  fake::FakeServer server(test::SmallFake({"jobs"}, 5, 5));
+  REQUIRE(server.Start().ok());
+  HttplibTransport t(Options());
+  std::string url = server.BaseUrl() + "/jpm/v2/tenant/1234567/export/jobs";
+  HttpHeaders app = {{"ST-App-Key", server.options().app_key}};
+  for (int i = 0; i < 20; ++i) {  // more than the server has threads
+    auto r = t.Get(url, {{"Authorization", "Bearer not-a-token"}, app[0]});
+    REQUIRE(r.ok());
+    CHECK(r->status == 401);
+  }
+  std::string token = Token(t, server);
+  HttpHeaders ok = {{"Authorization", "Bearer " + token}, app[0]};
+  auto bad_from = t.Get(url + "?from=not-a-date-or-token", ok);
+  REQUIRE(bad_from.ok());
+  CHECK(bad_from->status == 400);
+  auto page = t.Get(url, ok);
+  REQUIRE(page.ok());
+  CHECK(page->status == 200);
+  CHECK(page->Header("content-type").find("application/json") == 0);
+  CHECK(page->body.find("\"hasMore\":false") != std::string::npos);
+  auto wrong_tenant =
+      t.Get(server.BaseUrl() + "/jpm/v2/tenant/999/export/jobs", ok);
+  CHECK(wrong_tenant->status == 404);
+  auto no_app_key = t.Get(url, {ok[0]});
+  CHECK(no_app_key->status == 401);
+}
+
+TEST_CASE("a body over max_page_bytes is refused") {
+  fake::FakeServer server(test::SmallFake({"jobs"}, 50, 50));
+  REQUIRE(server.Start().ok());
+  HttpOptions o = Options();
+  o.max_page_bytes = 2048;
+  HttplibTransport t(o);
+  std::string token = Token(t, server);
+  auto r = t.Get(server.BaseUrl() + "/jpm/v2/tenant/1234567/export/jobs",
+                 {{"Authorization", "Bearer " + token},
+                  {"ST-App-Key", server.options().app_key}});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == Status::Code::kBadResponse);
+  CHECK(r.status().message().find("max_page_bytes") != std::string::npos);
+}
+
+TEST_CASE("connection failures and cancellation are transport errors") {
+  int port;
+  {
+    fake::FakeServer server(test::SmallFake({"jobs"}, 1, 1));
+    REQUIRE(server.Start().ok());
+    port = server.port();
+  }  // now nothing listens there
+  HttplibTransport t(Options());
+  auto refused = t.Get("http://127.0.0.1:" + std::to_string(port) + "/x", {});
+  CHECK(refused.status().code() == Status::Code::kNetwork);
+  CHECK(refused.status().message().find("127.0.0.1") != std::string::npos);
+
+  fake::FakeServer hung(test::SmallFake({"jobs"}, 1, 1));
+  fake::Fault hang;
+  hang.status = 0;
+  hang.delay_ms = 30'000;
+  hung.AddFault(hang);
+  REQUIRE(hung.Start().ok());
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    t.Cancel();
+  });
+  auto started = std::chrono::steady_clock::now();
+  auto r = t.Get(hung.BaseUrl() + "/jpm/v2/tenant/1234567/export/jobs", {});
+  canceller.join();
+  CHECK(r.status().code() == Status::Code::kCancelled);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(3));
+  CHECK(t.Get(hung.BaseUrl() + "/", {}).status().code() ==
+        Status::Code::kCancelled);
+}
+
+}  // namespace stsync
