@@ -39,6 +39,13 @@ Status ReadRowFields(const Value& obj, const Endpoint& e,
     auto it = obj.FindMember(field.c_str());
     bool missing = it == obj.MemberEnd() || it->value.IsNull();
     if (missing && !e.fallback_key_fields.empty()) {
+      const std::string& anchor = e.fallback_key_fields[0];
+      auto a = obj.FindMember(anchor.c_str());
+      if (a == obj.MemberEnd() || a->value.IsNull()) {
+        return Status::BadResponse(where + ": key field '" + field +
+                                   "' is null and '" + anchor +
+                                   "', needed for a fallback key, is missing");
+      }
       std::string identity;
       for (const auto& f : e.fallback_key_fields) {
         identity += f + "=" + IdentityPart(obj, f) + ";";

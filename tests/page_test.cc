@@ -162,6 +162,11 @@ TEST_CASE("gross-pay-items with a null id get a stable negative fallback key") {
   CHECK(p->rows[2].key[0] < 0);
   CHECK(p->rows[2].key[0] != p->rows[0].key[0]);
   CHECK(p->rows[3].key[0] == 42);
+  // Without its anchor (payrollId) a record has no identity: refused.
+  ExpectBad(Envelope(R"([{"id":null,"date":"2024-01-01"}])"),
+            "'payrollId', needed for a fallback key, is missing", gpi);
+  ExpectBad(Envelope(R"([{"keyless":true}])"),
+            "data[0]: key field 'id' is null", gpi);
 }
 
 TEST_CASE("json slices find members and array elements without unescaping") {

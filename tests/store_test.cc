@@ -118,8 +118,8 @@ TEST_CASE(
       store->ApplyPage(Jobs(), MakePage({1}, "2024-01-01T00:00:08.5000001Z",
                                         "t2", true, R"(,"v":"new")"));
   CHECK(newer->updated == 1);
-  // An older version of 1 arriving later is ignored, though text-wise
-  // "08.6Z" > "08.5000001Z" ... and "08Z" < both.
+  // An older version of 1 arriving later is ignored. As raw text "08Z"
+  // would sort after "08.5000001Z"; normalised, it is correctly older.
   auto older = store->ApplyPage(Jobs(), MakePage({1}, "2024-01-01T00:00:08Z",
                                                  "t3", true, R"(,"v":"old")"));
   CHECK(older->unchanged == 1);

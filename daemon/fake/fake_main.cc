@@ -25,6 +25,16 @@ constexpr const char* kUsage =
     "  --endpoints a,b,c      serve only these (default: all)\n"
     "  --mutate-every DUR     update and add records periodically, e.g. 30s\n"
     "  --ready-file PATH      write the port here once listening\n"
+    "  --faults RATES         random faults, e.g. throttle=0.05,hang=0.01\n"
+    "                         (kinds: throttle maintenance server_error\n"
+    "                         unavailable slow hang truncate reset "
+    "broken_json\n"
+    "                         bad_envelope unauthorized token_error; "
+    "slow_ms=N)\n"
+    "  --seed N               seed for faults and mutations (default 1)\n"
+    "\n"
+    "Admin routes (loopback): GET/POST /admin/faults, POST /admin/mutate,\n"
+    "POST /admin/token-lifetime, POST /admin/revoke-tokens.\n"
     "\n"
     "Credentials: client id demo-client, secret demo-secret, app key\n"
     "demo-app-key, tenant 1234567 (as in config/demo.yaml).\n";
@@ -46,6 +56,7 @@ int main(int argc, char** argv) {
   options.port = 8089;
   std::string ready_file;
   std::chrono::milliseconds mutate_every{0};
+  stsync::fake::FaultRates rates;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") {
@@ -86,6 +97,14 @@ int main(int argc, char** argv) {
       mutate_every = *d;
     } else if (a == "--ready-file") {
       ready_file = v;
+    } else if (a == "--faults") {
+      std::string error;
+      if (!rates.Parse(v, &error)) {
+        std::fprintf(stderr, "stsync-fake: %s\n", error.c_str());
+        return 2;
+      }
+    } else if (a == "--seed") {
+      options.seed = static_cast<uint64_t>(ToInt(v, "seed"));
     } else {
       std::fprintf(stderr, "stsync-fake: unknown option %s\n%s", a.c_str(),
                    kUsage);
@@ -100,6 +119,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   stsync::fake::FakeServer server(options);
+  server.SetFaultRates(rates);
   stsync::Status s = server.Start();
   if (!s.ok()) {
     std::fprintf(stderr, "stsync-fake: %s\n", s.message().c_str());

@@ -46,6 +46,23 @@ int64_t ParseToken(const std::string& s) {
   return v;
 }
 
+// A valid JSON page with a wrong envelope: `hasMore` missing, `data` not an
+// array, or a record without its key, by `variant`.
+std::string MangleEnvelope(const std::string& page, int variant) {
+  switch (variant % 3) {
+    case 0: {
+      std::string out = page;
+      out.replace(out.find("\"hasMore\""), 9, "\"hasmore\"");
+      return out;
+    }
+    case 1:
+      return page.substr(0, page.find("\"data\":[")) + "\"data\":{}}";
+    default:
+      return page.substr(0, page.size() - 2) +
+             (page[page.size() - 3] == '[' ? "" : ",") + "{\"keyless\":true}]}";
+  }
+}
+
 // The route regex for an endpoint path: `{tenant}` captures digits, and
 // characters special to regular expressions are escaped.
 std::string PathPattern(const std::string& path) {
@@ -67,6 +84,68 @@ std::string PathPattern(const std::string& path) {
 }
 
 }  // namespace
+
+namespace {
+
+// The FaultRates field of each kind, in FaultKinds() order.
+double FaultRates::*const kRateFields[] = {
+    &FaultRates::throttle,     &FaultRates::maintenance,
+    &FaultRates::server_error, &FaultRates::unavailable,
+    &FaultRates::slow,         &FaultRates::hang,
+    &FaultRates::truncate,     &FaultRates::reset,
+    &FaultRates::broken_json,  &FaultRates::bad_envelope,
+    &FaultRates::unauthorized, &FaultRates::token_error};
+
+}  // namespace
+
+const std::vector<std::string>& FaultKinds() {
+  static const auto* kinds = new std::vector<std::string>{
+      "throttle",    "maintenance",  "server_error", "unavailable",
+      "slow",        "hang",         "truncate",     "reset",
+      "broken_json", "bad_envelope", "unauthorized", "token_error"};
+  return *kinds;
+}
+
+bool FaultRates::Parse(const std::string& text, std::string* error) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t comma = text.find(',', pos);
+    if (comma == std::string::npos) comma = text.size();
+    std::string item = text.substr(pos, comma - pos);
+    pos = comma + 1;
+    if (item.empty()) continue;
+    size_t eq = item.find('=');
+    std::string name = item.substr(0, eq);
+    std::replace(name.begin(), name.end(), '-', '_');
+    char* end = nullptr;
+    double value =
+        eq == std::string::npos ? -1 : std::strtod(item.c_str() + eq + 1, &end);
+    if (eq == std::string::npos || !end || *end || value < 0) {
+      *error = "bad fault setting '" + item + "'";
+      return false;
+    }
+    if (name == "slow_ms") {
+      slow_ms = static_cast<int>(value);
+      continue;
+    }
+    auto it = std::find(FaultKinds().begin(), FaultKinds().end(), name);
+    if (it == FaultKinds().end() || value > 1) {
+      *error = "unknown fault kind or rate out of [0, 1]: '" + item + "'";
+      return false;
+    }
+    this->*kRateFields[it - FaultKinds().begin()] = value;
+  }
+  return true;
+}
+
+std::string FaultRates::ToString() const {
+  std::string out;
+  for (size_t i = 0; i < FaultKinds().size(); ++i) {
+    double v = this->*kRateFields[i];
+    if (v > 0) out += FaultKinds()[i] + "=" + std::to_string(v) + ",";
+  }
+  return out + "slow_ms=" + std::to_string(slow_ms);
+}
 
 std::string FakeTimestamp(int64_t seq) {
   // 2024-01-01T00:00:00Z + seq seconds.
@@ -176,13 +255,13 @@ void FakeServer::Render(const Feed& feed, int64_t index, int64_t revision,
         add("active", active ? "true" : "false");
       } else if (f.name == "createdOn") {
         add("createdOn", "\"" + FakeTimestamp(idx) + "\"");
-      } else if (!e.fallback_key_fields.empty() &&
-                 std::find(e.fallback_key_fields.begin(),
+      } else if (std::find(e.fallback_key_fields.begin(),
                            e.fallback_key_fields.end(),
-                           f.name) != e.fallback_key_fields.end() &&
-                 f.kind == FieldKind::kInteger) {
-        // Identity fields of rows without an id: unique per record.
-        add(f.name, std::to_string(700000 + idx));
+                           f.name) != e.fallback_key_fields.end()) {
+        // Identity fields of rows without an id: unique per record, and the
+        // same in every version of it.
+        add(f.name, f.kind == FieldKind::kInteger ? std::to_string(700000 + idx)
+                                                  : value(f, idx, 0));
       } else {
         add(f.name, value(f, idx, rev));
       }
@@ -255,6 +334,21 @@ std::vector<std::string> FakeServer::TruthRows(
   return rows;
 }
 
+std::vector<std::string> FakeServer::RowsUpTo(const std::string& endpoint,
+                                              const std::string& token) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> rows;
+  auto it = feeds_.find(endpoint);
+  int64_t last = ParseToken(token);
+  if (it == feeds_.end() || last < 0) return rows;
+  for (const Entry& e : it->second.log) {
+    if (e.seq > last) break;
+    if (e.live) rows.insert(rows.end(), e.rows.begin(), e.rows.end());
+  }
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
 std::vector<std::string> FakeServer::EndpointNames() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::string> names;
@@ -270,6 +364,65 @@ void FakeServer::AddFault(const Fault& fault) {
 void FakeServer::ClearFaults() {
   std::lock_guard<std::mutex> lock(mu_);
   faults_.clear();
+  rates_ = FaultRates();
+}
+
+void FakeServer::SetFaultRates(const FaultRates& rates) {
+  std::lock_guard<std::mutex> lock(mu_);
+  rates_ = rates;
+}
+
+std::map<std::string, int> FakeServer::FaultCounts() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::string, int> counts;
+  for (const auto& kind : FaultKinds()) {
+    auto it = fault_counts_.find(kind);
+    counts[kind] = it == fault_counts_.end() ? 0 : it->second;
+  }
+  return counts;
+}
+
+std::string FakeServer::DrawFault(Fault::Target target, Fault* response) {
+  std::lock_guard<std::mutex> lock(mu_);
+  *response = Fault();
+  response->status = 0;  // by default: answer normally
+  double r = std::uniform_real_distribution<double>(0, 1)(rng_);
+  const size_t token_kind = FaultKinds().size() - 1;
+  for (size_t i = 0; i < FaultKinds().size(); ++i) {
+    if ((target == Fault::Target::kToken) != (i == token_kind)) continue;
+    r -= rates_.*kRateFields[i];
+    if (r < 0) {
+      const std::string& kind = FaultKinds()[i];
+      ++fault_counts_[kind];
+      Fault& f = *response;
+      f.content_type = "application/json";
+      if (kind == "throttle") {
+        f.status = 429;
+        f.retry_after = "1";
+        f.body = R"({"title":"Too Many Requests","status":429})";
+      } else if (kind == "maintenance") {
+        f.status = 409;
+        f.body = R"({"title":"Tenant is suspended for maintenance"})";
+      } else if (kind == "server_error") {
+        f.status = 500;
+        f.body = R"({"title":"Internal Server Error","status":500})";
+      } else if (kind == "unavailable" || kind == "token_error") {
+        f.status = 503;
+        f.content_type = "text/html";
+        f.body = "<html><body><h1>503 Service Unavailable</h1></body></html>";
+      } else if (kind == "unauthorized") {
+        f.status = 401;
+        f.body = "";
+      } else if (kind == "slow") {
+        f.delay_ms = rates_.slow_ms;
+      } else if (kind == "hang") {
+        f.status = 504;  // if Stop() ever ends the wait
+        f.delay_ms = 3'600'000;
+      }
+      return kind;
+    }
+  }
+  return "";
 }
 
 void FakeServer::RevokeTokens() {
@@ -330,7 +483,7 @@ bool FakeServer::TokenValid(const std::string& authorization) const {
 
 bool FakeServer::RenderPage(const std::string& feed_name,
                             const std::string& from, bool recent,
-                            std::string* body) const {
+                            std::string* body, int* records) const {
   std::lock_guard<std::mutex> lock(mu_);
   const Feed& feed = feeds_.at(feed_name);
   // Where the page starts: the first entry after the token's, or the first
@@ -359,6 +512,7 @@ bool FakeServer::RenderPage(const std::string& feed_name,
                 : 0;
   }
   std::string data;
+  *records = 0;
   int served_live = 0;
   int64_t last_seq = pos > 0 ? feed.log[pos - 1].seq : 0;
   size_t i = start;
@@ -368,6 +522,7 @@ bool FakeServer::RenderPage(const std::string& feed_name,
     if (!e.live && !replay) continue;
     if (!data.empty()) data += ',';
     data += e.json;
+    ++*records;
     if (!replay) {
       ++served_live;
       last_seq = e.seq;
@@ -408,6 +563,8 @@ Status FakeServer::Start() {
     if (TakeFault(Fault::Target::kToken, req.path, &f) && apply_fault(f, res)) {
       return;
     }
+    DrawFault(Fault::Target::kToken, &f);
+    if (apply_fault(f, res)) return;
     if (req.get_param_value("grant_type") != "client_credentials") {
       res.status = 400;
       res.set_content(R"({"error":"unsupported_grant_type"})",
@@ -439,6 +596,60 @@ Status FakeServer::Start() {
                     "application/json");
   });
 
+  server_->Get("/admin/faults", [this](const httplib::Request&,
+                                       httplib::Response& res) {
+    std::string counts;
+    for (const auto& [kind, n] : FaultCounts()) {
+      counts += (counts.empty() ? "" : ",") + ("\"" + kind + "\":") +
+                std::to_string(n);
+    }
+    std::string rates;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      rates = rates_.ToString();
+    }
+    res.set_content("{\"rates\":\"" + rates + "\",\"counts\":{" + counts + "}}",
+                    "application/json");
+  });
+  server_->Post("/admin/faults",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  FaultRates rates;
+                  std::string error;
+                  if (!rates.Parse(req.body, &error)) {
+                    res.status = 400;
+                    res.set_content(error + "\n", "text/plain");
+                    return;
+                  }
+                  SetFaultRates(rates);
+                  res.set_content(rates.ToString() + "\n", "text/plain");
+                });
+  server_->Post("/admin/mutate", [this](const httplib::Request& req,
+                                        httplib::Response& res) {
+    std::string endpoint = req.get_param_value("endpoint");
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!feeds_.count(endpoint)) {
+        res.status = 404;
+        res.set_content("unknown endpoint\n", "text/plain");
+        return;
+      }
+    }
+    Mutate(endpoint, std::atoi(req.get_param_value("updates").c_str()),
+           std::atoi(req.get_param_value("inserts").c_str()));
+    res.set_content("ok\n", "text/plain");
+  });
+  server_->Post("/admin/token-lifetime",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  SetTokenLifetime(std::max(
+                      1, std::atoi(req.get_param_value("seconds").c_str())));
+                  res.set_content("ok\n", "text/plain");
+                });
+  server_->Post("/admin/revoke-tokens",
+                [this](const httplib::Request&, httplib::Response& res) {
+                  RevokeTokens();
+                  res.set_content("ok\n", "text/plain");
+                });
+
   for (auto& [name, feed_ref] : feeds_) {
     const std::string feed_name = name;
     server_->Get(
@@ -465,6 +676,8 @@ Status FakeServer::Start() {
                                 "\",\"status\":" + std::to_string(status) + "}",
                             "application/json");
           };
+          const std::string random = DrawFault(Fault::Target::kExport, &f);
+          if (apply_fault(f, res)) return finish();
           if (!TokenValid(req.get_header_value("Authorization"))) {
             res.status = 401;
             res.set_header("WWW-Authenticate",
@@ -480,12 +693,33 @@ Status FakeServer::Start() {
             return finish();
           }
           std::string body;
-          if (!RenderPage(feed_name, rec.from, rec.recent, &body)) {
+          if (!RenderPage(feed_name, rec.from, rec.recent, &body,
+                          &rec.records)) {
             json_error(400, "Invalid 'from' value");
             return finish();
           }
           res.status = 200;
-          res.set_content(body, "application/json; charset=utf-8");
+          const char* type = "application/json; charset=utf-8";
+          if (random == "truncate" || random == "reset") {
+            // Promise the whole body, send half (or nothing), then close.
+            size_t send = random == "truncate" ? body.size() / 2 : 0;
+            res.set_content_provider(
+                body.size(), type,
+                [body, send](size_t, size_t, httplib::DataSink& sink) {
+                  if (send > 0) sink.write(body.data(), send);
+                  return false;
+                });
+            rec.records = 0;
+            return finish();
+          }
+          if (random == "broken_json") {
+            body.resize(body.size() / 2);
+            rec.records = 0;
+          } else if (random == "bad_envelope") {
+            body = MangleEnvelope(body, ++envelope_variant_);
+            rec.records = 0;
+          }
+          res.set_content(body, type);
           finish();
         });
   }

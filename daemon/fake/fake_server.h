@@ -9,7 +9,13 @@
 // previous page's tail (stale versions included) comes back as duplicates.
 //
 // Tests drive it in-process: mutate data, inject faults, read the truth (the
-// rows a perfect replica holds) and the request log.
+// rows a perfect replica holds) and the request log. Over HTTP, /admin/...
+// routes do the same for a running stsync-fake:
+//   GET  /admin/faults                      rates and counts injected (JSON)
+//   POST /admin/faults   body "throttle=0.05,hang=0.01,..."  (see FaultRates)
+//   POST /admin/mutate?endpoint=jobs&updates=5&inserts=2
+//   POST /admin/token-lifetime?seconds=5
+//   POST /admin/revoke-tokens
 //
 // Thread safety: all public methods are thread-safe.
 #ifndef STSYNC_FAKE_FAKE_SERVER_H_
@@ -70,11 +76,38 @@ struct Fault {
   int delay_ms = 0;         // before answering (cut short by Stop)
 };
 
+// Random misbehaviour: each export request suffers at most one fault, drawn
+// with these probabilities from the server's seeded generator.
+struct FaultRates {
+  double throttle = 0;      // 429 with Retry-After: 1
+  double maintenance = 0;   // 409 "suspended for maintenance"
+  double server_error = 0;  // 500 with a JSON problem body
+  double unavailable = 0;   // 503 with an HTML body
+  double slow = 0;          // answers after slow_ms
+  double hang = 0;          // never answers (until Stop)
+  double truncate = 0;      // Content-Length promises more than is sent
+  double reset = 0;         // headers, then the connection closes
+  double broken_json = 0;   // 200 with syntactically broken JSON
+  double bad_envelope = 0;  // 200, valid JSON, wrong envelope
+  double unauthorized = 0;  // 401 for a valid token
+  double token_error = 0;   // the token endpoint answers 503
+  int slow_ms = 300;
+
+  // Parses "throttle=0.05,hang=0.01,slow_ms=200". The names are the fields'
+  // with '_' or '-'. Returns false (and names the bad item) on error.
+  bool Parse(const std::string& text, std::string* error);
+  std::string ToString() const;
+};
+
+// The fault kinds, in FaultRates order; FaultCounts() uses these names.
+const std::vector<std::string>& FaultKinds();
+
 struct RequestRecord {
   std::string path;
   std::string from;  // the `from` parameter, "" if absent
   bool recent = false;
   int status = 0;
+  int records = 0;  // records in `data` of a 200 answer
   std::chrono::steady_clock::time_point at;
 };
 
@@ -99,10 +132,17 @@ class FakeServer {
   // The rows a correct replica of `endpoint` holds: each row's JSON text,
   // sorted.
   std::vector<std::string> TruthRows(const std::string& endpoint) const;
+  // The rows a replica whose checkpoint is `token` must hold at least: the
+  // current versions of everything the feed served up to that token.
+  std::vector<std::string> RowsUpTo(const std::string& endpoint,
+                                    const std::string& token) const;
   // Every served endpoint's name.
   std::vector<std::string> EndpointNames() const;
 
   void AddFault(const Fault& fault);
+  void SetFaultRates(const FaultRates& rates);
+  // How many faults of each kind (FaultKinds) were injected so far.
+  std::map<std::string, int> FaultCounts() const;
   void ClearFaults();
   // Makes every issued token invalid (the API then answers 401).
   void RevokeTokens();
@@ -132,11 +172,15 @@ class FakeServer {
   void Render(const Feed& feed, int64_t index, int64_t revision,
               const std::string& version, bool active, Entry* entry) const;
   bool TakeFault(Fault::Target target, const std::string& path, Fault* out);
+  // Draws a random fault kind for one request of `target` ("" for none) and
+  // sets *response to what to answer instead (status 0: answer normally,
+  // perhaps after a delay; the body faults are applied by the caller).
+  std::string DrawFault(Fault::Target target, Fault* response);
   // Whether an Authorization header carries a live token.
   bool TokenValid(const std::string& authorization) const;
   // The page of `feed_name` after `from`; false if `from` is unreadable.
   bool RenderPage(const std::string& feed_name, const std::string& from,
-                  bool recent, std::string* body) const;
+                  bool recent, std::string* body, int* records) const;
   // Appends to the request log. Takes mu_: never call with it held.
   void Record(const RequestRecord& r);
 
@@ -151,6 +195,9 @@ class FakeServer {
   int64_t next_seq_ = 0;
   std::mt19937_64 rng_;
   std::vector<Fault> faults_;
+  FaultRates rates_;
+  std::map<std::string, int> fault_counts_;
+  std::atomic<int> envelope_variant_{0};
   std::map<std::string, std::chrono::steady_clock::time_point> tokens_;
   int token_lifetime_seconds_;
   int token_requests_ = 0;
