@@ -53,7 +53,8 @@ struct Config {
   std::string api_url;   // scheme://host[:port], no trailing slash
   std::string database_path;
   Millis busy_timeout{std::chrono::seconds(5)};
-  double rate_limit = 60;  // calls per second, all endpoints together
+  int64_t max_database_bytes = 0;  // 0: no cap
+  double rate_limit = 60;          // calls per second, all endpoints together
   HttpOptions http;
   RetryOptions retry;
   std::string log_level = "info";

@@ -111,9 +111,12 @@ Result<Page> ParsePage(std::string body, const Endpoint& e) {
         rapidjson::GetParseError_En(doc.GetParseError()));
   }
   if (!doc.IsObject()) return Status::BadResponse("body is not a JSON object");
+  // Read through a const reference: RapidJSON's non-const iterators have an
+  // operator== that C++20 finds ambiguous.
+  const Value& root = doc;
 
-  auto has_more = doc.FindMember("hasMore");
-  if (has_more == doc.MemberEnd()) {
+  auto has_more = root.FindMember("hasMore");
+  if (has_more == root.MemberEnd()) {
     return Status::BadResponse("envelope has no 'hasMore'");
   }
   if (!has_more->value.IsBool()) {
@@ -121,8 +124,8 @@ Result<Page> ParsePage(std::string body, const Endpoint& e) {
   }
   page.has_more = has_more->value.GetBool();
 
-  auto cont = doc.FindMember("continueFrom");
-  if (cont == doc.MemberEnd() || cont->value.IsNull()) {
+  auto cont = root.FindMember("continueFrom");
+  if (cont == root.MemberEnd() || cont->value.IsNull()) {
     return Status::BadResponse("envelope has no 'continueFrom'");
   }
   if (!cont->value.IsString() || cont->value.GetStringLength() == 0) {
@@ -131,8 +134,8 @@ Result<Page> ParsePage(std::string body, const Endpoint& e) {
   page.continue_from.assign(cont->value.GetString(),
                             cont->value.GetStringLength());
 
-  auto data = doc.FindMember("data");
-  if (data == doc.MemberEnd())
+  auto data = root.FindMember("data");
+  if (data == root.MemberEnd())
     return Status::BadResponse("envelope has no 'data'");
   if (!data->value.IsArray())
     return Status::BadResponse("'data' is not an array");

@@ -9,6 +9,7 @@ Result<std::unique_ptr<Replicator>> Replicator::Create(
   std::unique_ptr<Replicator> r(new Replicator(config));
   StoreOptions options;
   options.busy_timeout = config.busy_timeout;
+  options.max_bytes = config.max_database_bytes;
   auto store = Store::Open(config.database_path, options, clock);
   if (!store.ok()) return store.status();
   r->store_ = std::move(*store);

@@ -170,8 +170,19 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
                         wal.ColumnText(0) + ")");
     }
   }
-  Status s = store->Exec(
-      "PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=67108864;");
+  std::string pragmas =
+      "PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=67108864;";
+  if (options.max_bytes > 0) {
+    // max_page_count counts pages of the file's page size.
+    Stmt page_size;
+    if (page_size.Prepare(db, "PRAGMA page_size") != SQLITE_OK ||
+        sqlite3_step(page_size.get()) != SQLITE_ROW) {
+      return store->Error("reading the page size of " + path);
+    }
+    int64_t pages = options.max_bytes / sqlite3_column_int(page_size.get(), 0);
+    pragmas += "PRAGMA max_page_count=" + std::to_string(pages) + ";";
+  }
+  Status s = store->Exec(pragmas);
   if (!s.ok()) return s;
   s = store->Migrate();
   if (!s.ok()) return s.WithContext("migrating " + path);

@@ -61,6 +61,8 @@ struct ApplyStats {
 struct StoreOptions {
   Millis busy_timeout{std::chrono::seconds(5)};
   bool read_only = false;  // for status: never creates or migrates
+  // Writes that would grow the file past this fail like a full disk.
+  int64_t max_bytes = 0;  // 0: no cap
 };
 
 class Store {

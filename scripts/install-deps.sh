@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages stsync needs to build and test, if any are
-# missing. Runs as root (or through sudo when available).
+# missing, plus any packages named as arguments. Runs as root (or through sudo
+# when available).
 set -euo pipefail
 
 packages=(
@@ -8,6 +9,7 @@ packages=(
   libcpp-httplib-dev libssl-dev rapidjson-dev libsqlite3-dev
   libyaml-cpp-dev libspdlog-dev doctest-dev
   sqlite3
+  "$@"
 )
 
 missing=()

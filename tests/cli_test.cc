@@ -234,6 +234,19 @@ TEST_CASE(
   CHECK(r.exit_code == 1);
   CHECK(Contains(r.err, "not a database"));
   CHECK(test::ReadFile(dir.File("cli.db")) == text);
+
+  // A database from a newer stsync is refused the same way.
+  std::remove(dir.File("cli.db").c_str());
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(dir.File("cli.db").c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "PRAGMA user_version = 77; CREATE TABLE t(x)",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  std::string newer = test::ReadFile(dir.File("cli.db"));
+  r = Stsync({"run", "-c", cfg});
+  CHECK(r.exit_code == 1);
+  CHECK(Contains(r.err, "schema version 77, newer than this stsync"));
+  CHECK(test::ReadFile(dir.File("cli.db")) == newer);
 }
 
 TEST_CASE(

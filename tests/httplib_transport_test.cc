@@ -107,4 +107,39 @@ TEST_CASE("connection failures and cancellation are transport errors") {
         Status::Code::kCancelled);
 }
 
+TEST_CASE(
+    "TLS certificates are verified by default; ca_bundle trusts a private CA") {
+  test::TempDir dir;
+  std::string cert = dir.File("cert.pem"), key = dir.File("key.pem");
+  auto made =
+      test::Run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048",
+                 "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj",
+                 "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"});
+  REQUIRE(made.exit_code == 0);
+  fake::FakeOptions o = test::SmallFake({"jobs"}, 1, 1);
+  o.tls_cert = cert;
+  o.tls_key = key;
+  fake::FakeServer server(o);
+  REQUIRE(server.Start().ok());
+  REQUIRE(server.BaseUrl().rfind("https://", 0) == 0);
+  const std::string url = server.BaseUrl() + "/connect/token";
+  const HttpHeaders form = {{"grant_type", "client_credentials"},
+                            {"client_id", o.client_id},
+                            {"client_secret", o.client_secret}};
+
+  HttplibTransport strict(Options());  // system CAs only
+  auto refused = strict.PostForm(url, form, {});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == Status::Code::kNetwork);
+  CHECK(refused.status().message().find("SSL") != std::string::npos);
+
+  HttpOptions trusting = Options();
+  trusting.ca_bundle = cert;
+  HttplibTransport t(trusting);
+  auto ok = t.PostForm(url, form, {});
+  INFO(ok.status().message());
+  REQUIRE(ok.ok());
+  CHECK(ok->status == 200);
+}
+
 }  // namespace stsync

@@ -438,4 +438,73 @@ TEST_CASE("a feed that does not advance is an error, not a busy loop") {
         token);
 }
 
+TEST_CASE(
+    "a full disk rolls the page back, keeps the checkpoint, and catches up "
+    "later") {
+  FakeServer server(test::SmallFake({"jobs"}, 200, 20));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string db = dir.File("full.db");
+  std::string yaml = test::FakeConfigYaml(server, db, "[jobs]");
+  // About 30 pages of 4 KiB: the schema and a few pages of records fit.
+  std::string capped = yaml;
+  capped.replace(capped.find("database:\n"), 10,
+                 "database:\n  max_size: 122880\n");
+  RunReport full = Drain(test::MustParseConfig(capped));
+  CHECK(full.Failed() == 1);
+  CHECK(full.endpoints[0].last_error.find("full") != std::string::npos);
+  CHECK(test::QueryText(db, "PRAGMA integrity_check") == "ok");
+  int64_t stored = test::QueryInt(db, "SELECT count(*) FROM jobs");
+  CHECK(stored > 0);
+  CHECK(stored < 200);
+  CHECK(test::QueryInt(db, "SELECT row_count FROM _stsync_checkpoints") ==
+        stored);
+  // The checkpoint covers exactly the pages that were committed.
+  std::string token =
+      test::QueryText(db, "SELECT continue_from FROM _stsync_checkpoints");
+  CHECK(test::TableData(db, "jobs") == server.RowsUpTo("jobs", token));
+
+  // Space is back: it catches up from where it stopped.
+  RunReport later = Drain(test::MustParseConfig(yaml));
+  CHECK(later.Failed() == 0);
+  ExpectReplica(server, db, "jobs");
+  CHECK(later.Records() == 200 - stored);
+}
+
+TEST_CASE(
+    "another writer holding the lock past the busy timeout delays, never "
+    "loses") {
+  FakeServer server(test::SmallFake({"jobs"}, 40, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string db = dir.File("locked.db");
+  std::string yaml = test::FakeConfigYaml(server, db, "[jobs]");
+  yaml.replace(yaml.find("database:\n"), 10,
+               "database:\n  busy_timeout: 100ms\n");
+  yaml.replace(yaml.find("max_attempts: 5"), 15, "max_attempts: 100");
+  Config config = test::MustParseConfig(yaml);
+  REQUIRE(Drain(config).Failed() == 0);
+  server.Mutate("jobs", 10, 20);
+
+  sqlite3* writer = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &writer) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(writer, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) ==
+          SQLITE_OK);
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    sqlite3_exec(writer, "COMMIT", nullptr, nullptr, nullptr);
+  });
+  auto started = std::chrono::steady_clock::now();
+  auto r = Replicator::Create(config);
+  REQUIRE(r.ok());
+  RunReport report = (*r)->Run(Scheduler::Mode::kDrain);
+  auto took = std::chrono::steady_clock::now() - started;
+  release.join();
+  sqlite3_close(writer);
+  CHECK(report.Failed() == 0);
+  CHECK(took >=
+        std::chrono::milliseconds(1400));  // it had to wait for the lock
+  ExpectReplica(server, db, "jobs");
+}
+
 }  // namespace stsync

@@ -471,7 +471,8 @@ void FakeServer::Record(const RequestRecord& r) {
 }
 
 std::string FakeServer::BaseUrl() const {
-  return "http://" + options_.host + ":" + std::to_string(port_);
+  return (options_.tls_cert.empty() ? "http://" : "https://") + options_.host +
+         ":" + std::to_string(port_);
 }
 
 bool FakeServer::TokenValid(const std::string& authorization) const {
@@ -537,7 +538,15 @@ bool FakeServer::RenderPage(const std::string& feed_name,
 }
 
 Status FakeServer::Start() {
-  server_ = std::make_unique<httplib::Server>();
+  if (options_.tls_cert.empty()) {
+    server_ = std::make_unique<httplib::Server>();
+  } else {
+    server_ = std::make_unique<httplib::SSLServer>(options_.tls_cert.c_str(),
+                                                   options_.tls_key.c_str());
+    if (!server_->is_valid()) {
+      return Status::Io("fake server: cannot load " + options_.tls_cert);
+    }
+  }
   // Sleeps for the fault's delay; true if the fault then answers itself.
   auto apply_fault = [this](const Fault& f, httplib::Response& res) {
     auto until = std::chrono::steady_clock::now() +

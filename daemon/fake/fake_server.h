@@ -59,6 +59,9 @@ struct FakeOptions {
   // Custom endpoints to serve as well (generic records).
   std::vector<Endpoint> extra_endpoints;
   uint64_t seed = 1;
+  // Serve HTTPS with this certificate and key (PEM files) instead of HTTP.
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 // A scripted misbehaviour: the next `count` matching requests get it.
@@ -122,7 +125,7 @@ class FakeServer {
   Status Start();
   void Stop();
   int port() const { return port_; }
-  // http://host:port
+  // http(s)://host:port
   std::string BaseUrl() const;
   const FakeOptions& options() const { return options_; }
 

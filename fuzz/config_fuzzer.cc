@@ -1,0 +1,22 @@
+// libFuzzer target: the config loader. Every input must give a Config or an
+// Invalid status with a message; nothing may crash or throw.
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "config.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string text(reinterpret_cast<const char*>(data), size);
+  auto config = stsync::ParseConfig(
+      text, "fuzz.yaml",
+      [](const std::string& name) -> std::optional<std::string> {
+        if (name == "UNSET") return std::nullopt;
+        return "value-of-" + name;
+      });
+  if (!config.ok() && config.status().message().empty()) std::abort();
+  if (config.ok() && (config->tenant.empty() || config->endpoints.empty())) {
+    std::abort();
+  }
+  return 0;
+}
