@@ -68,6 +68,22 @@ TEST_CASE("page requests carry the token, the app key and the right URL") {
         "https://api.example/jpm/v2/tenant/42/export/appointments?active=Any");
 }
 
+TEST_CASE(
+    "continueFrom from a response cannot change the host or path called") {
+  Harness h;
+  h.transport.Push(200, kPage);
+  std::string hostile =
+      "x/../../admin?tenant=1&from=y#frag https://evil.example/";
+  REQUIRE(h.client->FetchPage(h.Endpoint("jobs"), hostile).ok());
+  std::string url = h.Gets()[0].url;
+  CHECK(url.rfind("https://api.example/jpm/v2/tenant/42/export/jobs?from=",
+                  0) == 0);
+  CHECK(url.find('#') == std::string::npos);
+  CHECK(url.find("/..") == std::string::npos);
+  CHECK(url.find("evil.example/") == std::string::npos);
+  CHECK(url.find("&tenant=") == std::string::npos);
+}
+
 TEST_CASE("a 401 gets one fresh token and one retry") {
   Harness h;
   h.transport.Push(401, "");
