@@ -222,8 +222,8 @@ TEST_CASE("status before the first run and once with a failing endpoint") {
 }
 
 TEST_CASE(
-    "a database path holding another kind of file gives exit 1 and is left "
-    "alone") {
+    "a database path holding a non-SQLite file or a newer schema gives exit "
+    "1 and is left alone") {
   FakeServer server(test::SmallFake({"jobs"}, 10, 10));
   REQUIRE(server.Start().ok());
   test::TempDir dir;

@@ -221,6 +221,7 @@ TEST_CASE(
   REQUIRE(r.ok());
   RunReport report;
   std::thread daemon([&] { report = (*r)->Run(Scheduler::Mode::kForever); });
+  CHECK(test::WaitForTable(db, "jobs"));
   // New data keeps arriving over three token lifetimes; polls every 100 ms.
   for (int i = 0; i < 6; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -527,6 +528,7 @@ TEST_CASE(
         std::chrono::seconds(20));
   };
   auto wal_size = [&] { return std::filesystem::file_size(db + "-wal"); };
+  REQUIRE(test::WaitForTable(db, "jobs"));  // made on the first step
   REQUIRE(caught_up());
 
   // A reader holds one snapshot while more than SQLite's auto-checkpoint

@@ -283,6 +283,16 @@ int ScriptedTransport::token_calls() const {
   return token_calls_;
 }
 
+bool WaitForTable(const std::string& db_path, const std::string& table) {
+  return WaitUntil(
+      [&] {
+        return QueryInt(db_path,
+                        "SELECT count(*) FROM sqlite_master WHERE name = '" +
+                            table + "'") == 1;
+      },
+      std::chrono::seconds(10));
+}
+
 bool WaitUntil(const std::function<bool()>& condition,
                std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;

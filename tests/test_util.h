@@ -123,6 +123,10 @@ class ScriptedTransport : public Transport {
   bool cancelled_ = false;
 };
 
+// Waits (at most 10 s) until `table` exists in the database at `db_path`,
+// which must exist already. False on timeout.
+bool WaitForTable(const std::string& db_path, const std::string& table);
+
 // Polls `condition` every 10 ms for at most `timeout`.
 bool WaitUntil(const std::function<bool()>& condition,
                std::chrono::milliseconds timeout);

@@ -318,15 +318,6 @@ const std::map<std::string, std::string_view>& Shapes() {
        "businessUnitName:S,isRecommended:B,budgetCodeId:I,isChangeOrder:B,"
        "proposalTagName:S,depositAmount:N,depositPercent:N,"
        "requireDepositOnSignature:B"},
-      {"estimates-legacy",
-       "id:I,jobId:I,projectId:I,locationId:I,customerId:I,name:S,"
-       "jobNumber:S,status:O,"
-       "reviewStatus:E:None|NeedsApproval|Approved|NotApproved,summary:S,"
-       "createdOn:D,modifiedOn:D,soldOn:D,soldBy:I,active:B,items:A,"
-       "externalLinks:A,subtotal:N,tax:N,businessUnitId:I,"
-       "businessUnitName:S,isRecommended:B,budgetCodeId:I,isChangeOrder:B,"
-       "proposalTagName:S,depositAmount:N,depositPercent:N,"
-       "requireDepositOnSignature:B"},
       {"service-agreements",
        "id:I,name:S,createdOn:D,createdById:I,modifiedOn:D,modifiedById:I,"
        "templateFields:O,customerId:I,businessUnitId:I,"
@@ -434,7 +425,9 @@ FieldKind KindOf(std::string_view code) {
 }  // namespace
 
 std::vector<Field> RecordShape(const std::string& endpoint) {
-  auto it = Shapes().find(endpoint);
+  // The legacy estimates export serves the same records as the current one.
+  auto it =
+      Shapes().find(endpoint == "estimates-legacy" ? "estimates" : endpoint);
   if (it == Shapes().end()) return {};
   std::vector<Field> fields;
   std::string_view rest = it->second;
