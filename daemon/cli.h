@@ -61,7 +61,6 @@ class SignalWatcher {
   SignalWatcher(std::function<void()> on_signal,
                 std::function<void()> on_repeat);
   ~SignalWatcher();
-  bool fired() const { return fired_; }
 
  private:
   std::atomic<bool> done_{false};

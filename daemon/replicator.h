@@ -34,9 +34,6 @@ class Replicator {
   // which a request starting just as Stop() ran could miss it).
   void CancelAgain() { transport_->Cancel(); }
 
-  Store& store() { return *store_; }
-  TokenSource& tokens() { return *tokens_; }
-
  private:
   explicit Replicator(const Config& config) : config_(config) {}
 

@@ -141,14 +141,11 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
 
   // The first read tells whether this is an SQLite database at all; nothing
   // is written before it.
-  {
-    Stmt s;
-    if (s.Prepare(db, "PRAGMA user_version") != SQLITE_OK ||
-        sqlite3_step(s.get()) != SQLITE_ROW) {
-      return store->Error("cannot read database " + path);
-    }
-    store->schema_version_ = sqlite3_column_int(s.get(), 0);
+  auto version = store->Pragma("PRAGMA user_version");
+  if (!version.ok()) {
+    return version.status().WithContext("cannot read database " + path);
   }
+  store->schema_version_ = std::stoi(*version);
   if (store->schema_version_ > LatestSchemaVersion()) {
     return Status::Io("database " + path + " has schema version " +
                       std::to_string(store->schema_version_) +
@@ -158,28 +155,23 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
   }
   if (options.read_only) return store;
 
-  {
-    Stmt wal;
-    if (wal.Prepare(db, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
-        sqlite3_step(wal.get()) != SQLITE_ROW) {
-      return store->Error("cannot enable WAL on " + path);
-    }
-    if (wal.ColumnText(0) != "wal") {
-      return Status::Io("database " + path +
-                        " cannot use WAL mode (journal mode " +
-                        wal.ColumnText(0) + ")");
-    }
+  auto mode = store->Pragma("PRAGMA journal_mode=WAL");
+  if (!mode.ok()) {
+    return mode.status().WithContext("cannot enable WAL on " + path);
+  }
+  if (*mode != "wal") {
+    return Status::Io("database " + path +
+                      " cannot use WAL mode (journal mode " + *mode + ")");
   }
   std::string pragmas =
       "PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=67108864;";
   if (options.max_bytes > 0) {
     // max_page_count counts pages of the file's page size.
-    Stmt page_size;
-    if (page_size.Prepare(db, "PRAGMA page_size") != SQLITE_OK ||
-        sqlite3_step(page_size.get()) != SQLITE_ROW) {
-      return store->Error("reading the page size of " + path);
+    auto page_size = store->Pragma("PRAGMA page_size");
+    if (!page_size.ok()) {
+      return page_size.status().WithContext("reading the page size of " + path);
     }
-    int64_t pages = options.max_bytes / sqlite3_column_int(page_size.get(), 0);
+    int64_t pages = options.max_bytes / std::stoll(*page_size);
     pragmas += "PRAGMA max_page_count=" + std::to_string(pages) + ";";
   }
   Status s = store->Exec(pragmas);
@@ -187,6 +179,14 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
   s = store->Migrate();
   if (!s.ok()) return s.WithContext("migrating " + path);
   return store;
+}
+
+Result<std::string> Store::Pragma(const std::string& sql) {
+  Stmt s;
+  if (s.Prepare(db_, sql) != SQLITE_OK || sqlite3_step(s.get()) != SQLITE_ROW) {
+    return Error(sql);
+  }
+  return s.ColumnText(0);
 }
 
 Status Store::Migrate() {

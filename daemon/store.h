@@ -105,6 +105,8 @@ class Store {
   struct Statements;
   Store(sqlite3* db, Clock* clock);
   Status Exec(const std::string& sql);
+  // The first column of the first row of a PRAGMA, as text.
+  Result<std::string> Pragma(const std::string& sql);
   Status Migrate();
   Status Error(const std::string& what) const;
 

@@ -28,11 +28,6 @@ void TokenSource::Invalidate(const std::string& token) {
   if (token == token_) token_.clear();
 }
 
-int TokenSource::fetch_count() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return fetch_count_;
-}
-
 Status TokenSource::Fetch() {
   token_.clear();
   SteadyTime started = clock_->Now();
@@ -82,7 +77,6 @@ Status TokenSource::Fetch() {
   Millis margin = std::min<Millis>(lifetime / 4, std::chrono::minutes(1));
   token_ = doc["access_token"].GetString();
   refresh_at_ = started + lifetime - margin;
-  ++fetch_count_;
   return Status::Ok();
 }
 

@@ -40,9 +40,6 @@ class TokenSource {
   // Forgets `token` if it is the cached one (the API answered 401 to it).
   void Invalidate(const std::string& token);
 
-  // Tokens fetched so far; for tests and status.
-  int fetch_count() const;
-
  private:
   Status Fetch();  // requires mu_ held
 
@@ -52,7 +49,6 @@ class TokenSource {
   mutable std::mutex mu_;
   std::string token_;
   SteadyTime refresh_at_{};
-  int fetch_count_ = 0;
 };
 
 }  // namespace stsync

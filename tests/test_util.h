@@ -47,7 +47,6 @@ class Process {
   // Starts `argv` (argv[0] is the binary path).
   explicit Process(const std::vector<std::string>& argv);
   ~Process();
-  int pid() const { return pid_; }
   void Signal(int sig);
   // Waits at most `timeout`; kills it with SIGKILL after that (and fails the
   // running test).

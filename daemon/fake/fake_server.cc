@@ -320,33 +320,29 @@ void FakeServer::Mutate(const std::string& endpoint, int updates, int inserts) {
   for (int i = 0; i < inserts; ++i) Append(feed, feed.next_index++, true);
 }
 
-std::vector<std::string> FakeServer::TruthRows(
-    const std::string& endpoint) const {
+std::vector<std::string> FakeServer::LiveRows(const std::string& endpoint,
+                                              int64_t last_seq) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::string> rows;
   auto it = feeds_.find(endpoint);
   if (it == feeds_.end()) return rows;
   for (const Entry& e : it->second.log) {
-    if (!e.live) continue;
-    rows.insert(rows.end(), e.rows.begin(), e.rows.end());
+    if (e.seq > last_seq) break;
+    if (e.live) rows.insert(rows.end(), e.rows.begin(), e.rows.end());
   }
   std::sort(rows.begin(), rows.end());
   return rows;
 }
 
+std::vector<std::string> FakeServer::TruthRows(
+    const std::string& endpoint) const {
+  return LiveRows(endpoint, INT64_MAX);
+}
+
 std::vector<std::string> FakeServer::RowsUpTo(const std::string& endpoint,
                                               const std::string& token) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::vector<std::string> rows;
-  auto it = feeds_.find(endpoint);
   int64_t last = ParseToken(token);
-  if (it == feeds_.end() || last < 0) return rows;
-  for (const Entry& e : it->second.log) {
-    if (e.seq > last) break;
-    if (e.live) rows.insert(rows.end(), e.rows.begin(), e.rows.end());
-  }
-  std::sort(rows.begin(), rows.end());
-  return rows;
+  return last < 0 ? std::vector<std::string>() : LiveRows(endpoint, last);
 }
 
 std::vector<std::string> FakeServer::EndpointNames() const {

@@ -172,6 +172,9 @@ class FakeServer {
   };
 
   void Append(Feed& feed, int64_t index, bool active);  // requires mu_
+  // The rows of live entries with seq <= last_seq, sorted.
+  std::vector<std::string> LiveRows(const std::string& endpoint,
+                                    int64_t last_seq) const;
   void Render(const Feed& feed, int64_t index, int64_t revision,
               const std::string& version, bool active, Entry* entry) const;
   bool TakeFault(Fault::Target target, const std::string& path, Fault* out);
