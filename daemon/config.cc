@@ -435,13 +435,17 @@ Config Parse(const Parser& p, const YAML::Node& root, const std::string& file) {
   // database
   const YAML::Node db = root["database"];
   if (!db) p.Fail(root, "database", "missing");
-  p.CheckKeys(db, "database", {"path", "busy_timeout", "max_size"});
+  p.CheckKeys(db, "database", {"path", "busy_timeout", "max_size", "wal_size"});
   if (!db["path"]) p.Fail(db, "database.path", "missing");
   c.database_path = p.String(db["path"], "database.path");
   if (c.database_path.empty()) p.Fail(db["path"], "database.path", "is empty");
   if (db["max_size"]) {
     c.max_database_bytes =
         p.Integer(db["max_size"], "database.max_size", 65536, 1LL << 50);
+  }
+  if (db["wal_size"]) {
+    c.wal_bytes =
+        p.Integer(db["wal_size"], "database.wal_size", 1 << 20, 1LL << 40);
   }
   if (db["busy_timeout"]) {
     c.busy_timeout =

@@ -54,6 +54,7 @@ struct Config {
   std::string database_path;
   Millis busy_timeout{std::chrono::seconds(5)};
   int64_t max_database_bytes = 0;  // 0: no cap
+  int64_t wal_bytes = 64 << 20;    // see StoreOptions::wal_bytes
   double rate_limit = 60;          // calls per second, all endpoints together
   HttpOptions http;
   RetryOptions retry;

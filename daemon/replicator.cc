@@ -10,6 +10,7 @@ Result<std::unique_ptr<Replicator>> Replicator::Create(
   StoreOptions options;
   options.busy_timeout = config.busy_timeout;
   options.max_bytes = config.max_database_bytes;
+  options.wal_bytes = config.wal_bytes;
   auto store = Store::Open(config.database_path, options, clock);
   if (!store.ok()) return store.status();
   r->store_ = std::move(*store);

@@ -85,36 +85,86 @@ RunReport Scheduler::Run(Mode mode) {
       if (!stop_->WaitFor(next->due - now)) break;
       continue;
     }
-    Step(*next, mode);
+    Step(*next, mode, states);
   }
+  prefetch_.reset();  // waits for a fetch in flight (cancelled if stopping)
   report.stopped = stop_->stopped();
   for (State& s : states) report.endpoints.push_back(s.report);
   return report;
 }
 
-void Scheduler::Step(State& s, Mode mode) {
+Status Scheduler::Prepare(State& s) {
+  if (s.ready) return Status::Ok();
   const EndpointConfig& ec = *s.config;
   const std::string& name = ec.endpoint.name;
-
-  if (!s.ready) {
-    Status st = store_->EnsureTable(ec.endpoint);
-    if (!st.ok()) return Fail(s, mode, st);
-    auto cp = store_->GetCheckpoint(name);
-    if (!cp.ok()) return Fail(s, mode, cp.status());
-    if (cp->has_value() && (*cp)->continue_from) {
-      s.from = (*cp)->continue_from;
-      spdlog::info("{}: resuming from checkpoint", name);
-    } else {
-      s.from = ec.start_from;
-      spdlog::info("{}: no checkpoint, starting {}", name,
-                   ec.start_from ? "from " + *ec.start_from
-                                 : std::string("at the first record"));
-    }
-    s.ready = true;
+  Status st = store_->EnsureTable(ec.endpoint);
+  if (!st.ok()) return st;
+  auto cp = store_->GetCheckpoint(name);
+  if (!cp.ok()) return cp.status();
+  if (cp->has_value() && (*cp)->continue_from) {
+    s.from = (*cp)->continue_from;
+    spdlog::info("{}: resuming from checkpoint", name);
+  } else {
+    s.from = ec.start_from;
+    spdlog::info("{}: no checkpoint, starting {}", name,
+                 ec.start_from ? "from " + *ec.start_from
+                               : std::string("at the first record"));
   }
+  s.ready = true;
+  return Status::Ok();
+}
+
+Result<Page> Scheduler::TakePage(State& s) {
+  if (prefetch_ && prefetch_->state == &s) {
+    std::unique_ptr<Prefetch> p = std::move(prefetch_);
+    Result<Page> page = p->page.get();
+    if (p->from == s.from) return page;
+    // Requested from a token the endpoint is no longer at: drop it.
+  }
+  return client_->FetchPage(*s.config, s.from);
+}
+
+void Scheduler::StartPrefetch(const State& current,
+                              const std::optional<std::string>& current_next,
+                              bool more, std::vector<State>& states) {
+  if (prefetch_) return;
+  // Endpoints already due run before `current` comes round again.
+  const SteadyTime now = clock_->Now();
+  State* next = nullptr;
+  for (State& t : states) {
+    if (&t == &current || t.done || t.due > now) continue;
+    if (!next || t.due < next->due ||
+        (t.due == next->due && t.order < next->order)) {
+      next = &t;
+    }
+  }
+  std::optional<std::string> from;
+  if (next) {
+    if (!Prepare(*next).ok()) return;  // its own Step reports the error
+    from = next->from;
+  } else if (more) {
+    from = current_next;
+  } else {
+    return;
+  }
+  const State* target = next ? next : &current;
+  auto p = std::make_unique<Prefetch>();
+  p->state = target;
+  p->from = from;
+  p->page = std::async(std::launch::async, [this, target, from] {
+    return client_->FetchPage(*target->config, from);
+  });
+  prefetch_ = std::move(p);
+}
+
+void Scheduler::Step(State& s, Mode mode, std::vector<State>& states) {
+  const EndpointConfig& ec = *s.config;
+  const std::string& name = ec.endpoint.name;
+  Status prepared = Prepare(s);
+  if (!prepared.ok()) return Fail(s, mode, prepared);
 
   SteadyTime started = clock_->Now();
-  auto page = client_->FetchPage(ec, s.from);
+  auto page = TakePage(s);
   if (!page.ok()) return Fail(s, mode, page.status());
   // hasMore=true with the token we sent would fetch the same page forever.
   if (page->has_more && s.from && page->continue_from == *s.from) {
@@ -122,6 +172,7 @@ void Scheduler::Step(State& s, Mode mode) {
                 Status::BadResponse("the server answered hasMore=true without "
                                     "advancing continueFrom"));
   }
+  StartPrefetch(s, page->continue_from, page->has_more, states);
   auto applied = store_->ApplyPage(ec.endpoint, *page);
   if (!applied.ok()) return Fail(s, mode, applied.status());
 

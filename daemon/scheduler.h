@@ -8,17 +8,27 @@
 //   failure is recorded, the checkpoint is untouched, and the endpoint is
 //   retried after a capped exponential backoff (at least Retry-After).
 //
-// Fetches run one at a time on the calling thread, so there is at most one
-// fetch per endpoint and one writer. Stop() via the StopSignal ends Run
-// promptly: waits are interrupted and an in-flight request is cancelled by
-// the transport; a page already being applied is committed or rolled back as
-// a whole.
+// Pages are applied one at a time on the calling thread: one writer, one
+// transaction per page, in feed order. While a page is applied, the page due
+// next (the same endpoint's following page during a backfill, or another
+// endpoint already due) is fetched and parsed on a helper thread, so network
+// and parsing overlap the write. A prefetched page is used only if it was
+// requested from the token its endpoint is still at; otherwise (the apply
+// failed, say) it is dropped and fetched again. At most one page is
+// prefetched at a time.
+//
+// Stop() via the StopSignal ends Run promptly: waits are interrupted and
+// in-flight requests are cancelled by the transport; a page already being
+// applied is committed or rolled back as a whole.
 //
 // Thread safety: Run is called once, from one thread.
 #ifndef STSYNC_SCHEDULER_H_
 #define STSYNC_SCHEDULER_H_
 
 #include <cstdint>
+#include <future>
+#include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -62,8 +72,22 @@ class Scheduler {
 
  private:
   struct State;
+  struct Prefetch {
+    const State* state = nullptr;
+    std::optional<std::string> from;
+    std::future<Result<Page>> page;
+  };
+  // Creates the endpoint's table and loads its checkpoint, once.
+  Status Prepare(State& s);
   // One fetch-and-apply for `s`; updates its schedule.
-  void Step(State& s, Mode mode);
+  void Step(State& s, Mode mode, std::vector<State>& states);
+  // `s`'s page at s.from: the prefetched one if it matches, else fetched now.
+  Result<Page> TakePage(State& s);
+  // Starts fetching the page that will be due after `current` is applied
+  // (current's next page if `more`), unless a prefetch is in flight.
+  void StartPrefetch(const State& current,
+                     const std::optional<std::string>& current_next, bool more,
+                     std::vector<State>& states);
   void Fail(State& s, Mode mode, const Status& status);
 
   const Config& config_;
@@ -73,6 +97,7 @@ class Scheduler {
   Clock* const clock_;
   std::mt19937_64 rng_;
   uint64_t order_ = 0;  // tie-breaker: first due, first served
+  std::unique_ptr<Prefetch> prefetch_;
 };
 
 }  // namespace stsync

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -72,6 +73,10 @@ constexpr int kNowParam = 14;
 
 }  // namespace
 
+struct Store::CheckpointStatement {
+  Stmt stmt;  // upserts an endpoint's checkpoint after a page
+};
+
 struct Store::Statements {
   Stmt insert;  // INSERT ... ON CONFLICT DO NOTHING
   Stmt update;  // UPDATE ... WHERE key AND newer
@@ -83,6 +88,7 @@ Store::Store(sqlite3* db, Clock* clock) : db_(db), clock_(clock) {}
 
 Store::~Store() {
   statements_.clear();
+  checkpoint_.reset();
   sqlite3_close_v2(db_);
 }
 
@@ -163,21 +169,40 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
     return Status::Io("database " + path +
                       " cannot use WAL mode (journal mode " + *mode + ")");
   }
+  // wal_autocheckpoint and max_page_count count pages of the file's size.
+  auto page_size = store->Pragma("PRAGMA page_size");
+  if (!page_size.ok()) {
+    return page_size.status().WithContext("reading the page size of " + path);
+  }
+  const int64_t page_bytes = std::stoll(*page_size);
   std::string pragmas =
-      "PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=67108864;";
+      "PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=" +
+      std::to_string(options.wal_bytes) + "; PRAGMA wal_autocheckpoint=" +
+      std::to_string(std::max<int64_t>(1, options.wal_bytes / page_bytes)) +
+      ";";
   if (options.max_bytes > 0) {
-    // max_page_count counts pages of the file's page size.
-    auto page_size = store->Pragma("PRAGMA page_size");
-    if (!page_size.ok()) {
-      return page_size.status().WithContext("reading the page size of " + path);
-    }
-    int64_t pages = options.max_bytes / std::stoll(*page_size);
-    pragmas += "PRAGMA max_page_count=" + std::to_string(pages) + ";";
+    pragmas += "PRAGMA max_page_count=" +
+               std::to_string(options.max_bytes / page_bytes) + ";";
   }
   Status s = store->Exec(pragmas);
   if (!s.ok()) return s;
   s = store->Migrate();
   if (!s.ok()) return s.WithContext("migrating " + path);
+  store->checkpoint_ = std::make_unique<CheckpointStatement>();
+  if (store->checkpoint_->stmt.Prepare(
+          store->db_,
+          "INSERT INTO _stsync_checkpoints (endpoint, continue_from, "
+          "updated_at, caught_up_at, row_count, pages, last_error, "
+          "last_error_at, consecutive_failures) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, 1, NULL, NULL, 0) "
+          "ON CONFLICT (endpoint) DO UPDATE SET "
+          "continue_from = ?2, updated_at = ?3, "
+          "caught_up_at = coalesce(?4, caught_up_at), "
+          "row_count = row_count + ?5, pages = pages + 1, "
+          "last_error = NULL, last_error_at = NULL, "
+          "consecutive_failures = 0") != SQLITE_OK) {
+    return store->Error("preparing the checkpoint statement of " + path);
+  }
   return store;
 }
 
@@ -280,6 +305,7 @@ Result<ApplyStats> Store::ApplyPage(const Endpoint& e, const Page& page) {
   if (it == statements_.end()) {
     return Status::Invalid(e.name + ": EnsureTable was not called");
   }
+  if (!checkpoint_) return Status::Invalid("the database is open read-only");
   Statements& st = *it->second;
   const std::string now = FormatTimestamp(clock_->WallNow());
   ApplyStats stats;
@@ -291,60 +317,52 @@ Result<ApplyStats> Store::ApplyPage(const Endpoint& e, const Page& page) {
     Status err = Error(e.name + ": " + what);
     st.insert.Reset();
     st.update.Reset();
+    checkpoint_->stmt.Reset();
     Exec("ROLLBACK");
     return err;
   };
 
-  for (const Row& row : page.rows) {
-    for (Stmt* stmt : {&st.insert, &st.update}) {
-      for (size_t k = 0; k < st.key_count; ++k) {
-        stmt->Int(static_cast<int>(k + 1), row.key[k]);
-      }
-      if (st.has_parent) {
-        if (row.has_parent) {
-          stmt->Int(kParentParam, row.parent);
-        } else {
-          stmt->Null(kParentParam);
-        }
-      }
-      stmt->TextNoCopyOrNull(kVersionParam, row.version);
-      if (row.active < 0) {
-        stmt->Null(kActiveParam);
-      } else {
-        stmt->Int(kActiveParam, row.active);
-      }
-      stmt->TextNoCopy(kDataParam, page.Data(row));
-      stmt->TextNoCopy(kNowParam, now);
+  // The statements keep pointers into `page` and `now` until reset.
+  auto bind = [&](Stmt& stmt, const Row& row) {
+    for (size_t k = 0; k < st.key_count; ++k) {
+      stmt.Int(static_cast<int>(k + 1), row.key[k]);
     }
+    if (st.has_parent) {
+      if (row.has_parent) {
+        stmt.Int(kParentParam, row.parent);
+      } else {
+        stmt.Null(kParentParam);
+      }
+    }
+    stmt.TextNoCopyOrNull(kVersionParam, row.version);
+    if (row.active < 0) {
+      stmt.Null(kActiveParam);
+    } else {
+      stmt.Int(kActiveParam, row.active);
+    }
+    stmt.TextNoCopy(kDataParam, page.Data(row));
+    stmt.TextNoCopy(kNowParam, now);
+  };
+  for (const Row& row : page.rows) {
+    bind(st.insert, row);
     if (sqlite3_step(st.insert.get()) != SQLITE_DONE) return fail("insert");
+    st.insert.Reset();
     if (sqlite3_changes(db_) > 0) {
       ++stats.inserted;
-    } else {
-      if (sqlite3_step(st.update.get()) != SQLITE_DONE) return fail("update");
-      if (sqlite3_changes(db_) > 0) {
-        ++stats.updated;
-      } else {
-        ++stats.unchanged;
-      }
+      continue;
     }
-    st.insert.Reset();
+    // A known key: replace it only with a newer version.
+    bind(st.update, row);
+    if (sqlite3_step(st.update.get()) != SQLITE_DONE) return fail("update");
     st.update.Reset();
+    if (sqlite3_changes(db_) > 0) {
+      ++stats.updated;
+    } else {
+      ++stats.unchanged;
+    }
   }
 
-  Stmt cp;
-  if (cp.Prepare(db_,
-                 "INSERT INTO _stsync_checkpoints (endpoint, continue_from, "
-                 "updated_at, caught_up_at, row_count, pages, last_error, "
-                 "last_error_at, consecutive_failures) "
-                 "VALUES (?1, ?2, ?3, ?4, ?5, 1, NULL, NULL, 0) "
-                 "ON CONFLICT (endpoint) DO UPDATE SET "
-                 "continue_from = ?2, updated_at = ?3, "
-                 "caught_up_at = coalesce(?4, caught_up_at), "
-                 "row_count = row_count + ?5, pages = pages + 1, "
-                 "last_error = NULL, last_error_at = NULL, "
-                 "consecutive_failures = 0") != SQLITE_OK) {
-    return fail("preparing checkpoint");
-  }
+  Stmt& cp = checkpoint_->stmt;
   cp.Text(1, e.name);
   cp.Text(2, page.continue_from);
   cp.Text(3, now);
@@ -355,6 +373,7 @@ Result<ApplyStats> Store::ApplyPage(const Endpoint& e, const Page& page) {
   }
   cp.Int(5, stats.inserted);
   if (sqlite3_step(cp.get()) != SQLITE_DONE) return fail("writing checkpoint");
+  cp.Reset();
   if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
     return fail("commit");
   }

@@ -63,6 +63,10 @@ struct StoreOptions {
   bool read_only = false;  // for status: never creates or migrates
   // Writes that would grow the file past this fail like a full disk.
   int64_t max_bytes = 0;  // 0: no cap
+  // The WAL is checkpointed into the database once it holds this much, and
+  // truncated back to this size afterwards. SQLite's default (4 MiB) would
+  // checkpoint, with two fsyncs, after every page of a large backfill.
+  int64_t wal_bytes = 64 << 20;
 };
 
 class Store {
@@ -103,6 +107,7 @@ class Store {
 
  private:
   struct Statements;
+  struct CheckpointStatement;
   Store(sqlite3* db, Clock* clock);
   Status Exec(const std::string& sql);
   // The first column of the first row of a PRAGMA, as text.
@@ -114,6 +119,7 @@ class Store {
   Clock* const clock_;
   int schema_version_ = 0;
   std::map<std::string, std::unique_ptr<Statements>> statements_;
+  std::unique_ptr<CheckpointStatement> checkpoint_;  // null if read-only
 };
 
 }  // namespace stsync

@@ -5,7 +5,6 @@
 #include <string>
 
 #include "catalog.h"
-#include "json_slice.h"
 #include "page.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -266,7 +266,11 @@ TEST_CASE(
     test::Process run({kBin, "run", "-c", cfg});
     REQUIRE(test::WaitUntil(
         [&] {
+          // The file exists a moment before its first migration commits.
           return std::filesystem::exists(db) &&
+                 test::QueryInt(db,
+                                "SELECT count(*) FROM sqlite_master WHERE "
+                                "name = '_stsync_checkpoints'") == 1 &&
                  test::QueryInt(db,
                                 "SELECT coalesce(sum(pages), 0) FROM "
                                 "_stsync_checkpoints") >= (round + 1) * 4;

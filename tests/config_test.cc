@@ -88,6 +88,11 @@ TEST_CASE(
   CHECK(c->endpoints[2].include_recent_changes);
   CHECK_FALSE(c->endpoints[1].include_recent_changes);
   CHECK(c->rate_limit == 60);
+  CHECK(c->wal_bytes == 64 << 20);
+  auto sized = Parse(Replace(kGood, "  path: /tmp/x.db\n",
+                             "  path: /tmp/x.db\n  wal_size: 8388608\n"));
+  REQUIRE(sized.ok());
+  CHECK(sized->wal_bytes == 8 << 20);
 }
 
 TEST_CASE(
@@ -124,6 +129,9 @@ TEST_CASE("each bad config fails naming the file, line and key") {
   ExpectError(Replace(kGood, "  path: /tmp/x.db\n",
                       "  path: /tmp/x.db\n  colour: red\n"),
               {"database.colour", "unknown key"});
+  ExpectError(Replace(kGood, "  path: /tmp/x.db\n",
+                      "  path: /tmp/x.db\n  wal_size: 4096\n"),
+              {"database.wal_size"});
   ExpectError(
       Replace(kGood, "start_from: 2020-01-01", "start_from: last tuesday"),
       {"defaults.start_from", "not a date"});

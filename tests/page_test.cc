@@ -3,7 +3,6 @@
 #include <doctest/doctest.h>
 
 #include "catalog.h"
-#include "json_slice.h"
 
 namespace stsync {
 namespace {
@@ -169,18 +168,53 @@ TEST_CASE("gross-pay-items with a null id get a stable negative fallback key") {
             "data[0]: key field 'id' is null", gpi);
 }
 
-TEST_CASE("json slices find members and array elements without unescaping") {
-  std::string_view v;
-  CHECK(FindJsonMember(R"( {"a\"b": 1, "data" : [1, "x]"] })", "data", &v));
-  CHECK(v == R"([1, "x]"])");
-  std::vector<std::string_view> parts;
-  CHECK(SplitJsonArray(v, &parts));
-  REQUIRE(parts.size() == 2);
-  CHECK(parts[1] == R"("x]")");
-  CHECK_FALSE(FindJsonMember(R"({"a":1})", "data", &v));
-  CHECK_FALSE(FindJsonMember(R"({"a":)", "a", &v));
-  parts.clear();
-  CHECK_FALSE(SplitJsonArray("[1, 2", &parts));
+TEST_CASE("only a record's own members count, and the first of a name wins") {
+  // "id" and "modifiedOn" nested deeper, or repeated, must not be taken.
+  std::string rec =
+      R"({"customer": {"id": 99, "modifiedOn": "bad"}, "list": [{"id": 98}],)"
+      R"( "id": 5, "id": 6, "modifiedOn": "2024-01-01T00:00:00Z",)"
+      R"( "active": "yes", "active": true})";
+  auto p =
+      ParsePage(R"({"other": {"data": [1]}, "hasMore": false, "hasMore": "x",)"
+                R"( "continueFrom": "t1", "data": [)" +
+                    rec + R"(], "data": [{"id": 1}]})",
+                Jobs());
+  REQUIRE(p.ok());
+  REQUIRE(p->rows.size() == 1);
+  CHECK(p->rows[0].key[0] == 5);
+  CHECK(p->rows[0].version == "2024-01-01T00:00:00.0000000Z");
+  CHECK(p->rows[0].active == -1);  // the first "active" is not a boolean
+  CHECK_FALSE(p->has_more);
+  CHECK(p->continue_from == "t1");
+  CHECK(p->Data(p->rows[0]) == rec);
+}
+
+TEST_CASE("a NUL byte inside the body is malformed JSON, not the end of it") {
+  std::string body = Envelope(R"([{"id":1}])");
+  body += std::string("\0 {\"id\":2}", 9);
+  ExpectBad(body, "NUL byte");
+}
+
+TEST_CASE("job-history entries may come before the record's jobId") {
+  const Endpoint& e = *FindEndpoint("job-history");
+  std::string e1 = R"({"id": 3, "date": "2024-01-01T00:00:00Z"})";
+  auto p =
+      ParsePage(Envelope(R"([{"history": [)" + e1 + R"(], "jobId": 8}])"), e);
+  REQUIRE(p.ok());
+  REQUIRE(p->rows.size() == 1);
+  CHECK(p->rows[0].parent == 8);
+  CHECK(p->Data(p->rows[0]) == e1);
+  ExpectBad(Envelope(R"([{"history": [{"id": 3}, 7], "jobId": 8}])"),
+            "data[0].history[1] is not an object", e);
+  ExpectBad(Envelope(R"([{"history": [{"id": 3}], "jobId": "8"}])"),
+            "data[0]: 'jobId' is missing or not an integer", e);
+  ExpectBad(Envelope(R"([{"jobId": 8, "history": {"id": 3}}])"),
+            "'history' is not an array", e);
+}
+
+TEST_CASE("an invalid record does not hide a later syntax error") {
+  ExpectBad(R"({"hasMore":true,"continueFrom":"x","data":[{"name":1}],)",
+            "malformed JSON");
 }
 
 }  // namespace stsync

@@ -2,6 +2,7 @@
 // loopback HTTP into a real SQLite file.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <thread>
@@ -474,6 +475,53 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "the next page is fetched while the current one waits to be written, and "
+    "each page is fetched once") {
+  FakeServer server(test::SmallFake({"jobs"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string db = dir.File("overlap.db");
+  std::string yaml = test::FakeConfigYaml(server, db, "[jobs]");
+  yaml.replace(yaml.find("database:\n"), 10,
+               "database:\n  busy_timeout: 10s\n");
+  Config config = test::MustParseConfig(yaml);
+  REQUIRE(Drain(config).Failed() == 0);
+  server.Mutate("jobs", 0, 30);  // three more pages
+  const size_t before = server.Requests().size();
+  const int64_t pages_before =
+      test::QueryInt(db, "SELECT pages FROM _stsync_checkpoints");
+
+  // Another writer holds the lock, so page 1 cannot be written yet.
+  sqlite3* writer = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &writer) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(writer, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) ==
+          SQLITE_OK);
+  auto r = Replicator::Create(config);
+  REQUIRE(r.ok());
+  RunReport report;
+  std::thread run([&] { report = (*r)->Run(Scheduler::Mode::kDrain); });
+  // Page 2 is requested while page 1 waits for the lock.
+  bool overlapped =
+      test::WaitUntil([&] { return server.Requests().size() >= before + 2; },
+                      std::chrono::seconds(5));
+  int64_t pages_meanwhile =
+      test::QueryInt(db, "SELECT pages FROM _stsync_checkpoints");
+  sqlite3_exec(writer, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(writer);
+  run.join();
+  CHECK(overlapped);
+  CHECK(pages_meanwhile == pages_before);
+  CHECK(report.Failed() == 0);
+  CHECK(report.Pages() == 3);
+  ExpectReplica(server, db, "jobs");
+  // Every `from` was served once: nothing prefetched was wasted.
+  auto froms = ServedFroms(server, "/export/jobs");
+  std::vector<std::string> sorted = froms;
+  std::sort(sorted.begin(), sorted.end());
+  CHECK(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end());
+}
+
+TEST_CASE(
     "another writer holding the lock past the busy timeout delays, never "
     "loses") {
   FakeServer server(test::SmallFake({"jobs"}, 40, 10));
@@ -518,6 +566,7 @@ TEST_CASE(
   std::string db = dir.File("wal.db");
   Config config =
       test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
+  config.wal_bytes = 1 << 20;  // checkpoint at 256 pages
   // One long-running daemon, as in production: its connection stays open.
   auto r = Replicator::Create(config);
   REQUIRE(r.ok());
@@ -531,8 +580,8 @@ TEST_CASE(
   REQUIRE(test::WaitForTable(db, "jobs"));  // made on the first step
   REQUIRE(caught_up());
 
-  // A reader holds one snapshot while more than SQLite's auto-checkpoint
-  // threshold (1000 pages) is written: the WAL must grow past it.
+  // A reader holds one snapshot while more than the checkpoint threshold
+  // (database.wal_size) is written: the WAL must grow past it.
   sqlite3* reader = nullptr;
   REQUIRE(sqlite3_open(db.c_str(), &reader) == SQLITE_OK);
   REQUIRE(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM jobs;", nullptr,
@@ -540,7 +589,7 @@ TEST_CASE(
   server.Mutate("jobs", 12000, 0);
   CHECK(caught_up());  // the reader never blocks the writer
   uintmax_t held = wal_size();
-  CHECK(held > 1000 * 4096);
+  CHECK(held > (1 << 20));
   REQUIRE(sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr) ==
           SQLITE_OK);
   sqlite3_close(reader);

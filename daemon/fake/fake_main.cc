@@ -32,6 +32,8 @@ constexpr const char* kUsage =
     "                         bad_envelope unauthorized token_error; "
     "slow_ms=N)\n"
     "  --seed N               seed for faults and mutations (default 1)\n"
+    "  --prerender            render every page before listening, so that\n"
+    "                         serving is a send of cached bytes (benchmarks)\n"
     "\n"
     "Admin routes (loopback): GET/POST /admin/faults, POST /admin/mutate,\n"
     "POST /admin/token-lifetime, POST /admin/revoke-tokens.\n"
@@ -57,11 +59,16 @@ int main(int argc, char** argv) {
   std::string ready_file;
   std::chrono::milliseconds mutate_every{0};
   stsync::fake::FaultRates rates;
+  bool prerender = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") {
       std::fputs(kUsage, stdout);
       return 0;
+    }
+    if (a == "--prerender") {
+      prerender = true;
+      continue;
     }
     if (i + 1 >= argc) {
       std::fprintf(stderr, "stsync-fake: unknown or incomplete option %s\n%s",
@@ -120,6 +127,7 @@ int main(int argc, char** argv) {
 
   stsync::fake::FakeServer server(options);
   server.SetFaultRates(rates);
+  if (prerender) server.Prerender();
   stsync::Status s = server.Start();
   if (!s.ok()) {
     std::fprintf(stderr, "stsync-fake: %s\n", s.message().c_str());

@@ -276,8 +276,8 @@ void FakeServer::Render(const Feed& feed, int64_t index, int64_t revision,
 
   entry->rows.clear();
   if (e.explode_field.empty()) {
+    // The record is its own row: `rows` stays empty (see Entry).
     entry->json = render_object(feed.shape, index, revision, version, 1000);
-    entry->rows.push_back(entry->json);
     return;
   }
   // job-history: {"jobId": J, "history": [one entry per revision]}.
@@ -306,6 +306,7 @@ void FakeServer::Append(Feed& feed, int64_t index, bool active) {
   Render(feed, index, revision, FakeTimestamp(seq), active, &entry);
   feed.latest[index] = feed.log.size();
   feed.log.push_back(std::move(entry));
+  page_cache_.clear();
 }
 
 void FakeServer::Mutate(const std::string& endpoint, int updates, int inserts) {
@@ -328,7 +329,12 @@ std::vector<std::string> FakeServer::LiveRows(const std::string& endpoint,
   if (it == feeds_.end()) return rows;
   for (const Entry& e : it->second.log) {
     if (e.seq > last_seq) break;
-    if (e.live) rows.insert(rows.end(), e.rows.begin(), e.rows.end());
+    if (!e.live) continue;
+    if (e.rows.empty()) {
+      rows.push_back(e.json);
+    } else {
+      rows.insert(rows.end(), e.rows.begin(), e.rows.end());
+    }
   }
   std::sort(rows.begin(), rows.end());
   return rows;
@@ -478,10 +484,37 @@ bool FakeServer::TokenValid(const std::string& authorization) const {
   return tok != tokens_.end() && tok->second > std::chrono::steady_clock::now();
 }
 
+std::shared_ptr<const FakeServer::CachedPage> FakeServer::PageAfter(
+    const std::string& feed_name, const std::string& from, bool recent) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string cache_key =
+      feed_name + '\n' + from + '\n' + (recent ? "recent" : "");
+  auto cached = page_cache_.find(cache_key);
+  if (cached != page_cache_.end()) return cached->second;
+  auto page = std::make_shared<CachedPage>();
+  if (!RenderPage(feed_name, from, recent, &page->body, &page->records,
+                  &page->continue_from, &page->has_more)) {
+    return nullptr;
+  }
+  page_cache_[cache_key] = page;
+  return page;
+}
+
+void FakeServer::Prerender() {
+  for (const std::string& name : EndpointNames()) {
+    std::string from;
+    for (;;) {
+      auto page = PageAfter(name, from, false);
+      if (!page || !page->has_more) break;
+      from = page->continue_from;
+    }
+  }
+}
+
 bool FakeServer::RenderPage(const std::string& feed_name,
                             const std::string& from, bool recent,
-                            std::string* body, int* records) const {
-  std::lock_guard<std::mutex> lock(mu_);
+                            std::string* body, int* records,
+                            std::string* continue_from, bool* has_more) const {
   const Feed& feed = feeds_.at(feed_name);
   // Where the page starts: the first entry after the token's, or the first
   // at or after a date.
@@ -527,8 +560,10 @@ bool FakeServer::RenderPage(const std::string& feed_name,
   }
   bool more = false;
   for (; i < feed.log.size() && !more; ++i) more = feed.log[i].live;
+  *has_more = more;
+  *continue_from = Token(last_seq);
   *body = "{\"hasMore\":" + std::string(more ? "true" : "false") +
-          ",\"continueFrom\":\"" + Token(last_seq) + "\",\"data\":[" + data +
+          ",\"continueFrom\":\"" + *continue_from + "\",\"data\":[" + data +
           "]}";
   return true;
 }
@@ -616,6 +651,13 @@ Status FakeServer::Start() {
     res.set_content("{\"rates\":\"" + rates + "\",\"counts\":{" + counts + "}}",
                     "application/json");
   });
+  server_->Get("/admin/requests", [this](const httplib::Request&,
+                                         httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(mu_);
+    res.set_content("{\"export\":" + std::to_string(requests_.size()) +
+                        ",\"token\":" + std::to_string(token_requests_) + "}",
+                    "application/json");
+  });
   server_->Post("/admin/faults",
                 [this](const httplib::Request& req, httplib::Response& res) {
                   FaultRates rates;
@@ -697,14 +739,25 @@ Status FakeServer::Start() {
             json_error(404, "Tenant not found");
             return finish();
           }
-          std::string body;
-          if (!RenderPage(feed_name, rec.from, rec.recent, &body,
-                          &rec.records)) {
+          auto page = PageAfter(feed_name, rec.from, rec.recent);
+          if (!page) {
             json_error(400, "Invalid 'from' value");
             return finish();
           }
+          rec.records = page->records;
           res.status = 200;
           const char* type = "application/json; charset=utf-8";
+          if (random.empty()) {
+            // The common case: send the cached bytes without a copy.
+            res.set_content_provider(
+                page->body.size(), type,
+                [page](size_t offset, size_t, httplib::DataSink& sink) {
+                  return sink.write(page->body.data() + offset,
+                                    page->body.size() - offset);
+                });
+            return finish();
+          }
+          std::string body = page->body;
           if (random == "truncate" || random == "reset") {
             // Promise the whole body, send half (or nothing), then close.
             size_t send = random == "truncate" ? body.size() / 2 : 0;

@@ -12,6 +12,7 @@
 // rows a perfect replica holds) and the request log. Over HTTP, /admin/...
 // routes do the same for a running stsync-fake:
 //   GET  /admin/faults                      rates and counts injected (JSON)
+//   GET  /admin/requests                    {"export":N,"token":M} so far
 //   POST /admin/faults   body "throttle=0.05,hang=0.01,..."  (see FaultRates)
 //   POST /admin/mutate?endpoint=jobs&updates=5&inserts=2
 //   POST /admin/token-lifetime?seconds=5
@@ -154,12 +155,19 @@ class FakeServer {
   std::vector<RequestRecord> Requests() const;
   int TokenRequests() const;
 
+  // Renders every page of every feed (without includeRecentChanges) ahead of
+  // the first request, so that serving one is a send of cached bytes. The
+  // cache is dropped by any change to the data (Mutate).
+  void Prerender();
+
  private:
   struct Entry {
     int64_t seq;
     int64_t index;
-    std::string json;               // the record as served
-    std::vector<std::string> rows;  // the rows it yields in a replica
+    std::string json;  // the record as served
+    // The rows it yields in a replica when these differ from `json` (the
+    // exploded entries of job-history); empty when the record is its row.
+    std::vector<std::string> rows;
     bool live;
   };
   struct Feed {
@@ -184,9 +192,21 @@ class FakeServer {
   std::string DrawFault(Fault::Target target, Fault* response);
   // Whether an Authorization header carries a live token.
   bool TokenValid(const std::string& authorization) const;
-  // The page of `feed_name` after `from`; false if `from` is unreadable.
+  struct CachedPage {
+    std::string body;
+    int records = 0;
+    std::string continue_from;
+    bool has_more = false;
+  };
+  // The page of `feed_name` after `from`, from the cache or rendered; null
+  // if `from` is unreadable.
+  std::shared_ptr<const CachedPage> PageAfter(const std::string& feed_name,
+                                              const std::string& from,
+                                              bool recent) const;
+  // Renders that page; false if `from` is unreadable. Requires mu_.
   bool RenderPage(const std::string& feed_name, const std::string& from,
-                  bool recent, std::string* body, int* records) const;
+                  bool recent, std::string* body, int* records,
+                  std::string* continue_from, bool* has_more) const;
   // Appends to the request log. Takes mu_: never call with it held.
   void Record(const RequestRecord& r);
 
@@ -209,6 +229,9 @@ class FakeServer {
   int token_requests_ = 0;
   int64_t token_counter_ = 0;
   std::vector<RequestRecord> requests_;
+  // Rendered pages by feed, `from` and includeRecentChanges; cleared by
+  // Append.
+  mutable std::map<std::string, std::shared_ptr<const CachedPage>> page_cache_;
 };
 
 // The timestamp of feed sequence number `seq`: one second apart from
