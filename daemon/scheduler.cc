@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "background_priority.h"
 #include "backoff.h"
 #include "duration.h"
 
@@ -152,6 +153,7 @@ void Scheduler::StartPrefetch(const State& current,
   p->state = target;
   p->from = from;
   p->page = std::async(std::launch::async, [this, target, from] {
+    LowerThreadPriority();
     return client_->FetchPage(*target->config, from);
   });
   prefetch_ = std::move(p);

@@ -11,6 +11,7 @@
 
 #include "migrations.h"
 #include "timestamp.h"
+#include "wal_checkpointer.h"
 
 namespace stsync {
 namespace {
@@ -89,6 +90,10 @@ Store::Store(sqlite3* db, Clock* clock) : db_(db), clock_(clock) {}
 Store::~Store() {
   statements_.clear();
   checkpoint_.reset();
+  if (checkpointer_) {
+    sqlite3_wal_hook(db_, nullptr, nullptr);
+    checkpointer_.reset();
+  }
   sqlite3_close_v2(db_);
 }
 
@@ -169,17 +174,16 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
     return Status::Io("database " + path +
                       " cannot use WAL mode (journal mode " + *mode + ")");
   }
-  // wal_autocheckpoint and max_page_count count pages of the file's size.
+  // wal_pages_ and max_page_count count pages of the file's size.
   auto page_size = store->Pragma("PRAGMA page_size");
   if (!page_size.ok()) {
     return page_size.status().WithContext("reading the page size of " + path);
   }
   const int64_t page_bytes = std::stoll(*page_size);
+  store->wal_pages_ = std::max<int64_t>(4, options.wal_bytes / page_bytes);
   std::string pragmas =
       "PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=" +
-      std::to_string(options.wal_bytes) + "; PRAGMA wal_autocheckpoint=" +
-      std::to_string(std::max<int64_t>(1, options.wal_bytes / page_bytes)) +
-      ";";
+      std::to_string(options.wal_bytes) + ";";
   if (options.max_bytes > 0) {
     pragmas += "PRAGMA max_page_count=" +
                std::to_string(options.max_bytes / page_bytes) + ";";
@@ -203,7 +207,31 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
           "consecutive_failures = 0") != SQLITE_OK) {
     return store->Error("preparing the checkpoint statement of " + path);
   }
+  auto checkpointer = WalCheckpointer::Start(path);
+  if (!checkpointer.ok()) return checkpointer.status();
+  store->checkpointer_ = std::move(*checkpointer);
+  // Replaces SQLite's automatic checkpoint in the committing thread.
+  sqlite3_wal_hook(store->db_, &Store::OnWalCommit, store.get());
   return store;
+}
+
+int Store::OnWalCommit(void* store, sqlite3* db, const char*, int frames) {
+  Store* s = static_cast<Store*>(store);
+  // From a quarter of the limit on, the background thread copies. Past the
+  // limit, the writer copies the rest itself (so that the next transaction
+  // restarts the WAL) when the background thread has just finished, and so
+  // little is left; past four times the limit, it waits for it.
+  if (frames >= s->wal_pages_ * 4 ||
+      (frames >= s->wal_pages_ && s->checkpointer_->Idle())) {
+    s->checkpointer_->CatchUp(db);
+  } else if (frames >= s->wal_pages_ / 4) {
+    s->checkpointer_->Request();
+  }
+  return SQLITE_OK;
+}
+
+int Store::background_checkpoints() const {
+  return checkpointer_ ? checkpointer_->background_runs() : 0;
 }
 
 Result<std::string> Store::Pragma(const std::string& sql) {

@@ -13,7 +13,8 @@
 // The database runs in WAL mode with synchronous=NORMAL: readers in other
 // processes never block the writer, and a power loss may drop the last
 // committed pages but never corrupts the file or separates rows from their
-// checkpoint.
+// checkpoint. A WalCheckpointer copies the WAL into the database on its own
+// thread and connection, so the writer rarely waits for an fsync.
 //
 // Errors: kBusy when another process holds the write lock past the busy
 // timeout; kIo for everything else (disk full, not a database, a schema
@@ -40,6 +41,8 @@ struct sqlite3_stmt;
 
 namespace stsync {
 
+class WalCheckpointer;
+
 struct Checkpoint {
   std::string endpoint;
   std::optional<std::string> continue_from;
@@ -63,9 +66,9 @@ struct StoreOptions {
   bool read_only = false;  // for status: never creates or migrates
   // Writes that would grow the file past this fail like a full disk.
   int64_t max_bytes = 0;  // 0: no cap
-  // The WAL is checkpointed into the database once it holds this much, and
-  // truncated back to this size afterwards. SQLite's default (4 MiB) would
-  // checkpoint, with two fsyncs, after every page of a large backfill.
+  // The WAL is copied into the database by a background thread from a
+  // quarter of this size on, and restarted (then truncated back to this
+  // size) once it reaches it; see WalCheckpointer.
   int64_t wal_bytes = 64 << 20;
 };
 
@@ -102,6 +105,8 @@ class Store {
                          const std::optional<std::string>& from);
 
   int schema_version() const { return schema_version_; }
+  // Background WAL checkpoints that copied frames so far (for tests).
+  int background_checkpoints() const;
   // The latest schema version this binary knows.
   static int LatestSchemaVersion();
 
@@ -113,6 +118,9 @@ class Store {
   // The first column of the first row of a PRAGMA, as text.
   Result<std::string> Pragma(const std::string& sql);
   Status Migrate();
+  // sqlite3_wal_hook: after each commit, with the WAL's length in pages.
+  static int OnWalCommit(void* store, sqlite3* db, const char* name,
+                         int frames);
   Status Error(const std::string& what) const;
 
   sqlite3* db_;
@@ -120,6 +128,8 @@ class Store {
   int schema_version_ = 0;
   std::map<std::string, std::unique_ptr<Statements>> statements_;
   std::unique_ptr<CheckpointStatement> checkpoint_;  // null if read-only
+  std::unique_ptr<WalCheckpointer> checkpointer_;    // null if read-only
+  int64_t wal_pages_ = 0;
 };
 
 }  // namespace stsync

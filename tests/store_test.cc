@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <filesystem>
+
 #include "test_util.h"
 
 namespace stsync {
@@ -65,6 +67,39 @@ struct Conn {
 };
 
 }  // namespace
+
+TEST_CASE(
+    "the WAL is copied in the background and stays within four times "
+    "database.wal_size") {
+  test::TempDir dir;
+  const std::string path = dir.File("wal.db");
+  StoreOptions o;
+  o.wal_bytes = 1 << 20;  // 256 pages of 4 KiB
+  auto opened = Store::Open(path, o, RealClock::Get());
+  REQUIRE(opened.ok());
+  Store& store = **opened;
+  REQUIRE(store.EnsureTable(Jobs()).ok());
+  // 40 pages of 100 records of ~2 KiB: about 8 MiB in all.
+  const std::string filler = R"(,"notes":")" + std::string(2000, 'x') + R"(")";
+  uintmax_t largest_wal = 0;
+  for (int p = 0; p < 40; ++p) {
+    std::vector<int> ids;
+    for (int i = 0; i < 100; ++i) ids.push_back(p * 100 + i + 1);
+    auto applied = store.ApplyPage(
+        Jobs(), MakePage(ids, "2024-01-01T00:00:00Z", "t" + std::to_string(p),
+                         true, filler));
+    REQUIRE(applied.ok());
+    largest_wal =
+        std::max(largest_wal, std::filesystem::file_size(path + "-wal"));
+  }
+  INFO("largest WAL ", largest_wal, " bytes");
+  CHECK(store.background_checkpoints() > 0);
+  // At most 4 x 1 MiB, plus the page that crossed it.
+  CHECK(largest_wal < (4 << 20) + (1 << 20));
+  Conn reader(path);
+  CHECK(reader.Int("SELECT count(*) FROM jobs") == 4000);
+  CHECK(test::QueryText(path, "PRAGMA integrity_check") == "ok");
+}
 
 TEST_CASE("a page's rows and its checkpoint are committed together") {
   test::TempDir dir;
