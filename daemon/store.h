@@ -13,8 +13,9 @@
 // The database runs in WAL mode with synchronous=NORMAL: readers in other
 // processes never block the writer, and a power loss may drop the last
 // committed pages but never corrupts the file or separates rows from their
-// checkpoint. A WalCheckpointer copies the WAL into the database on its own
-// thread and connection, so the writer rarely waits for an fsync.
+// checkpoint. New files use 16 KiB pages. A WalCheckpointer copies the WAL
+// into the database on its own thread and connection, so the writer rarely
+// waits for an fsync.
 //
 // Errors: kBusy when another process holds the write lock past the busy
 // timeout; kIo for everything else (disk full, not a database, a schema

@@ -101,6 +101,20 @@ TEST_CASE(
   CHECK(test::QueryText(path, "PRAGMA integrity_check") == "ok");
 }
 
+TEST_CASE("a new database gets 16 KiB pages; an existing one keeps its own") {
+  test::TempDir dir;
+  { auto fresh = MustOpen(dir.File("new.db")); }
+  CHECK(test::QueryInt(dir.File("new.db"), "PRAGMA page_size") == 16384);
+  {
+    Conn old(dir.File("old.db"));
+    old.Exec("PRAGMA page_size=4096; CREATE TABLE t (x); DROP TABLE t;");
+  }
+  auto store = MustOpen(dir.File("old.db"));
+  REQUIRE(store->ApplyPage(Jobs(), MakePage({1}, "2024-01-01T00:00:00Z", "t1"))
+              .ok());
+  CHECK(test::QueryInt(dir.File("old.db"), "PRAGMA page_size") == 4096);
+}
+
 TEST_CASE("a page's rows and its checkpoint are committed together") {
   test::TempDir dir;
   std::string db = dir.File("s.db");
