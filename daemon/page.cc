@@ -32,6 +32,16 @@ struct Value {
     v.d = d;
     return v;
   }
+  static Value Boolean(bool b) {
+    Value v = Of(Kind::kBool);
+    v.b = b;
+    return v;
+  }
+  static Value Text(std::string_view s) {
+    Value v = Of(Kind::kString);
+    v.s = s;
+    return v;
+  }
 };
 
 // Where a row came from, formatted only when an error names it.
@@ -204,7 +214,7 @@ class PageReader
   }
 
   bool Null() { return OnValue({}); }
-  bool Bool(bool b) { return OnValue(Boolean(b)); }
+  bool Bool(bool b) { return OnValue(Value::Boolean(b)); }
   bool Int(int i) { return OnValue(Value::Integer(i)); }
   bool Uint(unsigned u) { return OnValue(Value::Integer(u)); }
   bool Int64(int64_t i) { return OnValue(Value::Integer(i)); }
@@ -216,7 +226,7 @@ class PageReader
   }
   bool Double(double d) { return OnValue(Value::Number(d)); }
   bool String(const char* s, rapidjson::SizeType n, bool) {
-    return OnValue(Text(std::string_view(s, n)));
+    return OnValue(Value::Text(std::string_view(s, n)));
   }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
     std::string_view name(s, n);
@@ -278,17 +288,6 @@ class PageReader
 
  private:
   enum : uint64_t { kHasMore = 1, kContinueFrom = 2, kData = 4 };
-
-  static Value Boolean(bool b) {
-    Value v = Value::Of(Value::Kind::kBool);
-    v.b = b;
-    return v;
-  }
-  static Value Text(std::string_view s) {
-    Value v = Value::Of(Value::Kind::kString);
-    v.s = s;
-    return v;
-  }
 
   // Every value, including the start of an object or array, at depth_.
   bool OnValue(const Value& v) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <system_error>
 
 #include "background_priority.h"
 #include "backoff.h"
@@ -152,10 +153,16 @@ void Scheduler::StartPrefetch(const State& current,
   auto p = std::make_unique<Prefetch>();
   p->state = target;
   p->from = from;
-  p->page = std::async(std::launch::async, [this, target, from] {
-    LowerThreadPriority();
-    return client_->FetchPage(*target->config, from);
-  });
+  try {
+    p->page = std::async(std::launch::async, [this, target, from] {
+      LowerThreadPriority();
+      return client_->FetchPage(*target->config, from);
+    });
+  } catch (const std::system_error& e) {
+    // No thread to spare: the page is fetched when it is due instead.
+    spdlog::debug("no prefetch: {}", e.what());
+    return;
+  }
   prefetch_ = std::move(p);
 }
 
