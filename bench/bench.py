@@ -65,17 +65,29 @@ def self_wchar():
 
 def run_measured(argv, stdin=None, stop_after=None, **popen):
     """Runs argv to completion (or SIGTERM after stop_after seconds)."""
+    # Linux counts a parent's resident memory at fork into its child's peak
+    # RSS, so the peak comes from GNU time, a small process, instead of from
+    # this one's wait4.
+    rss_file = tempfile.NamedTemporaryFile(prefix="stsync-bench-rss-")
+    argv = ["/usr/bin/time", "-f", "%M", "-o", rss_file.name] + argv
     w0 = self_wchar()
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, stdin=stdin, **popen)
     if stop_after is not None:
         time.sleep(stop_after)
-        p.send_signal(signal.SIGTERM)
+        # Stop the measured command, not time, so that time still reports.
+        with open(f"/proc/{p.pid}/task/{p.pid}/children") as f:
+            for child in f.read().split():
+                os.kill(int(child), signal.SIGTERM)
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
-    return Measured(wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss,
-                    self_wchar() - w0, p.returncode)
+    with open(rss_file.name) as f:
+        numbers = re.findall(r"^(\d+)$", f.read(), re.M)
+    rss_file.close()
+    return Measured(wall, ru.ru_utime + ru.ru_stime,
+                    int(numbers[-1]) if numbers else 0, self_wchar() - w0,
+                    p.returncode)
 
 
 def check(m, what):

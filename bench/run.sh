@@ -6,6 +6,6 @@
 # run or --output results.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh python3
+scripts/install-deps.sh python3 time
 scripts/build.sh build
 exec python3 bench/bench.py --build build "$@"
