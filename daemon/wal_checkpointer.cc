@@ -2,7 +2,7 @@
 
 #include <sqlite3.h>
 
-#include <string_view>
+#include <string>
 
 #include "background_priority.h"
 
@@ -21,18 +21,24 @@ Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::Start(
   // Its own commits never happen; closing it must not checkpoint or delete
   // the WAL under the writer.
   sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  // For the read below only: PASSIVE checkpoints never wait.
+  sqlite3_busy_timeout(db, 5000);
   // A connection finds out that the file is in WAL mode (and only then can
   // checkpoint it) by reading it once.
   sqlite3_stmt* mode = nullptr;
-  bool wal = sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &mode,
-                                nullptr) == SQLITE_OK &&
-             sqlite3_step(mode) == SQLITE_ROW &&
-             std::string_view(reinterpret_cast<const char*>(
-                 sqlite3_column_text(mode, 0))) == "wal";
+  const unsigned char* text = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &mode, nullptr) ==
+          SQLITE_OK &&
+      sqlite3_step(mode) == SQLITE_ROW) {
+    text = sqlite3_column_text(mode, 0);
+  }
+  const std::string journal =
+      text ? reinterpret_cast<const char*>(text) : sqlite3_errmsg(db);
   sqlite3_finalize(mode);
-  if (!wal) {
+  if (journal != "wal") {
     sqlite3_close_v2(db);
-    return Status::Io("cannot checkpoint " + path + ": it is not in WAL mode");
+    return Status::Io("cannot checkpoint " + path +
+                      ": its journal mode is not WAL (" + journal + ")");
   }
   return std::unique_ptr<WalCheckpointer>(new WalCheckpointer(db));
 }
