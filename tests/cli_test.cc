@@ -103,8 +103,7 @@ TEST_CASE(
       {"database:\n", "database:\n  size: 5\n", "database.size: unknown key"},
   };
   for (const auto& c : cases) {
-    std::string yaml = good;
-    yaml.replace(yaml.find(c.from), c.from.size(), c.to);
+    std::string yaml = test::Replace(good, c.from, c.to);
     std::string path = dir.File("bad.yaml");
     test::WriteFile(path, yaml);
     for (const char* cmd : {"check-config", "once", "run"}) {

@@ -44,13 +44,6 @@ Result<Config> Parse(const std::string& yaml,
       });
 }
 
-std::string Replace(std::string s, const std::string& from,
-                    const std::string& to) {
-  size_t pos = s.find(from);
-  REQUIRE(pos != std::string::npos);
-  return s.replace(pos, from.size(), to);
-}
-
 // Expects `yaml` to fail with a message containing each of `parts`.
 void ExpectError(const std::string& yaml, std::vector<std::string> parts,
                  std::map<std::string, std::string> env = {
@@ -89,16 +82,16 @@ TEST_CASE(
   CHECK_FALSE(c->endpoints[1].include_recent_changes);
   CHECK(c->rate_limit == 60);
   CHECK(c->wal_bytes == 64 << 20);
-  auto sized = Parse(Replace(kGood, "  path: /tmp/x.db\n",
-                             "  path: /tmp/x.db\n  wal_size: 8388608\n"));
+  auto sized = Parse(test::Replace(kGood, "  path: /tmp/x.db\n",
+                                   "  path: /tmp/x.db\n  wal_size: 8388608\n"));
   REQUIRE(sized.ok());
   CHECK(sized->wal_bytes == 8 << 20);
 }
 
 TEST_CASE(
     "production is the default environment and `all` takes the whole catalog") {
-  auto c = Parse(Replace(
-      Replace(kGood, "  environment: integration\n", ""),
+  auto c = Parse(test::Replace(
+      test::Replace(kGood, "  environment: integration\n", ""),
       "endpoints:\n  - jobs\n  - customers\n  - name: recurring-services\n"
       "    interval: 1m\n    include_recent_changes: true\n",
       "endpoints: all\n"));
@@ -110,72 +103,73 @@ TEST_CASE(
 }
 
 TEST_CASE("each bad config fails naming the file, line and key") {
-  ExpectError(Replace(kGood, "  tenant: 1234567\n", ""),
+  ExpectError(test::Replace(kGood, "  tenant: 1234567\n", ""),
               {"cfg.yaml", "servicetitan.tenant", "missing"});
-  ExpectError(Replace(kGood, "tenant: 1234567", "tenant: 12ab"),
+  ExpectError(test::Replace(kGood, "tenant: 1234567", "tenant: 12ab"),
               {"cfg.yaml:4:", "servicetitan.tenant", "numeric"});
-  ExpectError(Replace(kGood, "tenant: 1234567", "tenant: 1/../2"),
+  ExpectError(test::Replace(kGood, "tenant: 1234567", "tenant: 1/../2"),
               {"servicetitan.tenant"});
   ExpectError(kGood, {"servicetitan.client_id", "ST_CLIENT_ID is not set"},
               {{"ST_CLIENT_SECRET", "x"}});
-  ExpectError(Replace(kGood, "interval: 5m", "interval: 5 minutes"),
+  ExpectError(test::Replace(kGood, "interval: 5m", "interval: 5 minutes"),
               {"cfg.yaml:11:", "defaults.interval", "not a duration"});
-  ExpectError(Replace(kGood, "interval: 1m", "interval: 0s"),
+  ExpectError(test::Replace(kGood, "interval: 1m", "interval: 0s"),
               {"endpoints[2].interval", "at least"});
-  ExpectError(Replace(kGood, "  - customers\n", "  - customerz\n"),
+  ExpectError(test::Replace(kGood, "  - customers\n", "  - customerz\n"),
               {"cfg.yaml:16:", "endpoints[1]", "unknown endpoint 'customerz'"});
-  ExpectError(Replace(kGood, "database:\n", "databse:\n"),
+  ExpectError(test::Replace(kGood, "database:\n", "databse:\n"),
               {"databse", "unknown key"});
-  ExpectError(Replace(kGood, "  path: /tmp/x.db\n",
-                      "  path: /tmp/x.db\n  colour: red\n"),
+  ExpectError(test::Replace(kGood, "  path: /tmp/x.db\n",
+                            "  path: /tmp/x.db\n  colour: red\n"),
               {"database.colour", "unknown key"});
-  ExpectError(Replace(kGood, "  path: /tmp/x.db\n",
-                      "  path: /tmp/x.db\n  wal_size: 4096\n"),
+  ExpectError(test::Replace(kGood, "  path: /tmp/x.db\n",
+                            "  path: /tmp/x.db\n  wal_size: 4096\n"),
               {"database.wal_size"});
-  ExpectError(
-      Replace(kGood, "start_from: 2020-01-01", "start_from: last tuesday"),
-      {"defaults.start_from", "not a date"});
-  ExpectError(Replace(kGood, "include_recent_changes: false",
-                      "include_recent_changes: maybe"),
+  ExpectError(test::Replace(kGood, "start_from: 2020-01-01",
+                            "start_from: last tuesday"),
+              {"defaults.start_from", "not a date"});
+  ExpectError(test::Replace(kGood, "include_recent_changes: false",
+                            "include_recent_changes: maybe"),
               {"defaults.include_recent_changes"});
   ExpectError(
-      Replace(kGood, "environment: integration", "environment: staging"),
+      test::Replace(kGood, "environment: integration", "environment: staging"),
       {"servicetitan.environment", "staging"});
-  ExpectError(Replace(kGood, "  - customers\n", "  - jobs\n"),
+  ExpectError(test::Replace(kGood, "  - customers\n", "  - jobs\n"),
               {"listed twice"});
-  ExpectError(Replace(kGood, "  app_key: ak1\n", ""),
+  ExpectError(test::Replace(kGood, "  app_key: ak1\n", ""),
               {"servicetitan.app_key", "missing"});
-  ExpectError(Replace(kGood, "  client_secret: ${ST_CLIENT_SECRET}\n", ""),
-              {"servicetitan.client_secret", "missing"});
+  ExpectError(
+      test::Replace(kGood, "  client_secret: ${ST_CLIENT_SECRET}\n", ""),
+      {"servicetitan.client_secret", "missing"});
   ExpectError("servicetitan: [unclosed\n", {"cfg.yaml", "not valid YAML"});
   ExpectError("", {"empty"});
-  ExpectError(
-      Replace(kGood, "endpoints:\n  - jobs", "endpoints:\n  - 42\n  - jobs"),
-      {"endpoints[0]", "unknown endpoint '42'"});
+  ExpectError(test::Replace(kGood, "endpoints:\n  - jobs",
+                            "endpoints:\n  - 42\n  - jobs"),
+              {"endpoints[0]", "unknown endpoint '42'"});
 }
 
 TEST_CASE("URLs are validated: plain http only to loopback unless allowed") {
   std::string with_url =
-      Replace(kGood, "  app_key: ak1\n",
-              "  app_key: ak1\n  api_url: http://example.com\n");
+      test::Replace(kGood, "  app_key: ak1\n",
+                    "  app_key: ak1\n  api_url: http://example.com\n");
   ExpectError(with_url, {"servicetitan.api_url", "loopback"});
   auto ok = Parse(with_url + "http:\n  allow_insecure_http: true\n");
   CHECK(ok.ok());
-  auto loop =
-      Parse(Replace(kGood, "  app_key: ak1\n",
+  auto loop = Parse(
+      test::Replace(kGood, "  app_key: ak1\n",
                     "  app_key: ak1\n  api_url: http://127.0.0.1:8089/\n"));
   REQUIRE(loop.ok());
   CHECK(loop->api_url == "http://127.0.0.1:8089");
-  ExpectError(Replace(kGood, "  app_key: ak1\n",
-                      "  app_key: ak1\n  api_url: "
-                      "https://evil.example@api.servicetitan.io\n"),
+  ExpectError(test::Replace(kGood, "  app_key: ak1\n",
+                            "  app_key: ak1\n  api_url: "
+                            "https://evil.example@api.servicetitan.io\n"),
               {"servicetitan.api_url", "user info"});
-  ExpectError(Replace(kGood, "  app_key: ak1\n",
-                      "  app_key: ak1\n  api_url: "
-                      "https://api.servicetitan.io/other/path\n"),
+  ExpectError(test::Replace(kGood, "  app_key: ak1\n",
+                            "  app_key: ak1\n  api_url: "
+                            "https://api.servicetitan.io/other/path\n"),
               {"servicetitan.api_url", "without a path"});
-  ExpectError(Replace(kGood, "  app_key: ak1\n",
-                      "  app_key: ak1\n  auth_url: ftp://x/token\n"),
+  ExpectError(test::Replace(kGood, "  app_key: ak1\n",
+                            "  app_key: ak1\n  auth_url: ftp://x/token\n"),
               {"servicetitan.auth_url", "scheme"});
 }
 
@@ -196,23 +190,27 @@ TEST_CASE("custom endpoints: name, safe path, key and version field") {
   CHECK(e.version_field == "updatedOn");
   CHECK(e.params.size() == 1);
 
-  ExpectError(Replace(custom, "/widgets/v2/tenant/{tenant}/export/widgets",
-                      "/widgets/../../admin"),
-              {"path", "not a safe API path"});
-  ExpectError(Replace(custom, "/widgets/v2/tenant/{tenant}/export/widgets",
-                      "https://evil.example/x"),
-              {"path", "not a safe API path"});
-  ExpectError(Replace(custom, "/widgets/v2/tenant/{tenant}/export/widgets",
-                      "/w/{other}/export"),
-              {"path"});
-  ExpectError(Replace(custom, "name: widget-exports", "name: jobs"),
-              {"built-in endpoint"});
-  ExpectError(Replace(custom, "name: widget-exports", "name: Widget_Exports"),
-              {"not a valid name"});
   ExpectError(
-      Replace(custom, "key: [widgetId, siteId]", "key: [a, b, c, d, e]"),
+      test::Replace(custom, "/widgets/v2/tenant/{tenant}/export/widgets",
+                    "/widgets/../../admin"),
+      {"path", "not a safe API path"});
+  ExpectError(
+      test::Replace(custom, "/widgets/v2/tenant/{tenant}/export/widgets",
+                    "https://evil.example/x"),
+      {"path", "not a safe API path"});
+  ExpectError(
+      test::Replace(custom, "/widgets/v2/tenant/{tenant}/export/widgets",
+                    "/w/{other}/export"),
+      {"path"});
+  ExpectError(test::Replace(custom, "name: widget-exports", "name: jobs"),
+              {"built-in endpoint"});
+  ExpectError(
+      test::Replace(custom, "name: widget-exports", "name: Widget_Exports"),
+      {"not a valid name"});
+  ExpectError(
+      test::Replace(custom, "key: [widgetId, siteId]", "key: [a, b, c, d, e]"),
       {"key", "at most 4"});
-  ExpectError(Replace(custom, "key: [widgetId, siteId]", "key: data"),
+  ExpectError(test::Replace(custom, "key: [widgetId, siteId]", "key: data"),
               {"key", "reserved"});
   ExpectError(std::string(kGood) + "  - name: jobs\n    key: id\n",
               {"endpoints[3].key", "only allowed for a custom endpoint"});
@@ -223,8 +221,8 @@ TEST_CASE("the secret can come from a file; a world-readable one warns") {
   std::string secret = dir.File("secret");
   test::WriteFile(secret, "from-file-secret\n");
   chmod(secret.c_str(), 0644);
-  std::string yaml = Replace(kGood, "client_secret: ${ST_CLIENT_SECRET}",
-                             "client_secret_file: " + secret);
+  std::string yaml = test::Replace(kGood, "client_secret: ${ST_CLIENT_SECRET}",
+                                   "client_secret_file: " + secret);
   auto c = Parse(yaml);
   INFO(c.status().message());
   REQUIRE(c.ok());
@@ -234,12 +232,13 @@ TEST_CASE("the secret can come from a file; a world-readable one warns") {
   chmod(secret.c_str(), 0600);
   CHECK(Parse(yaml)->warnings.empty());
 
-  ExpectError(Replace(kGood, "client_secret: ${ST_CLIENT_SECRET}",
-                      "client_secret_file: " + dir.File("missing")),
+  ExpectError(test::Replace(kGood, "client_secret: ${ST_CLIENT_SECRET}",
+                            "client_secret_file: " + dir.File("missing")),
               {"servicetitan.client_secret_file", "cannot read"});
-  ExpectError(Replace(kGood, "client_secret: ${ST_CLIENT_SECRET}",
-                      "client_secret: x\n  client_secret_file: " + secret),
-              {"not both"});
+  ExpectError(
+      test::Replace(kGood, "client_secret: ${ST_CLIENT_SECRET}",
+                    "client_secret: x\n  client_secret_file: " + secret),
+      {"not both"});
 }
 
 TEST_CASE("retry, http and log sections are validated") {

@@ -35,7 +35,7 @@ TEST_CASE("stsync run converges to the server's truth under every fault mode") {
                                           "[jobs, customers, job-history, "
                                           "gross-pay-items]");
   // A hung request costs one read timeout.
-  yaml.replace(yaml.find("read_timeout: 5s"), 16, "read_timeout: 1s");
+  yaml = test::Replace(yaml, "read_timeout: 5s", "read_timeout: 1s");
   std::string cfg = dir.File("faults.yaml");
   test::WriteFile(cfg, yaml);
 

@@ -450,9 +450,8 @@ TEST_CASE(
   std::string db = dir.File("full.db");
   std::string yaml = test::FakeConfigYaml(server, db, "[jobs]");
   // About 30 pages of 4 KiB: the schema and a few pages of records fit.
-  std::string capped = yaml;
-  capped.replace(capped.find("database:\n"), 10,
-                 "database:\n  max_size: 122880\n");
+  std::string capped =
+      test::Replace(yaml, "database:\n", "database:\n  max_size: 122880\n");
   RunReport full = Drain(test::MustParseConfig(capped));
   CHECK(full.Failed() == 1);
   CHECK(full.endpoints[0].last_error.find("full") != std::string::npos);
@@ -482,8 +481,7 @@ TEST_CASE(
   test::TempDir dir;
   std::string db = dir.File("overlap.db");
   std::string yaml = test::FakeConfigYaml(server, db, "[jobs]");
-  yaml.replace(yaml.find("database:\n"), 10,
-               "database:\n  busy_timeout: 10s\n");
+  yaml = test::Replace(yaml, "database:\n", "database:\n  busy_timeout: 10s\n");
   Config config = test::MustParseConfig(yaml);
   REQUIRE(Drain(config).Failed() == 0);
   server.Mutate("jobs", 0, 30);  // three more pages
@@ -529,9 +527,9 @@ TEST_CASE(
   test::TempDir dir;
   std::string db = dir.File("locked.db");
   std::string yaml = test::FakeConfigYaml(server, db, "[jobs]");
-  yaml.replace(yaml.find("database:\n"), 10,
-               "database:\n  busy_timeout: 100ms\n");
-  yaml.replace(yaml.find("max_attempts: 5"), 15, "max_attempts: 100");
+  yaml =
+      test::Replace(yaml, "database:\n", "database:\n  busy_timeout: 100ms\n");
+  yaml = test::Replace(yaml, "max_attempts: 5", "max_attempts: 100");
   Config config = test::MustParseConfig(yaml);
   REQUIRE(Drain(config).Failed() == 0);
   server.Mutate("jobs", 10, 20);
@@ -615,7 +613,7 @@ TEST_CASE("a page over http.max_page_bytes is refused with a clear error") {
   test::TempDir dir;
   std::string db = dir.File("big.db");
   std::string yaml = test::FakeConfigYaml(server, db, "[jobs]");
-  yaml.replace(yaml.find("http:\n"), 6, "http:\n  max_page_bytes: 20000\n");
+  yaml = test::Replace(yaml, "http:\n", "http:\n  max_page_bytes: 20000\n");
   RunReport report = Drain(test::MustParseConfig(yaml));
   CHECK(report.Failed() == 1);
   CHECK(report.endpoints[0].last_error.find("exceeds http.max_page_bytes") !=

@@ -110,6 +110,13 @@ ProcessResult Run(const std::vector<std::string>& argv) {
   return p.Wait(std::chrono::seconds(60));
 }
 
+std::string Replace(std::string text, const std::string& from,
+                    const std::string& to) {
+  size_t pos = text.find(from);
+  REQUIRE(pos != std::string::npos);
+  return text.replace(pos, from.size(), to);
+}
+
 std::string FakeConfigYaml(const fake::FakeServer& server,
                            const std::string& db_path,
                            const std::string& endpoints,
