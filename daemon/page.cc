@@ -17,30 +17,14 @@ struct Value {
   double d = 0;   // kNumber: every other number
   std::string_view s;
 
-  static Value Of(Kind kind) {
-    Value v;
-    v.kind = kind;
-    return v;
-  }
-  static Value Integer(int64_t i) {
-    Value v = Of(Kind::kInt);
-    v.i = i;
-    return v;
-  }
-  static Value Number(double d) {
-    Value v = Of(Kind::kNumber);
-    v.d = d;
-    return v;
-  }
-  static Value Boolean(bool b) {
-    Value v = Of(Kind::kBool);
-    v.b = b;
-    return v;
-  }
+  // Every field is listed: GCC warns about designated initialisers that
+  // leave some out.
+  static Value Of(Kind kind) { return {kind, false, 0, 0, {}}; }
+  static Value Integer(int64_t i) { return {Kind::kInt, false, i, 0, {}}; }
+  static Value Number(double d) { return {Kind::kNumber, false, 0, d, {}}; }
+  static Value Boolean(bool b) { return {Kind::kBool, b, 0, 0, {}}; }
   static Value Text(std::string_view s) {
-    Value v = Of(Kind::kString);
-    v.s = s;
-    return v;
+    return {Kind::kString, false, 0, 0, s};
   }
 };
 

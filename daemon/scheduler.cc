@@ -73,14 +73,7 @@ RunReport Scheduler::Run(Mode mode) {
 
   RunReport report;
   while (!stop_->stopped()) {
-    State* next = nullptr;
-    for (State& s : states) {
-      if (s.done) continue;
-      if (!next || s.due < next->due ||
-          (s.due == next->due && s.order < next->order)) {
-        next = &s;
-      }
-    }
+    State* next = FirstDue(states, nullptr);
     if (!next) break;  // once mode: everything drained or failed
     SteadyTime now = clock_->Now();
     if (next->due > now) {
@@ -93,6 +86,19 @@ RunReport Scheduler::Run(Mode mode) {
   report.stopped = stop_->stopped();
   for (State& s : states) report.endpoints.push_back(s.report);
   return report;
+}
+
+Scheduler::State* Scheduler::FirstDue(std::vector<State>& states,
+                                      const State* except) {
+  State* first = nullptr;
+  for (State& s : states) {
+    if (s.done || &s == except) continue;
+    if (!first || s.due < first->due ||
+        (s.due == first->due && s.order < first->order)) {
+      first = &s;
+    }
+  }
+  return first;
 }
 
 Status Scheduler::Prepare(State& s) {
@@ -132,14 +138,8 @@ void Scheduler::StartPrefetch(const State& current,
   if (prefetch_) return;
   // Endpoints already due run before `current` comes round again.
   const SteadyTime now = clock_->Now();
-  State* next = nullptr;
-  for (State& t : states) {
-    if (&t == &current || t.done || t.due > now) continue;
-    if (!next || t.due < next->due ||
-        (t.due == next->due && t.order < next->order)) {
-      next = &t;
-    }
-  }
+  State* next = FirstDue(states, &current);
+  if (next && next->due > now) next = nullptr;
   std::optional<std::string> from;
   if (next) {
     if (!Prepare(*next).ok()) return;  // its own Step reports the error

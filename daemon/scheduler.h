@@ -77,6 +77,9 @@ class Scheduler {
     std::optional<std::string> from;
     std::future<Result<Page>> page;
   };
+  // The endpoint not done (other than `except`) due first; ties go to the
+  // one queued first. Null if there is none.
+  static State* FirstDue(std::vector<State>& states, const State* except);
   // Creates the endpoint's table and loads its checkpoint, once.
   Status Prepare(State& s);
   // One fetch-and-apply for `s`; updates its schedule.
