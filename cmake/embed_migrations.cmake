@@ -17,7 +17,7 @@ foreach(f IN LISTS files)
 endforeach()
 file(WRITE "${OUTPUT}.tmp"
 "// Generated from migrations/*.sql by cmake/embed_migrations.cmake.\n"
-"#include \"migrations.h\"\n\n"
+"#include \"sink/migrations.h\"\n\n"
 "namespace stsync {\n\n"
 "const std::vector<Migration>& EmbeddedMigrations() {\n"
 "  static const std::vector<Migration> kMigrations = {\n${body}  };\n"

@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "catalog.h"
-#include "page.h"
+#include "api/export_page.h"
+#include "config/catalog.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                      "job-history", "gross-pay-items"};
   const stsync::Endpoint* e = stsync::FindEndpoint(kEndpoints[data[0] % 4]);
   std::string body(reinterpret_cast<const char*>(data) + 1, size - 1);
-  auto page = stsync::ParsePage(body, *e);
+  auto page = stsync::ParseExportPage(body, *e);
   if (!page.ok()) return 0;
   // Every row's data lies inside the body and is a JSON object.
   for (const auto& row : page->rows) {
@@ -25,6 +25,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (d.empty() || d.front() != '{' || d.back() != '}') std::abort();
     if (!row.version.empty() && row.version.size() != 28) std::abort();
   }
-  if (page->continue_from.empty()) std::abort();
+  if (page->next.value().empty()) std::abort();
   return 0;
 }

@@ -1,8 +1,9 @@
-#include "backoff.h"
+#include "engine/backoff.h"
 
 #include <doctest/doctest.h>
 
-#include "rate_limiter.h"
+#include "api/rate_limiter.h"
+#include "api/retry_after.h"
 
 namespace stsync {
 
@@ -37,6 +38,12 @@ TEST_CASE("Retry-After parses seconds and HTTP dates") {
   CHECK(ParseRetryAfter("Tue, 14 Nov 2023 22:13:30 GMT", now) ==
         Millis(10'000));
   CHECK(ParseRetryAfter("Tue, 14 Nov 2023 22:13:00 GMT", now) == Millis(0));
+  // Blank or garbled values are ignored, never thrown on; spaces around a
+  // number are allowed.
+  CHECK_FALSE(ParseRetryAfter("  ", now).has_value());
+  CHECK_FALSE(ParseRetryAfter("1 2", now).has_value());
+  CHECK_FALSE(ParseRetryAfter("soon", now).has_value());
+  CHECK(ParseRetryAfter(" 5 ", now) == Millis(5000));
   // Absurd values are capped at an hour.
   CHECK(ParseRetryAfter("999999999", now) == Millis(3'600'000));
 }

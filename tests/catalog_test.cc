@@ -1,5 +1,5 @@
 // The built-in catalog must match the official OpenAPI documents.
-#include "catalog.h"
+#include "config/catalog.h"
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
@@ -79,9 +79,8 @@ TEST_CASE(
     "the catalog and the OpenAPI specs agree on the set of export paths") {
   std::string dir = SpecDir();
   if (dir.empty()) {
-    MESSAGE(
-        "SKIPPED: ../shared/servicetitan-openapi is absent (only the "
-        "developers' "
+    test::Skip(
+        "../shared/servicetitan-openapi is absent (only the developers' "
         "checkout has it); the catalog was not compared with the specs");
     return;
   }

@@ -78,6 +78,15 @@ TEST_CASE("usage errors exit with code 2") {
   auto missing_file = Stsync({"once", "-c", "/nonexistent/stsync.yaml"});
   CHECK(missing_file.exit_code == 2);
   CHECK(Contains(missing_file.err, "/nonexistent/stsync.yaml: cannot read"));
+  // A bad --log-level is refused before the config is read, for both
+  // commands that take it.
+  for (const char* cmd : {"once", "run"}) {
+    INFO(cmd);
+    auto bad_level =
+        Stsync({cmd, "-c", "/nonexistent.yaml", "--log-level", "bogus"});
+    CHECK(bad_level.exit_code == 2);
+    CHECK(Contains(bad_level.err, "--log-level 'bogus' is not one of"));
+  }
 }
 
 TEST_CASE(
@@ -143,7 +152,7 @@ TEST_CASE("endpoints lists the whole catalog") {
 }
 
 TEST_CASE(
-    "once fills the tables; status and reset report and rewind; no secret is "
+    "once fills the tables, status and reset report and rewind, no secret is "
     "printed") {
   FakeServer server(test::SmallFake({"jobs", "customers"}, 30, 10));
   REQUIRE(server.Start().ok());
@@ -249,7 +258,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "SIGTERM during a backfill exits 0 within 5 s; the database stays "
+    "SIGTERM during a backfill exits 0 within 5 s, the database stays "
     "consistent") {
   FakeServer server(test::SmallFake({"jobs", "customers"}, 300, 10));
   REQUIRE(server.Start().ok());
@@ -269,10 +278,10 @@ TEST_CASE(
           return std::filesystem::exists(db) &&
                  test::QueryInt(db,
                                 "SELECT count(*) FROM sqlite_master WHERE "
-                                "name = '_stsync_checkpoints'") == 1 &&
+                                "name = '_stsync_cursors'") == 1 &&
                  test::QueryInt(db,
                                 "SELECT coalesce(sum(pages), 0) FROM "
-                                "_stsync_checkpoints") >= (round + 1) * 4;
+                                "_stsync_cursors") >= (round + 1) * 4;
         },
         std::chrono::seconds(20)));
     double stop_seconds = 0;
@@ -283,10 +292,10 @@ TEST_CASE(
     CHECK(Contains(r.err, "stopping"));
     CHECK(test::QueryText(db, "PRAGMA integrity_check") == "ok");
     for (const char* table : {"jobs", "customers"}) {
-      CHECK(test::QueryInt(
-                db, std::string("SELECT row_count FROM _stsync_checkpoints "
-                                "WHERE endpoint = '") +
-                        table + "'") ==
+      CHECK(test::QueryInt(db,
+                           std::string("SELECT row_count FROM _stsync_cursors "
+                                       "WHERE endpoint = '") +
+                               table + "'") ==
             test::QueryInt(db, std::string("SELECT count(*) FROM ") + table));
     }
   }

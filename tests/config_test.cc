@@ -1,4 +1,4 @@
-#include "config.h"
+#include "config/config.h"
 
 #include <doctest/doctest.h>
 #include <sys/stat.h>
@@ -216,7 +216,7 @@ TEST_CASE("custom endpoints: name, safe path, key and version field") {
               {"endpoints[3].key", "only allowed for a custom endpoint"});
 }
 
-TEST_CASE("the secret can come from a file; a world-readable one warns") {
+TEST_CASE("the secret can come from a file, a world-readable one warns") {
   test::TempDir dir;
   std::string secret = dir.File("secret");
   test::WriteFile(secret, "from-file-secret\n");

@@ -65,15 +65,14 @@ TEST_CASE(
     REQUIRE(test::QueryText(db, "PRAGMA integrity_check") == "ok");
     if (test::QueryInt(db,
                        "SELECT count(*) FROM sqlite_master "
-                       "WHERE name = '_stsync_checkpoints'") == 0) {
+                       "WHERE name = '_stsync_cursors'") == 0) {
       continue;
     }
     for (const auto& e : endpoints) {
       std::string table = FindEndpoint(e)->TableName();
       std::string token = test::QueryText(
           db,
-          "SELECT continue_from FROM _stsync_checkpoints WHERE endpoint = '" +
-              e + "'");
+          "SELECT cursor FROM _stsync_cursors WHERE endpoint = '" + e + "'");
       if (token.empty()) continue;
       // Everything the feed delivered up to the checkpoint is in the table.
       auto rows = test::TableData(db, table);
@@ -81,9 +80,8 @@ TEST_CASE(
       CHECK(std::includes(rows.begin(), rows.end(), required.begin(),
                           required.end()));
       CHECK(test::QueryInt(
-                db,
-                "SELECT row_count FROM _stsync_checkpoints WHERE endpoint = '" +
-                    e + "'") == static_cast<int64_t>(rows.size()));
+                db, "SELECT row_count FROM _stsync_cursors WHERE endpoint = '" +
+                        e + "'") == static_cast<int64_t>(rows.size()));
       ++checks;
     }
   }

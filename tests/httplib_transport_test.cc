@@ -1,5 +1,5 @@
 // The real HTTP transport against the fake server on loopback.
-#include "httplib_transport.h"
+#include "api/httplib_transport.h"
 
 #include <doctest/doctest.h>
 
@@ -108,7 +108,7 @@ TEST_CASE("connection failures and cancellation are transport errors") {
 }
 
 TEST_CASE(
-    "TLS certificates are verified by default; ca_bundle trusts a private CA") {
+    "TLS certificates are verified by default, ca_bundle trusts a private CA") {
   test::TempDir dir;
   std::string cert = dir.File("cert.pem"), key = dir.File("key.pem");
   auto made =

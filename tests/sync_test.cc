@@ -7,7 +7,7 @@
 #include <set>
 #include <thread>
 
-#include "replicator.h"
+#include "engine/replicator.h"
 #include "test_util.h"
 
 namespace stsync {
@@ -34,7 +34,7 @@ void ExpectReplica(const FakeServer& server, const std::string& db,
   CHECK(rows == truth);
   // The checkpoint's row count matches the table.
   CHECK(test::QueryInt(
-            db, "SELECT row_count FROM _stsync_checkpoints WHERE endpoint = '" +
+            db, "SELECT row_count FROM _stsync_cursors WHERE endpoint = '" +
                     endpoint + "'") ==
         test::QueryInt(db, "SELECT count(*) FROM \"" + table + "\""));
 }
@@ -81,11 +81,22 @@ TEST_CASE(
       test::QueryInt(db,
                      "SELECT count(*) FROM gross_pay_items "
                      "WHERE json_extract(data, '$.id') IS NULL"));
-  // appointments asked for active=Any on every call.
+  // appointments (whose spec has `active`) asked for active=Any on every
+  // call, jobs never sent the parameter.
+  int appointment_calls = 0;
   for (const auto& r : server.Requests()) {
-    if (r.path.find("/export/appointments") != std::string::npos)
-      CHECK(r.status == 200);
+    INFO(r.path);
+    if (r.path.find("/export/appointments") != std::string::npos) {
+      ++appointment_calls;
+      CHECK(r.params.count("active") == 1);
+      auto it = r.params.find("active");
+      CHECK((it != r.params.end() && it->second == "Any"));
+    }
+    if (r.path.find("/export/jobs") != std::string::npos) {
+      CHECK(r.params.count("active") == 0);
+    }
   }
+  CHECK(appointment_calls == 10);
   CHECK(test::QueryInt(
             db, "SELECT count(*) FROM jobs WHERE modified_on IS NULL") == 0);
 }
@@ -126,7 +137,7 @@ TEST_CASE(
   RunReport first = Drain(config);
   CHECK(first.Failed() == 1);
   CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 40);
-  CHECK(test::QueryText(db, "SELECT last_error FROM _stsync_checkpoints")
+  CHECK(test::QueryText(db, "SELECT last_error FROM _stsync_cursors")
             .find("HTTP 500") != std::string::npos);
 
   server.ClearFaults();
@@ -137,12 +148,11 @@ TEST_CASE(
   CHECK(froms.size() == 10);  // every page exactly once
   std::set<std::string> unique(froms.begin(), froms.end());
   CHECK(unique.size() == froms.size());
-  CHECK(test::QueryText(db, "SELECT last_error FROM _stsync_checkpoints")
-            .empty());
+  CHECK(test::QueryText(db, "SELECT last_error FROM _stsync_cursors").empty());
 }
 
 TEST_CASE(
-    "start_from is the first `from`; the stored checkpoint wins afterwards") {
+    "start_from is the first `from`, the stored checkpoint wins afterwards") {
   FakeServer server(test::SmallFake({"jobs"}, 30, 10));
   REQUIRE(server.Start().ok());
   test::TempDir dir;
@@ -303,7 +313,7 @@ TEST_CASE(
   CHECK(report.Failed() == 0);
   ExpectReplica(server, db, "jobs");
   // The bad pages' fake tokens never became a checkpoint.
-  CHECK(test::QueryText(db, "SELECT continue_from FROM _stsync_checkpoints") !=
+  CHECK(test::QueryText(db, "SELECT cursor FROM _stsync_cursors") !=
         "v1.000000000999");
 }
 
@@ -324,16 +334,15 @@ TEST_CASE("an endpoint that keeps failing writes nothing and says why") {
       test::FakeConfigYaml(server, db, "[jobs, customers]"));
   RunReport report = Drain(config);
   CHECK(report.Failed() == 1);
-  CHECK(report.endpoints[0].failed);
-  CHECK(report.endpoints[0].last_error.find(
-            "data[1]: key field 'id' is missing") != std::string::npos);
+  CHECK(report.feeds[0].failed);
+  CHECK(report.feeds[0].last_error.find("data[1]: key field 'id' is missing") !=
+        std::string::npos);
   CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 0);
   CHECK(test::QueryInt(db,
-                       "SELECT count(*) FROM _stsync_checkpoints "
-                       "WHERE endpoint = 'jobs' AND continue_from IS NULL") ==
-        1);
+                       "SELECT count(*) FROM _stsync_cursors "
+                       "WHERE endpoint = 'jobs' AND cursor IS NULL") == 1);
   CHECK(test::QueryInt(db,
-                       "SELECT consecutive_failures FROM _stsync_checkpoints "
+                       "SELECT consecutive_failures FROM _stsync_cursors "
                        "WHERE endpoint = 'jobs'") == config.retry.max_attempts);
   // The healthy endpoint is unaffected.
   ExpectReplica(server, db, "customers");
@@ -385,7 +394,7 @@ TEST_CASE("every catalog endpoint syncs from the fake") {
       test::MustParseConfig(test::FakeConfigYaml(server, db, "all"));
   RunReport report = Drain(config);
   CHECK(report.Failed() == 0);
-  CHECK(report.endpoints.size() == 53);
+  CHECK(report.feeds.size() == 53);
   for (const auto& e : Catalog()) ExpectReplica(server, db, e.name);
 }
 
@@ -425,20 +434,18 @@ TEST_CASE("a feed that does not advance is an error, not a busy loop") {
       test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
   // The first page's token, then the same token back with hasMore=true.
   REQUIRE(Drain(config).Failed() == 0);
-  std::string token =
-      test::QueryText(db, "SELECT continue_from FROM _stsync_checkpoints");
+  std::string token = test::QueryText(db, "SELECT cursor FROM _stsync_cursors");
   stuck.body =
       R"({"hasMore":true,"continueFrom":")" + token + R"(","data":[]})";
   server.AddFault(stuck);
   size_t before = server.Requests().size();
   RunReport report = Drain(config);
   CHECK(report.Failed() == 1);
-  CHECK(report.endpoints[0].last_error.find("without advancing continueFrom") !=
+  CHECK(report.feeds[0].last_error.find("without advancing continueFrom") !=
         std::string::npos);
   CHECK(server.Requests().size() - before ==
         static_cast<size_t>(config.retry.max_attempts));
-  CHECK(test::QueryText(db, "SELECT continue_from FROM _stsync_checkpoints") ==
-        token);
+  CHECK(test::QueryText(db, "SELECT cursor FROM _stsync_cursors") == token);
 }
 
 TEST_CASE(
@@ -454,16 +461,14 @@ TEST_CASE(
       test::Replace(yaml, "database:\n", "database:\n  max_size: 122880\n");
   RunReport full = Drain(test::MustParseConfig(capped));
   CHECK(full.Failed() == 1);
-  CHECK(full.endpoints[0].last_error.find("full") != std::string::npos);
+  CHECK(full.feeds[0].last_error.find("full") != std::string::npos);
   CHECK(test::QueryText(db, "PRAGMA integrity_check") == "ok");
   int64_t stored = test::QueryInt(db, "SELECT count(*) FROM jobs");
   CHECK(stored > 0);
   CHECK(stored < 200);
-  CHECK(test::QueryInt(db, "SELECT row_count FROM _stsync_checkpoints") ==
-        stored);
+  CHECK(test::QueryInt(db, "SELECT row_count FROM _stsync_cursors") == stored);
   // The checkpoint covers exactly the pages that were committed.
-  std::string token =
-      test::QueryText(db, "SELECT continue_from FROM _stsync_checkpoints");
+  std::string token = test::QueryText(db, "SELECT cursor FROM _stsync_cursors");
   CHECK(test::TableData(db, "jobs") == server.RowsUpTo("jobs", token));
 
   // Space is back: it catches up from where it stopped.
@@ -487,7 +492,7 @@ TEST_CASE(
   server.Mutate("jobs", 0, 30);  // three more pages
   const size_t before = server.Requests().size();
   const int64_t pages_before =
-      test::QueryInt(db, "SELECT pages FROM _stsync_checkpoints");
+      test::QueryInt(db, "SELECT pages FROM _stsync_cursors");
 
   // Another writer holds the lock, so page 1 cannot be written yet.
   sqlite3* writer = nullptr;
@@ -503,7 +508,7 @@ TEST_CASE(
       test::WaitUntil([&] { return server.Requests().size() >= before + 2; },
                       std::chrono::seconds(5));
   int64_t pages_meanwhile =
-      test::QueryInt(db, "SELECT pages FROM _stsync_checkpoints");
+      test::QueryInt(db, "SELECT pages FROM _stsync_cursors");
   sqlite3_exec(writer, "COMMIT", nullptr, nullptr, nullptr);
   sqlite3_close(writer);
   run.join();
@@ -616,7 +621,7 @@ TEST_CASE("a page over http.max_page_bytes is refused with a clear error") {
   yaml = test::Replace(yaml, "http:\n", "http:\n  max_page_bytes: 20000\n");
   RunReport report = Drain(test::MustParseConfig(yaml));
   CHECK(report.Failed() == 1);
-  CHECK(report.endpoints[0].last_error.find("exceeds http.max_page_bytes") !=
+  CHECK(report.feeds[0].last_error.find("exceeds http.max_page_bytes") !=
         std::string::npos);
   CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 0);
 }

@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -236,7 +238,7 @@ void ScriptedTransport::Push(int status, std::string body,
 
 void ScriptedTransport::PushError(Status status) {
   std::lock_guard<std::mutex> lock(mu_);
-  script_.push_back(std::move(status));
+  script_.emplace_back(std::move(status));
 }
 
 void ScriptedTransport::SetTokenResponse(
@@ -299,6 +301,17 @@ bool WaitForTable(const std::string& db_path, const std::string& table) {
       },
       std::chrono::seconds(10));
 }
+
+namespace {
+std::atomic<bool> skipped{false};
+}  // namespace
+
+void Skip(const std::string& reason) {
+  std::fprintf(stderr, "SKIPPED: %s\n", reason.c_str());
+  skipped = true;
+}
+
+bool Skipped() { return skipped; }
 
 bool WaitUntil(const std::function<bool()>& condition,
                std::chrono::milliseconds timeout) {

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "config.h"
-#include "fake_server.h"
-#include "transport.h"
+#include "api/transport.h"
+#include "config/config.h"
+#include "fake/fake_server.h"
 
 namespace stsync::test {
 
@@ -129,6 +129,13 @@ class ScriptedTransport : public Transport {
 // Waits (at most 10 s) until `table` exists in the database at `db_path`,
 // which must exist already. False on timeout.
 bool WaitForTable(const std::string& db_path, const std::string& table);
+
+// Marks the running test case as skipped, for `reason` (printed). The case
+// should return right after. Under ctest the entry then reports "Skipped"
+// (exit code 77, see main_test.cc) instead of passing with nothing checked.
+void Skip(const std::string& reason);
+// Whether Skip was called in this process.
+bool Skipped();
 
 // Polls `condition` every 10 ms for at most `timeout`.
 bool WaitUntil(const std::function<bool()>& condition,

@@ -1,8 +1,8 @@
-#include "timestamp.h"
+#include "base/timestamp.h"
 
 #include <doctest/doctest.h>
 
-#include "duration.h"
+#include "base/duration.h"
 
 namespace stsync {
 
@@ -70,8 +70,13 @@ TEST_CASE("durations parse and format") {
   CHECK(ParseDuration("5m") == milliseconds(300'000));
   CHECK(ParseDuration("1h30m") == milliseconds(5'400'000));
   CHECK(ParseDuration("45") == milliseconds(45'000));
+  CHECK(ParseDuration("315360000") == milliseconds(315'360'000'000));  // max
+  CHECK(ParseDuration("3650d") == milliseconds(315'360'000'000));
   for (const char* bad :
-       {"", "5x", "m", "-5s", "1.5s", "5 m", "99999999999999h"}) {
+       {"", "5x", "m", "-5s", "1.5s", "5 m", "99999999999999h",
+        // Past ten years: as a product that overflows int64, as a sum, and
+        // as a bare number of seconds.
+        "300000000000d", "3000d3000d", "315360001", "999999999999"}) {
     INFO(bad);
     CHECK_FALSE(ParseDuration(bad).has_value());
   }

@@ -1,4 +1,4 @@
-#include "token_source.h"
+#include "api/token_source.h"
 
 #include <doctest/doctest.h>
 

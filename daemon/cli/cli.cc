@@ -1,0 +1,127 @@
+#include "cli/cli.h"
+
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <ctime>
+
+namespace stsync {
+
+std::optional<std::string> Args::Option(const std::string& name) const {
+  auto it = options.find(name);
+  if (it == options.end()) return std::nullopt;
+  return it->second;
+}
+
+const char* Version() { return STSYNC_VERSION; }
+
+std::optional<Args> ParseArgs(const ArgSpec& spec, int argc, char** argv,
+                              int* exit_code) {
+  Args args;
+  auto usage_error = [&](const std::string& msg) {
+    std::fprintf(stderr, "stsync %s: %s\nRun 'stsync %s --help' for usage.\n",
+                 spec.command.c_str(), msg.c_str(), spec.command.c_str());
+    *exit_code = kExitUsage;
+    return std::nullopt;
+  };
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::fputs(spec.usage.c_str(), stdout);
+      *exit_code = kExitOk;
+      return std::nullopt;
+    }
+    if (a == "--version" || a == "-V") {
+      std::printf("stsync %s\n", Version());
+      *exit_code = kExitOk;
+      return std::nullopt;
+    }
+    if (a == "-c") a = "--config";
+    if (a.size() > 1 && a[0] == '-' && a != "-") {
+      std::string name = a, value;
+      bool has_value = false;
+      if (size_t eq = a.find('='); eq != std::string::npos) {
+        name = a.substr(0, eq);
+        value = a.substr(eq + 1);
+        has_value = true;
+      }
+      if (spec.value_options.count(name)) {
+        if (!has_value) {
+          if (i + 1 >= argc) return usage_error(name + " needs a value");
+          value = argv[++i];
+        }
+        args.options[name] = value;
+      } else if (spec.flags.count(name) && !has_value) {
+        args.flags.insert(name);
+      } else {
+        return usage_error("unknown option " + name);
+      }
+      continue;
+    }
+    args.positional.push_back(a);
+  }
+  if (args.positional.size() < spec.min_positional) {
+    return usage_error("missing argument");
+  }
+  if (args.positional.size() > spec.max_positional) {
+    return usage_error("unexpected argument '" +
+                       args.positional[spec.max_positional] + "'");
+  }
+  return args;
+}
+
+std::optional<Config> LoadConfigForCommand(const Args& args, int* exit_code) {
+  auto path = args.Option("--config");
+  if (!path) {
+    std::fprintf(stderr, "stsync: --config FILE is required\n");
+    *exit_code = kExitUsage;
+    return std::nullopt;
+  }
+  auto config = LoadConfig(*path);
+  if (!config.ok()) {
+    std::fprintf(stderr, "stsync: config error: %s\n",
+                 config.status().message().c_str());
+    *exit_code = kExitUsage;
+    return std::nullopt;
+  }
+  return std::move(config).value();
+}
+
+void SetUpLogging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("stsync");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+  logger->set_level(spdlog::level::from_str(level));
+  spdlog::set_default_logger(logger);
+}
+
+SignalWatcher::SignalWatcher(std::function<void()> on_signal,
+                             std::function<void()> on_repeat) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  thread_ = std::thread([this, set, on_signal, on_repeat] {
+    timespec tick{0, 200'000'000};
+    while (!done_) {
+      int sig = sigtimedwait(&set, nullptr, &tick);
+      if (sig > 0 && !fired_) {
+        spdlog::info("received {}, stopping",
+                     sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        fired_ = true;
+        on_signal();
+      } else if (fired_) {
+        on_repeat();
+      }
+    }
+  });
+}
+
+SignalWatcher::~SignalWatcher() {
+  done_ = true;
+  thread_.join();
+}
+
+}  // namespace stsync

@@ -1,0 +1,85 @@
+// Shared pieces of the command-line interface: exit codes, argument
+// parsing, logging setup and signal handling. Each subcommand lives in its
+// own cmd_*.cc file and is declared here.
+#ifndef STSYNC_CLI_CLI_H_
+#define STSYNC_CLI_CLI_H_
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config.h"
+#include "engine/scheduler.h"
+
+namespace stsync {
+
+enum ExitCode { kExitOk = 0, kExitFailure = 1, kExitUsage = 2 };
+
+// Parsed arguments of one subcommand.
+struct Args {
+  std::map<std::string, std::string> options;  // "--config" -> "x.yaml"
+  std::set<std::string> flags;                 // "--json"
+  std::vector<std::string> positional;
+
+  bool Has(const std::string& flag) const { return flags.count(flag) > 0; }
+  std::optional<std::string> Option(const std::string& name) const;
+};
+
+struct ArgSpec {
+  std::string command;                  // for messages
+  std::set<std::string> value_options;  // long names taking a value
+  std::set<std::string> flags;          // long names without one
+  size_t min_positional = 0;
+  size_t max_positional = 0;
+  std::string usage;  // the full --help text
+};
+
+// Parses argv (after the subcommand). Prints --help / --version itself.
+// Returns nullopt with *exit_code set when the command should exit now.
+std::optional<Args> ParseArgs(const ArgSpec& spec, int argc, char** argv,
+                              int* exit_code);
+
+// Loads --config (required); prints the error and sets *exit_code = 2 on
+// failure. Logs the config's warnings.
+std::optional<Config> LoadConfigForCommand(const Args& args, int* exit_code);
+
+// Sets up spdlog on stderr at `level` ("info", "debug", ...).
+void SetUpLogging(const std::string& level);
+
+const char* Version();
+
+// Waits for SIGTERM/SIGINT on its own thread (the signals are blocked in
+// every other thread) and calls on_signal once; then calls on_repeat every
+// 200 ms until destroyed. Construct before starting other threads.
+class SignalWatcher {
+ public:
+  SignalWatcher(std::function<void()> on_signal,
+                std::function<void()> on_repeat);
+  ~SignalWatcher();
+
+ private:
+  std::atomic<bool> done_{false};
+  std::atomic<bool> fired_{false};
+  std::thread thread_;
+};
+
+// The body of `run` and `once`: load config, set up logging and signals,
+// sync in `mode`, print a summary. Returns the exit code.
+int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
+                char** argv);
+
+int RunCommand(int argc, char** argv);
+int OnceCommand(int argc, char** argv);
+int StatusCommand(int argc, char** argv);
+int ResetCommand(int argc, char** argv);
+int EndpointsCommand(int argc, char** argv);
+int CheckConfigCommand(int argc, char** argv);
+
+}  // namespace stsync
+
+#endif  // STSYNC_CLI_CLI_H_

@@ -1,0 +1,45 @@
+// stsync check-config: validate a config file.
+#include <cstdio>
+
+#include "base/duration.h"
+#include "cli/cli.h"
+
+namespace stsync {
+
+int CheckConfigCommand(int argc, char** argv) {
+  ArgSpec spec;
+  spec.command = "check-config";
+  spec.value_options = {"--config"};
+  spec.max_positional = 1;
+  spec.usage =
+      "Usage: stsync check-config -c FILE\n"
+      "       stsync check-config FILE\n"
+      "\n"
+      "Validates the config without contacting ServiceTitan: exit 0 and a\n"
+      "summary if it is usable, exit 2 and the problem otherwise.\n";
+  int code = kExitOk;
+  auto args = ParseArgs(spec, argc, argv, &code);
+  if (!args) return code;
+  if (!args->positional.empty() && !args->Option("--config")) {
+    args->options["--config"] = args->positional[0];
+  }
+  auto config = LoadConfigForCommand(*args, &code);
+  if (!config) return code;
+  for (const auto& w : config->warnings) {
+    std::fprintf(stderr, "warning: %s\n", w.c_str());
+  }
+  std::printf("%s: ok\n", config->file.c_str());
+  std::printf("  tenant %s (%s), API %s\n", config->tenant.c_str(),
+              config->environment.c_str(), config->api_url.c_str());
+  std::printf("  database %s\n", config->database_path.c_str());
+  std::printf("  %zu endpoint(s):\n", config->endpoints.size());
+  for (const auto& ec : config->endpoints) {
+    std::printf("    %-26s every %s%s%s\n", ec.endpoint.name.c_str(),
+                FormatDuration(ec.interval).c_str(),
+                ec.include_recent_changes ? ", includeRecentChanges" : "",
+                ec.start_from ? (", from " + *ec.start_from).c_str() : "");
+  }
+  return kExitOk;
+}
+
+}  // namespace stsync

@@ -1,0 +1,22 @@
+// stsync once: drain every endpoint, then exit.
+#include "cli/cli.h"
+
+namespace stsync {
+
+int OnceCommand(int argc, char** argv) {
+  ArgSpec spec;
+  spec.command = "once";
+  spec.value_options = {"--config", "--log-level"};
+  spec.usage =
+      "Usage: stsync once -c FILE [--log-level LEVEL]\n"
+      "\n"
+      "Fetches pages of every configured endpoint until each answers\n"
+      "hasMore=false, then exits: 0 if all succeeded, 1 if any endpoint\n"
+      "failed retry.max_attempts times in a row (or a signal stopped it).\n"
+      "\n"
+      "  -c, --config FILE    the YAML config\n"
+      "      --log-level L    trace, debug, info, warn, error\n";
+  return SyncCommand(spec, Scheduler::Mode::kDrain, argc, argv);
+}
+
+}  // namespace stsync

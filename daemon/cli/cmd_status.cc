@@ -1,0 +1,154 @@
+// stsync status: what the database holds, per configured endpoint.
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+#include <cstdio>
+
+#include "base/duration.h"
+#include "base/timestamp.h"
+#include "cli/cli.h"
+#include "sink/sqlite_sink.h"
+
+namespace stsync {
+namespace {
+
+// "3m ago", or "never".
+std::string Age(const std::string& ts, WallTime now) {
+  auto t = ParseNormalizedTimestamp(ts);
+  if (!t) return "never";
+  auto d = std::chrono::duration_cast<std::chrono::seconds>(now - *t);
+  return FormatDuration(std::max<Millis>(Millis(0), d)) + " ago";
+}
+
+std::optional<long long> AgeSeconds(const std::string& ts, WallTime now) {
+  auto t = ParseNormalizedTimestamp(ts);
+  if (!t) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::seconds>(now - *t).count();
+}
+
+}  // namespace
+
+int StatusCommand(int argc, char** argv) {
+  ArgSpec spec;
+  spec.command = "status";
+  spec.value_options = {"--config"};
+  spec.flags = {"--json"};
+  spec.usage =
+      "Usage: stsync status -c FILE [--json]\n"
+      "\n"
+      "Shows, per configured endpoint: rows stored, pages committed, the age\n"
+      "of its cursor, when it last caught up, and its last error.\n"
+      "Reads the database without locking out the daemon.\n"
+      "\n"
+      "  -c, --config FILE    the YAML config\n"
+      "      --json           machine-readable output\n";
+  int code = kExitOk;
+  auto args = ParseArgs(spec, argc, argv, &code);
+  if (!args) return code;
+  auto config = LoadConfigForCommand(*args, &code);
+  if (!config) return code;
+
+  SqliteSinkOptions options;
+  options.read_only = true;
+  options.busy_timeout = config->busy_timeout;
+  std::vector<FeedState> states;
+  bool exists = true;
+  auto store =
+      SqliteSink::Open(config->database_path, options, RealClock::Get());
+  if (!store.ok()) {
+    if (store.status().code() != Status::Code::kNotFound) {
+      std::fprintf(stderr, "stsync: %s\n", store.status().message().c_str());
+      return kExitFailure;
+    }
+    exists = false;
+  } else {
+    auto all = (*store)->LoadAll();
+    if (!all.ok()) {
+      std::fprintf(stderr, "stsync: %s\n", all.status().message().c_str());
+      return kExitFailure;
+    }
+    states = std::move(*all);
+  }
+  auto find = [&](const std::string& name) -> const FeedState* {
+    for (const auto& c : states) {
+      if (c.endpoint == name) return &c;
+    }
+    return nullptr;
+  };
+  const WallTime now = RealClock::Get()->WallNow();
+  const FeedState none;
+
+  if (args->Has("--json")) {
+    rapidjson::StringBuffer buf;
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    w.Key("database");
+    w.String(config->database_path.c_str());
+    w.Key("exists");
+    w.Bool(exists);
+    w.Key("endpoints");
+    w.StartArray();
+    for (const auto& ec : config->endpoints) {
+      const FeedState* c = find(ec.endpoint.name);
+      const FeedState& cp = c ? *c : none;
+      w.StartObject();
+      w.Key("endpoint");
+      w.String(ec.endpoint.name.c_str());
+      w.Key("table");
+      w.String(ec.endpoint.TableName().c_str());
+      w.Key("rows");
+      w.Int64(cp.row_count);
+      w.Key("pages");
+      w.Int64(cp.pages);
+      w.Key("has_cursor");
+      w.Bool(cp.cursor.has_value());
+      auto str_or_null = [&](const char* key, const std::string& v) {
+        w.Key(key);
+        if (v.empty()) {
+          w.Null();
+        } else {
+          w.String(v.c_str());
+        }
+      };
+      str_or_null("cursor_updated_at", cp.cursor_updated_at);
+      w.Key("cursor_age_seconds");
+      if (auto a = AgeSeconds(cp.cursor_updated_at, now)) {
+        w.Int64(*a);
+      } else {
+        w.Null();
+      }
+      str_or_null("caught_up_at", cp.caught_up_at);
+      str_or_null("last_error", cp.last_error);
+      str_or_null("last_error_at", cp.last_error_at);
+      w.Key("consecutive_failures");
+      w.Int64(cp.consecutive_failures);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    std::printf("%s\n", buf.GetString());
+    return kExitOk;
+  }
+
+  std::printf("database: %s%s\n\n", config->database_path.c_str(),
+              exists ? "" : " (not created yet)");
+  std::printf("%-26s %10s %7s  %-12s %-12s %s\n", "ENDPOINT", "ROWS", "PAGES",
+              "CURSOR", "CAUGHT UP", "LAST ERROR");
+  for (const auto& ec : config->endpoints) {
+    const FeedState* c = find(ec.endpoint.name);
+    const FeedState& cp = c ? *c : none;
+    std::string error = cp.last_error.empty() ? "-" : cp.last_error;
+    if (!cp.last_error.empty() && cp.consecutive_failures > 1) {
+      error = "(" + std::to_string(cp.consecutive_failures) + "x) " + error;
+    }
+    if (error.size() > 100) error = error.substr(0, 97) + "...";
+    std::printf("%-26s %10lld %7lld  %-12s %-12s %s\n",
+                ec.endpoint.name.c_str(), static_cast<long long>(cp.row_count),
+                static_cast<long long>(cp.pages),
+                Age(cp.cursor_updated_at, now).c_str(),
+                Age(cp.caught_up_at, now).c_str(), error.c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace stsync

@@ -1,0 +1,98 @@
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+
+#include "cli/cli.h"
+#include "engine/replicator.h"
+#include "engine/supervisor.h"
+
+namespace stsync {
+
+int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
+                char** argv) {
+  int code = kExitOk;
+  auto args = ParseArgs(spec, argc, argv, &code);
+  if (!args) return code;
+  auto level = args->Option("--log-level");
+  if (level && !IsLogLevel(*level)) {
+    std::fprintf(stderr,
+                 "stsync %s: --log-level '%s' is not one of %s\n"
+                 "Run 'stsync %s --help' for usage.\n",
+                 spec.command.c_str(), level->c_str(), kLogLevels,
+                 spec.command.c_str());
+    return kExitUsage;
+  }
+  auto config = LoadConfigForCommand(*args, &code);
+  if (!config) return code;
+  SetUpLogging(level.value_or(config->log_level));
+  for (const auto& w : config->warnings) spdlog::warn("{}", w);
+
+  std::unique_ptr<Supervisor> active;
+  std::atomic<bool> stop_requested{false};
+  std::mutex mu;
+  SignalWatcher signals(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        stop_requested = true;
+        if (active) active->Stop();
+      },
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        if (active) active->CancelAgain();
+      });
+
+  auto replicator = Replicator::Create(*config);
+  if (!replicator.ok()) {
+    spdlog::error("{}", replicator.status().message());
+    return kExitFailure;
+  }
+  std::vector<std::unique_ptr<Replicator>> replicators;
+  replicators.push_back(std::move(*replicator));
+  Supervisor* supervisor = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    active = std::make_unique<Supervisor>(std::move(replicators));
+    supervisor = active.get();
+    if (stop_requested) active->Stop();
+  }
+  spdlog::info("stsync {} {}: {} endpoint(s), tenant {}, database {}",
+               Version(), mode == Scheduler::Mode::kDrain ? "once" : "run",
+               config->endpoints.size(), config->tenant, config->database_path);
+
+  auto started = std::chrono::steady_clock::now();
+  std::vector<TenantReport> reports = supervisor->Run(mode);
+  double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+          .count();
+  int failed = 0;
+  bool stopped = false;
+  for (const TenantReport& t : reports) {
+    const RunReport& report = t.run;
+    failed += report.Failed();
+    stopped = stopped || report.stopped;
+    spdlog::info(
+        "done: {} pages, {} records in {:.1f} s ({:.0f} records/s), "
+        "{} endpoint(s) failed{}",
+        report.Pages(), report.Records(), secs,
+        report.Records() / std::max(secs, 1e-3), report.Failed(),
+        report.stopped ? ", stopped by signal" : "");
+    for (const auto& f : report.feeds) {
+      if (f.failed) spdlog::error("{}: failed: {}", f.name, f.last_error);
+    }
+  }
+  {
+    // The signal watcher may still touch the supervisor until it is gone.
+    std::lock_guard<std::mutex> lock(mu);
+    active.reset();
+  }
+  if (mode == Scheduler::Mode::kForever) {
+    return stopped ? kExitOk : kExitFailure;
+  }
+  if (stopped) return kExitFailure;
+  return failed > 0 ? kExitFailure : kExitOk;
+}
+
+}  // namespace stsync

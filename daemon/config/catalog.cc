@@ -1,0 +1,161 @@
+#include "config/catalog.h"
+
+namespace stsync {
+namespace {
+
+// appointments and appointment-assignments return only active rows unless
+// asked for all of them; an export must see deactivations too.
+const std::vector<std::pair<std::string, std::string>> kAllActiveStates = {
+    {"active", "Any"}};
+
+// gross-pay-items may carry `id: null` (items computed by payroll rather than
+// stored). Such rows are identified by what makes a pay item distinct.
+const std::vector<std::string> kGrossPayItemIdentity = {"payrollId",
+                                                        "employeeId",
+                                                        "grossPayItemType",
+                                                        "sourceEntityId",
+                                                        "jobId",
+                                                        "invoiceItemId",
+                                                        "date"};
+
+std::vector<Endpoint> BuildCatalog() {
+  using E = Endpoint;
+  // One entry per export endpoint of the public OpenAPI documents, grouped by
+  // API module. tests/catalog_test.cc checks this list against the specs.
+  return {
+      E{.name = "invoices",
+        .path = "/accounting/v2/tenant/{tenant}/export/invoices"},
+      E{.name = "invoice-items",
+        .path = "/accounting/v2/tenant/{tenant}/export/invoice-items"},
+      E{.name = "payments",
+        .path = "/accounting/v2/tenant/{tenant}/export/payments"},
+      E{.name = "inventory-bills",
+        .path = "/accounting/v2/tenant/{tenant}/export/inventory-bills"},
+      E{.name = "bookings", .path = "/crm/v2/tenant/{tenant}/export/bookings"},
+      E{.name = "customer-contacts",
+        .path = "/crm/v2/tenant/{tenant}/export/customers/contacts"},
+      E{.name = "location-contacts",
+        .path = "/crm/v2/tenant/{tenant}/export/locations/contacts"},
+      E{.name = "customers",
+        .path = "/crm/v2/tenant/{tenant}/export/customers"},
+      E{.name = "leads", .path = "/crm/v2/tenant/{tenant}/export/leads"},
+      E{.name = "locations",
+        .path = "/crm/v2/tenant/{tenant}/export/locations"},
+      E{.name = "technician-ratings",
+        .path = "/customer-interactions/v2/tenant/{tenant}/export/"
+                "technician-ratings",
+        .key_fields = {"technicianId", "jobId"}},
+      E{.name = "appointment-assignments",
+        .path = "/dispatch/v2/tenant/{tenant}/export/appointment-assignments",
+        .params = kAllActiveStates},
+      E{.name = "installed-equipment",
+        .path =
+            "/equipmentsystems/v2/tenant/{tenant}/export/installed-equipment"},
+      E{.name = "adjustments",
+        .path = "/inventory/v2/tenant/{tenant}/export/adjustments"},
+      E{.name = "purchase-orders",
+        .path = "/inventory/v2/tenant/{tenant}/export/purchase-orders"},
+      E{.name = "returns",
+        .path = "/inventory/v2/tenant/{tenant}/export/returns"},
+      E{.name = "transfers",
+        .path = "/inventory/v2/tenant/{tenant}/export/transfers"},
+      E{.name = "jobs", .path = "/jpm/v2/tenant/{tenant}/export/jobs"},
+      E{.name = "projects", .path = "/jpm/v2/tenant/{tenant}/export/projects"},
+      E{.name = "appointments",
+        .path = "/jpm/v2/tenant/{tenant}/export/appointments",
+        .params = kAllActiveStates},
+      E{.name = "job-canceled-logs",
+        .path = "/jpm/v2/tenant/{tenant}/export/job-canceled-logs",
+        .version_field = "createdOn"},
+      E{.name = "job-notes",
+        .path = "/jpm/v2/tenant/{tenant}/export/job-notes"},
+      E{.name = "project-notes",
+        .path = "/jpm/v2/tenant/{tenant}/export/project-notes"},
+      E{.name = "job-history",
+        .path = "/jpm/v2/tenant/{tenant}/export/job-history",
+        .version_field = "date",
+        .explode_field = "history",
+        .parent_field = "jobId"},
+      E{.name = "membership-types",
+        .path = "/memberships/v2/tenant/{tenant}/export/membership-types"},
+      E{.name = "recurring-service-types",
+        .path =
+            "/memberships/v2/tenant/{tenant}/export/recurring-service-types"},
+      E{.name = "memberships",
+        .path = "/memberships/v2/tenant/{tenant}/export/memberships"},
+      E{.name = "invoice-templates",
+        .path = "/memberships/v2/tenant/{tenant}/export/invoice-templates"},
+      E{.name = "recurring-services",
+        .path = "/memberships/v2/tenant/{tenant}/export/recurring-services"},
+      E{.name = "recurring-service-events",
+        .path =
+            "/memberships/v2/tenant/{tenant}/export/recurring-service-events"},
+      E{.name = "membership-status-changes",
+        .path =
+            "/memberships/v2/tenant/{tenant}/export/membership-status-changes",
+        .version_field = "createdOn"},
+      E{.name = "job-splits",
+        .path = "/payroll/v2/tenant/{tenant}/export/jobs/splits"},
+      E{.name = "payroll-adjustments",
+        .path = "/payroll/v2/tenant/{tenant}/export/payroll-adjustments"},
+      E{.name = "job-timesheets",
+        .path = "/payroll/v2/tenant/{tenant}/export/jobs/timesheets"},
+      E{.name = "activity-codes",
+        .path = "/payroll/v2/tenant/{tenant}/export/activity-codes"},
+      E{.name = "timesheet-codes",
+        .path = "/payroll/v2/tenant/{tenant}/export/timesheet-codes"},
+      E{.name = "gross-pay-items",
+        .path = "/payroll/v2/tenant/{tenant}/export/gross-pay-items",
+        .fallback_key_fields = kGrossPayItemIdentity},
+      E{.name = "payroll-settings",
+        .path = "/payroll/v2/tenant/{tenant}/export/payroll-settings",
+        .key_fields = {"employeeId"}},
+      E{.name = "categories",
+        .path = "/pricebook/v2/tenant/{tenant}/export/categories"},
+      E{.name = "equipment",
+        .path = "/pricebook/v2/tenant/{tenant}/export/equipment"},
+      E{.name = "services",
+        .path = "/pricebook/v2/tenant/{tenant}/export/services"},
+      E{.name = "materials",
+        .path = "/pricebook/v2/tenant/{tenant}/export/materials"},
+      E{.name = "estimates",
+        .path = "/sales/v2/tenant/{tenant}/export/estimates"},
+      E{.name = "estimates-legacy",
+        .path = "/sales/v2/tenant/{tenant}/estimates/export"},
+      E{.name = "service-agreements",
+        .path =
+            "/service-agreements/v2/tenant/{tenant}/export/service-agreements"},
+      E{.name = "employees",
+        .path = "/settings/v2/tenant/{tenant}/export/employees"},
+      E{.name = "technicians",
+        .path = "/settings/v2/tenant/{tenant}/export/technicians"},
+      E{.name = "business-units",
+        .path = "/settings/v2/tenant/{tenant}/export/business-units"},
+      E{.name = "tag-types",
+        .path = "/settings/v2/tenant/{tenant}/export/tag-types"},
+      E{.name = "calls", .path = "/telecom/v2/tenant/{tenant}/export/calls"},
+      E{.name = "activity-categories",
+        .path = "/timesheets/v2/tenant/{tenant}/export/activity-categories"},
+      E{.name = "activity-types",
+        .path = "/timesheets/v2/tenant/{tenant}/export/activity-types"},
+      E{.name = "activities",
+        .path = "/timesheets/v2/tenant/{tenant}/export/activities"},
+  };
+}
+
+}  // namespace
+
+const std::vector<Endpoint>& Catalog() {
+  static const std::vector<Endpoint>* catalog =
+      new std::vector<Endpoint>(BuildCatalog());
+  return *catalog;
+}
+
+const Endpoint* FindEndpoint(std::string_view name) {
+  for (const auto& e : Catalog()) {
+    if (e.name == name) return &e;
+  }
+  return nullptr;
+}
+
+}  // namespace stsync

@@ -1,0 +1,24 @@
+// The endpoint catalog: every ServiceTitan Data Export endpoint stsync knows,
+// with how its records are keyed and versioned.
+//
+// The built-in catalog holds the 53 export endpoints of the public OpenAPI
+// documents; a config file may add custom ones (see model/endpoint.h).
+#ifndef STSYNC_CONFIG_CATALOG_H_
+#define STSYNC_CONFIG_CATALOG_H_
+
+#include <string_view>
+#include <vector>
+
+#include "model/endpoint.h"
+
+namespace stsync {
+
+// The built-in endpoints, in a stable order. Never empty.
+const std::vector<Endpoint>& Catalog();
+
+// The built-in endpoint called `name`, or nullptr.
+const Endpoint* FindEndpoint(std::string_view name);
+
+}  // namespace stsync
+
+#endif  // STSYNC_CONFIG_CATALOG_H_

@@ -1,0 +1,90 @@
+// Config: a YAML file turned into a validated, immutable settings object.
+//
+// Every problem is reported as Status::Invalid with a message of the form
+// `FILE:LINE: key.path: what is wrong`, so a user can fix the file without
+// guessing. Values may use ${VAR} (replaced from the environment; an unset
+// variable is an error) and the secret may come from a file. Secrets are held
+// only in Config::client_secret and never appear in error messages.
+#ifndef STSYNC_CONFIG_CONFIG_H_
+#define STSYNC_CONFIG_CONFIG_H_
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "config/catalog.h"
+
+namespace stsync {
+
+struct EndpointConfig {
+  Endpoint endpoint;
+  Millis interval{std::chrono::minutes(5)};  // pause after hasMore=false
+  bool include_recent_changes = false;
+  std::optional<std::string> start_from;  // first `from` without a cursor
+};
+
+struct HttpOptions {
+  Millis connect_timeout{std::chrono::seconds(10)};
+  Millis read_timeout{std::chrono::seconds(60)};
+  size_t max_page_bytes = size_t{256} << 20;  // larger bodies are refused
+  std::string ca_bundle;                      // "" = system default
+  bool allow_insecure_http = false;           // http:// to a non-loopback host
+};
+
+struct RetryOptions {
+  Millis initial_backoff{std::chrono::seconds(1)};
+  Millis max_backoff{std::chrono::minutes(5)};
+  // `once` gives up on an endpoint after this many failures in a row.
+  int max_attempts = 8;
+};
+
+struct Config {
+  std::string file;  // where it was loaded from, for messages
+  std::string environment = "production";
+  std::string tenant;  // digits only
+  std::string client_id;
+  std::string client_secret;  // secret: never log
+  std::string app_key;
+  std::string auth_url;  // full token URL
+  std::string api_url;   // scheme://host[:port], no trailing slash
+  std::string database_path;
+  Millis busy_timeout{std::chrono::seconds(5)};
+  int64_t max_database_bytes = 0;  // 0: no cap
+  int64_t wal_bytes = 64 << 20;    // see SqliteSinkOptions::wal_bytes
+  double rate_limit = 60;          // calls per second, all endpoints together
+  HttpOptions http;
+  RetryOptions retry;
+  std::string log_level = "info";
+  std::vector<EndpointConfig> endpoints;
+  // Non-fatal findings (e.g. a world-readable secret file), to be logged.
+  std::vector<std::string> warnings;
+
+  // The configured endpoint called `name`, or nullptr.
+  const EndpointConfig* FindEndpoint(const std::string& name) const;
+};
+
+using EnvLookup =
+    std::function<std::optional<std::string>(const std::string& name)>;
+
+// Reads and validates `path`, taking ${VAR} values from the process
+// environment.
+Result<Config> LoadConfig(const std::string& path);
+
+// Validates YAML text; `file` names it in messages. For tests.
+Result<Config> ParseConfig(const std::string& yaml_text,
+                           const std::string& file, const EnvLookup& env);
+
+// The log levels log.level and --log-level accept, as listed in messages.
+constexpr const char* kLogLevels = "trace, debug, info, warn, error, off";
+bool IsLogLevel(const std::string& level);
+
+// True for 127.0.0.0/8, ::1 and localhost.
+bool IsLoopbackHost(const std::string& host);
+
+}  // namespace stsync
+
+#endif  // STSYNC_CONFIG_CONFIG_H_

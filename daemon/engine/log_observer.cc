@@ -1,0 +1,71 @@
+#include "engine/log_observer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "base/duration.h"
+
+namespace stsync {
+namespace {
+
+constexpr auto kProgressEvery = std::chrono::seconds(15);
+
+long long Ms(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration_cast<Millis>(d).count();
+}
+
+}  // namespace
+
+void LogObserver::OnFeedStart(const FeedStartEvent& e) {
+  if (e.resumed) {
+    spdlog::info("{}: resuming from its stored cursor", e.endpoint);
+  } else {
+    spdlog::info("{}: no stored cursor, starting at {}", e.endpoint,
+                 e.from.Describe());
+  }
+}
+
+void LogObserver::OnBatch(const BatchEvent& e) {
+  spdlog::info(
+      "{}: {} records ({} new, {} updated, {} unchanged), hasMore={}, {} ms",
+      e.endpoint, e.records, e.stats.inserted, e.stats.updated,
+      e.stats.unchanged, !e.caught_up, Ms(e.finished - e.started));
+  if (e.caught_up) {
+    backfills_.erase(e.endpoint);
+    spdlog::debug("{}: caught up; next poll in {}", e.endpoint,
+                  FormatDuration(e.next_in));
+    return;
+  }
+  Backfill& b = backfills_[e.endpoint];
+  if (b.records == 0) {
+    b.started = e.started;
+    b.last_report = e.started;
+  }
+  b.records += static_cast<int64_t>(e.records);
+  if (e.finished - b.last_report >= kProgressEvery) {
+    double secs = std::max(1e-3, Ms(e.finished - b.started) / 1000.0);
+    spdlog::info(
+        "{}: backfill in progress: {} records in {:.0f} s ({:.0f} records/s)",
+        e.endpoint, b.records, secs, b.records / secs);
+    b.last_report = e.finished;
+  }
+}
+
+void LogObserver::OnFailure(const FailureEvent& e) {
+  if (!e.retry_in) {
+    spdlog::error("{}: giving up after {} failed attempt(s): {}", e.endpoint,
+                  e.attempt, e.status.message());
+    return;
+  }
+  spdlog::warn("{}: attempt {} failed: {}; retrying in {}", e.endpoint,
+               e.attempt, e.status.message(), FormatDuration(*e.retry_in));
+}
+
+void LogObserver::OnSinkError(const std::string& endpoint,
+                              const Status& status) {
+  spdlog::warn("{}: could not record the failure: {}", endpoint,
+               status.message());
+}
+
+}  // namespace stsync

@@ -1,0 +1,36 @@
+// LogObserver: the scheduler's events as log lines (spdlog's default
+// logger): one line per batch, backfill progress every 15 s, each failure
+// with its retry delay, and giving up.
+//
+// Thread safety: called from one scheduler thread (see model/observer.h).
+#ifndef STSYNC_ENGINE_LOG_OBSERVER_H_
+#define STSYNC_ENGINE_LOG_OBSERVER_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "model/observer.h"
+
+namespace stsync {
+
+class LogObserver : public Observer {
+ public:
+  void OnFeedStart(const FeedStartEvent& e) override;
+  void OnBatch(const BatchEvent& e) override;
+  void OnFailure(const FailureEvent& e) override;
+  void OnSinkError(const std::string& endpoint, const Status& status) override;
+
+ private:
+  // A feed's current run of batches that were not caught up.
+  struct Backfill {
+    SteadyTime started{};
+    SteadyTime last_report{};
+    int64_t records = 0;
+  };
+  std::map<std::string, Backfill> backfills_;
+};
+
+}  // namespace stsync
+
+#endif  // STSYNC_ENGINE_LOG_OBSERVER_H_

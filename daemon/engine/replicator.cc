@@ -1,0 +1,70 @@
+#include "engine/replicator.h"
+
+#include <random>
+
+#include "api/export_feed.h"
+#include "api/httplib_transport.h"
+#include "sink/sqlite_sink.h"
+
+namespace stsync {
+
+std::vector<ScheduledFeed> FeedsOf(const Config& config) {
+  std::vector<ScheduledFeed> feeds;
+  for (const EndpointConfig& ec : config.endpoints) {
+    ScheduledFeed f;
+    f.feed = std::make_shared<ExportFeed>(ec.endpoint, config.tenant,
+                                          ec.include_recent_changes);
+    f.interval = ec.interval;
+    if (ec.start_from) f.start = Cursor::Date(*ec.start_from);
+    feeds.push_back(std::move(f));
+  }
+  return feeds;
+}
+
+Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
+                                                       ReplicatorSeams seams) {
+  std::unique_ptr<Replicator> r(new Replicator(config.tenant));
+  Clock* clock = seams.clock ? seams.clock : RealClock::Get();
+  if (seams.sink) {
+    r->sink_ = std::move(seams.sink);
+  } else {
+    SqliteSinkOptions options;
+    options.busy_timeout = config.busy_timeout;
+    options.max_bytes = config.max_database_bytes;
+    options.wal_bytes = config.wal_bytes;
+    auto sink = SqliteSink::Open(config.database_path, options, clock);
+    if (!sink.ok()) return sink.status();
+    r->sink_ = std::move(*sink);
+  }
+  r->transport_ = seams.transport
+                      ? std::move(seams.transport)
+                      : std::make_unique<HttplibTransport>(config.http);
+  r->tokens_ = std::make_unique<TokenSource>(
+      Credentials{config.auth_url, config.client_id, config.client_secret},
+      r->transport_.get(), clock);
+  r->limiter_ = std::make_unique<RateLimiter>(config.rate_limit, clock);
+  r->client_ = std::make_unique<ApiClient>(
+      config.api_url, config.app_key, r->transport_.get(), r->tokens_.get(),
+      r->limiter_.get(), &r->stop_, clock);
+
+  SchedulerOptions options;
+  options.retry = config.retry;
+  options.random = seams.random;
+  if (!options.random) {
+    auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
+    options.random = [rng] {
+      return std::uniform_real_distribution<double>(0.0, 1.0)(*rng);
+    };
+  }
+  std::vector<Observer*> observers = {&r->log_};
+  observers.insert(observers.end(), seams.observers.begin(),
+                   seams.observers.end());
+  r->scheduler_ = std::make_unique<Scheduler>(
+      FeedsOf(config), std::move(options), r->client_.get(), r->sink_.get(),
+      std::move(observers), &r->stop_, clock);
+  Transport* t = r->transport_.get();
+  r->stop_.OnStop([t] { t->Cancel(); });
+  return r;
+}
+
+}  // namespace stsync

@@ -1,0 +1,74 @@
+// Replicator: one tenant's sync job, wired together: its transport, token
+// source, rate limiter (60 calls/s per tenant), API client, sink, feeds and
+// scheduler. Nothing is shared between two Replicators, so one tenant's
+// failures, throttling or hung server never stall another.
+//
+// `run` and `once` build them through a Supervisor; tests build one with
+// their own seams (ReplicatorSeams). Stop() may be called from any thread
+// (a signal watcher) and cancels an in-flight request.
+#ifndef STSYNC_ENGINE_REPLICATOR_H_
+#define STSYNC_ENGINE_REPLICATOR_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/api_client.h"
+#include "api/rate_limiter.h"
+#include "api/token_source.h"
+#include "api/transport.h"
+#include "base/clock.h"
+#include "base/stop_signal.h"
+#include "config/config.h"
+#include "engine/log_observer.h"
+#include "engine/scheduler.h"
+#include "model/observer.h"
+#include "model/sink.h"
+
+namespace stsync {
+
+// What a Replicator talks to. Each null member means the real one.
+struct ReplicatorSeams {
+  std::unique_ptr<Transport> transport;  // null: HTTPS (cpp-httplib)
+  std::unique_ptr<Sink> sink;      // null: the SQLite file of database.path
+  Clock* clock = nullptr;          // null: the real clock; must outlive it
+  std::function<double()> random;  // null: seeded from std::random_device
+  // Told of every batch and failure, besides the log; must outlive it.
+  std::vector<Observer*> observers;
+};
+
+class Replicator {
+ public:
+  // Opens the sink and builds the parts for `config`'s tenant.
+  static Result<std::unique_ptr<Replicator>> Create(const Config& config,
+                                                    ReplicatorSeams seams = {});
+
+  RunReport Run(Scheduler::Mode mode) { return scheduler_->Run(mode); }
+  void Stop() { stop_.Stop(); }
+  // Re-issues the cancel of in-flight requests (closes the small window in
+  // which a request starting just as Stop() ran could miss it).
+  void CancelAgain() { transport_->Cancel(); }
+  const std::string& tenant() const { return tenant_; }
+
+ private:
+  explicit Replicator(std::string tenant) : tenant_(std::move(tenant)) {}
+
+  const std::string tenant_;
+  StopSignal stop_;
+  LogObserver log_;
+  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<TokenSource> tokens_;
+  std::unique_ptr<RateLimiter> limiter_;
+  std::unique_ptr<ApiClient> client_;
+  std::unique_ptr<Sink> sink_;
+  std::unique_ptr<Scheduler> scheduler_;
+};
+
+// The feeds `config` selects, each as an ExportFeed for its tenant, in
+// config order.
+std::vector<ScheduledFeed> FeedsOf(const Config& config);
+
+}  // namespace stsync
+
+#endif  // STSYNC_ENGINE_REPLICATOR_H_

@@ -1,0 +1,205 @@
+#include "engine/scheduler.h"
+
+#include <algorithm>
+#include <system_error>
+
+#include "base/background_priority.h"
+#include "engine/backoff.h"
+
+namespace stsync {
+
+int RunReport::Failed() const {
+  return static_cast<int>(
+      std::count_if(feeds.begin(), feeds.end(),
+                    [](const FeedReport& f) { return f.failed; }));
+}
+
+int64_t RunReport::Pages() const {
+  int64_t n = 0;
+  for (const auto& f : feeds) n += f.pages;
+  return n;
+}
+
+int64_t RunReport::Records() const {
+  int64_t n = 0;
+  for (const auto& f : feeds) n += f.records;
+  return n;
+}
+
+struct Scheduler::State {
+  const ScheduledFeed* feed = nullptr;
+  FeedReport report;
+  Cursor from;  // next request's cursor
+  SteadyTime due{};
+  uint64_t order = 0;
+  int failures = 0;    // in a row
+  bool done = false;   // kDrain: caught up or gave up
+  bool ready = false;  // prepared and cursor loaded
+
+  const std::string& name() const { return feed->feed->endpoint().name; }
+};
+
+Scheduler::Scheduler(std::vector<ScheduledFeed> feeds, SchedulerOptions options,
+                     ApiClient* client, Sink* sink,
+                     std::vector<Observer*> observers, StopSignal* stop,
+                     Clock* clock)
+    : feeds_(std::move(feeds)),
+      options_(std::move(options)),
+      client_(client),
+      sink_(sink),
+      observers_(std::move(observers)),
+      stop_(stop),
+      clock_(clock) {}
+
+RunReport Scheduler::Run(Mode mode) {
+  std::vector<State> states(feeds_.size());
+  for (size_t i = 0; i < states.size(); ++i) {
+    states[i].feed = &feeds_[i];
+    states[i].report.name = states[i].name();
+    states[i].due = clock_->Now();
+    states[i].order = order_++;
+  }
+
+  RunReport report;
+  while (!stop_->stopped()) {
+    State* next = FirstDue(states, nullptr);
+    if (!next) break;  // kDrain: every feed caught up or gave up
+    if (next->due > clock_->Now()) {
+      if (!clock_->WaitUntil(next->due, *stop_)) break;
+      continue;
+    }
+    Step(*next, mode, states);
+  }
+  prefetch_.reset();  // waits for a fetch in flight (cancelled if stopping)
+  report.stopped = stop_->stopped();
+  for (State& s : states) report.feeds.push_back(s.report);
+  return report;
+}
+
+Scheduler::State* Scheduler::FirstDue(std::vector<State>& states,
+                                      const State* except) {
+  State* first = nullptr;
+  for (State& s : states) {
+    if (s.done || &s == except) continue;
+    if (!first || s.due < first->due ||
+        (s.due == first->due && s.order < first->order)) {
+      first = &s;
+    }
+  }
+  return first;
+}
+
+Status Scheduler::Prepare(State& s) {
+  if (s.ready) return Status::Ok();
+  Status st = sink_->Prepare(s.feed->feed->endpoint());
+  if (!st.ok()) return st;
+  auto state = sink_->Load(s.name());
+  if (!state.ok()) return state.status();
+  const bool resumed = state->has_value() && (*state)->cursor.has_value();
+  s.from = resumed ? *(*state)->cursor : s.feed->start;
+  s.ready = true;
+  for (Observer* o : observers_) {
+    o->OnFeedStart({s.name(), s.from, resumed});
+  }
+  return Status::Ok();
+}
+
+Result<Batch> Scheduler::TakeBatch(State& s) {
+  if (prefetch_ && prefetch_->state == &s) {
+    std::unique_ptr<Prefetch> p = std::move(prefetch_);
+    Result<Batch> batch = p->batch.get();
+    if (p->from == s.from) return batch;
+    // Requested from a cursor the feed is no longer at: drop it.
+  }
+  return client_->Fetch(*s.feed->feed, s.from);
+}
+
+void Scheduler::StartPrefetch(const State& current, const Cursor& current_next,
+                              bool more, std::vector<State>& states) {
+  if (!options_.prefetch || prefetch_) return;
+  // Feeds already due run before `current` comes round again.
+  State* next = FirstDue(states, &current);
+  if (next && next->due > clock_->Now()) next = nullptr;
+  Cursor from;
+  if (next) {
+    if (!Prepare(*next).ok()) return;  // its own Step reports the error
+    from = next->from;
+  } else if (more) {
+    from = current_next;
+  } else {
+    return;
+  }
+  const State* target = next ? next : &current;
+  auto p = std::make_unique<Prefetch>();
+  p->state = target;
+  p->from = from;
+  try {
+    p->batch = std::async(std::launch::async, [this, target, from] {
+      LowerThreadPriority();
+      return client_->Fetch(*target->feed->feed, from);
+    });
+  } catch (const std::system_error&) {
+    // No thread to spare: the batch is fetched when it is due instead.
+    return;
+  }
+  prefetch_ = std::move(p);
+}
+
+void Scheduler::Step(State& s, Mode mode, std::vector<State>& states) {
+  Status prepared = Prepare(s);
+  if (!prepared.ok()) return Fail(s, mode, prepared);
+
+  const SteadyTime started = clock_->Now();
+  auto batch = TakeBatch(s);
+  if (!batch.ok()) return Fail(s, mode, batch.status());
+  StartPrefetch(s, batch->next, !batch->caught_up, states);
+  auto applied = sink_->Apply(s.feed->feed->endpoint(), *batch);
+  if (!applied.ok()) return Fail(s, mode, applied.status());
+
+  const SteadyTime finished = clock_->Now();
+  s.from = batch->next;
+  s.failures = 0;
+  s.report.pages++;
+  s.report.records += static_cast<int64_t>(batch->records);
+  s.report.last_error.clear();
+  Millis next_in(0);
+  if (batch->caught_up) {
+    s.report.drained = true;
+    if (mode == Mode::kDrain) s.done = true;
+    next_in = s.feed->interval;
+  }
+  s.due = finished + next_in;
+  s.order = order_++;
+  for (Observer* o : observers_) {
+    o->OnBatch({s.name(), batch->records, *applied, batch->caught_up, started,
+                finished, next_in});
+  }
+}
+
+void Scheduler::Fail(State& s, Mode mode, const Status& status) {
+  if (status.code() == Status::Code::kCancelled) return;
+  s.failures++;
+  s.report.last_error = status.message();
+  Status recorded = sink_->RecordFailure(s.name(), status.message());
+  if (!recorded.ok()) {
+    for (Observer* o : observers_) o->OnSinkError(s.name(), recorded);
+  }
+  const bool give_up =
+      mode == Mode::kDrain && (s.failures >= options_.retry.max_attempts ||
+                               status.code() == Status::Code::kAuth);
+  std::optional<Millis> retry_in;
+  if (give_up) {
+    s.report.failed = true;
+    s.done = true;
+  } else {
+    retry_in = BackoffDelay(options_.retry, s.failures, options_.random(),
+                            status.retry_after());
+    s.due = clock_->Now() + *retry_in;
+    s.order = order_++;
+  }
+  for (Observer* o : observers_) {
+    o->OnFailure({s.name(), status, s.failures, retry_in});
+  }
+}
+
+}  // namespace stsync

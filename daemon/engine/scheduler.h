@@ -1,0 +1,133 @@
+// Scheduler: one tenant's loop. It decides which feed to poll next, fetches
+// its batch, hands it to the Sink, and schedules the next poll.
+//
+// - A batch not caught up (hasMore=true): the feed is due again at once
+//   (after the feeds already waiting, so a long backfill does not starve
+//   the others).
+// - Caught up: due again after the feed's interval.
+// - A failure (HTTP, network, invalid batch, sink busy or full): the failure
+//   is recorded, the cursor is untouched, and the feed is retried after a
+//   capped exponential backoff (at least Retry-After). In kDrain mode a feed
+//   gives up after retry.max_attempts failures in a row, or at once on an
+//   authentication failure.
+//
+// Batches are applied one at a time on the calling thread: one writer, one
+// transaction per batch, in feed order. While a batch is applied, the batch
+// due next (the same feed's following one during a backfill, or another
+// feed already due) is fetched and read on a helper thread, so network and
+// parsing overlap the write. A prefetched batch is used only if it was
+// requested from the cursor its feed is still at; otherwise (the apply
+// failed, say) it is dropped and fetched again. At most one batch is
+// prefetched at a time.
+//
+// All waiting goes through the Clock, and all randomness (backoff jitter)
+// comes from the caller, so a FakeClock makes the loop deterministic and
+// sleep-free (tests/scheduler_test.cc). Stop() on the StopSignal ends Run
+// promptly: waits are interrupted and in-flight requests are cancelled by
+// the transport; a batch being applied is committed or rolled back whole.
+//
+// Thread safety: Run is called once, from one thread.
+#ifndef STSYNC_ENGINE_SCHEDULER_H_
+#define STSYNC_ENGINE_SCHEDULER_H_
+
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/api_client.h"
+#include "base/clock.h"
+#include "base/stop_signal.h"
+#include "config/config.h"
+#include "model/cursor.h"
+#include "model/feed.h"
+#include "model/observer.h"
+#include "model/sink.h"
+
+namespace stsync {
+
+// One feed as the scheduler runs it.
+struct ScheduledFeed {
+  std::shared_ptr<const Feed> feed;
+  Millis interval{std::chrono::minutes(5)};  // pause once caught up
+  Cursor start;  // the first cursor, when the sink has none stored
+};
+
+struct SchedulerOptions {
+  RetryOptions retry;
+  // Fetch the next batch while the current one is applied.
+  bool prefetch = true;
+  // Returns a number in [0, 1) for backoff jitter.
+  std::function<double()> random;
+};
+
+struct FeedReport {
+  std::string name;
+  int64_t pages = 0;
+  int64_t records = 0;
+  bool drained = false;  // caught up at least once
+  bool failed = false;   // gave up (kDrain only)
+  std::string last_error;
+};
+
+struct RunReport {
+  std::vector<FeedReport> feeds;
+  bool stopped = false;  // ended by the StopSignal
+  int Failed() const;
+  int64_t Pages() const;
+  int64_t Records() const;
+};
+
+class Scheduler {
+ public:
+  enum class Mode {
+    kForever,  // `run`: poll until stopped
+    kDrain,    // `once`: until every feed has caught up (or given up)
+  };
+
+  // Pointers are borrowed and must outlive Run; `observers` may be empty.
+  Scheduler(std::vector<ScheduledFeed> feeds, SchedulerOptions options,
+            ApiClient* client, Sink* sink, std::vector<Observer*> observers,
+            StopSignal* stop, Clock* clock);
+
+  RunReport Run(Mode mode);
+
+ private:
+  struct State;
+  struct Prefetch {
+    const State* state = nullptr;
+    Cursor from;
+    std::future<Result<Batch>> batch;
+  };
+  // The feed not done (other than `except`) due first; ties go to the one
+  // queued first. Null if there is none.
+  static State* FirstDue(std::vector<State>& states, const State* except);
+  // Prepares the feed's table and loads its cursor, once.
+  Status Prepare(State& s);
+  // One fetch-and-apply for `s`; updates its schedule.
+  void Step(State& s, Mode mode, std::vector<State>& states);
+  // `s`'s batch at s.from: the prefetched one if it matches, else fetched.
+  Result<Batch> TakeBatch(State& s);
+  // Starts fetching the batch that will be due after `current` is applied
+  // (current's next one from `current_next` if `more`), unless a prefetch is
+  // in flight.
+  void StartPrefetch(const State& current, const Cursor& current_next,
+                     bool more, std::vector<State>& states);
+  void Fail(State& s, Mode mode, const Status& status);
+
+  const std::vector<ScheduledFeed> feeds_;
+  const SchedulerOptions options_;
+  ApiClient* const client_;
+  Sink* const sink_;
+  const std::vector<Observer*> observers_;
+  StopSignal* const stop_;
+  Clock* const clock_;
+  uint64_t order_ = 0;  // tie-breaker: first due, first served
+  std::unique_ptr<Prefetch> prefetch_;
+};
+
+}  // namespace stsync
+
+#endif  // STSYNC_ENGINE_SCHEDULER_H_

@@ -1,0 +1,55 @@
+// Endpoint: one feed of records and the table it fills: where it is
+// fetched, how its records are keyed and versioned.
+//
+// A plain value, safe to copy and share between threads. The built-in ones
+// are in config/catalog.h; a config file may describe custom ones.
+#ifndef STSYNC_MODEL_ENDPOINT_H_
+#define STSYNC_MODEL_ENDPOINT_H_
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace stsync {
+
+struct Endpoint {
+  // Lower-case, dash-separated; the config name. The table is the same with
+  // '-' replaced by '_'.
+  std::string name;
+  // Path below the API host, with `{tenant}` where the tenant id goes.
+  std::string path;
+  // JSON fields (integers) that together identify a row.
+  std::vector<std::string> key_fields = {"id"};
+  // JSON field ordering versions of a row: newer text never loses to older.
+  std::string version_field = "modifiedOn";
+  // Extra query parameters sent on every call.
+  std::vector<std::pair<std::string, std::string>> params;
+  // If set, each record holds an array under this field and every element of
+  // it is one row (keyed and versioned by the element's own fields).
+  std::string explode_field;
+  // With explode_field: a field of the outer record kept as a column.
+  std::string parent_field;
+  // If a key field is null, the row is keyed by a negative number derived
+  // from these fields instead (see page.h). The first of them anchors the
+  // identity and must be present, or the record is refused. Empty: a null
+  // key is an error.
+  std::vector<std::string> fallback_key_fields;
+
+  std::string TableName() const;
+  // Columns holding the key fields, in order (snake_case of the fields).
+  std::vector<std::string> KeyColumns() const;
+  // The column holding parent_field, or "".
+  std::string ParentColumn() const;
+};
+
+// "technicianId" -> "technician_id".
+std::string SnakeCase(std::string_view camel);
+
+// Whether `name` is usable as an endpoint (and so table) name:
+// [a-z][a-z0-9-]{0,62}.
+bool IsValidEndpointName(std::string_view name);
+
+}  // namespace stsync
+
+#endif  // STSYNC_MODEL_ENDPOINT_H_

@@ -1,0 +1,84 @@
+// Sink: where batches land. It applies a batch's rows and the feed's next
+// Cursor atomically, and keeps per-feed state (cursor, counts, failures).
+//
+// The replication guarantee rests on Apply: after a crash at any instant,
+// a feed's stored cursor never points past rows that are missing, and rows
+// are never stored twice (they are upserted by key; an older version never
+// replaces a newer one). The scheduler knows sinks only through this
+// interface, so another database can be added without touching it.
+//
+// Errors are values: kBusy when another writer holds the destination past
+// its timeout (retry later), kIo for everything else (disk full, a
+// corrupt or too new file), kInvalid for misuse (Apply before Prepare). On
+// any error of Apply nothing of the batch was stored and the cursor is
+// unchanged.
+//
+// Thread safety: a Sink is used by one thread at a time.
+#ifndef STSYNC_MODEL_SINK_H_
+#define STSYNC_MODEL_SINK_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "model/batch.h"
+#include "model/cursor.h"
+#include "model/endpoint.h"
+
+namespace stsync {
+
+// What the sink knows of one feed.
+struct FeedState {
+  std::string endpoint;
+  // Where the feed resumes; nullopt: nothing stored, so the feed starts at
+  // its configured start.
+  std::optional<Cursor> cursor;
+  std::string cursor_updated_at;  // "" if never
+  std::string caught_up_at;       // "" if never
+  int64_t row_count = 0;          // rows inserted by stsync
+  int64_t pages = 0;              // batches applied
+  std::string last_error;         // "" if the last attempt succeeded
+  std::string last_error_at;
+  int64_t consecutive_failures = 0;
+};
+
+struct ApplyStats {
+  int64_t inserted = 0;   // new keys
+  int64_t updated = 0;    // newer versions of known keys
+  int64_t unchanged = 0;  // same or older versions: skipped
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+
+  // Makes the sink ready to take `endpoint`'s rows (creates its table).
+  // Must precede Apply for that endpoint; calling it again is cheap.
+  virtual Status Prepare(const Endpoint& endpoint) = 0;
+
+  // Upserts every row of `batch` and stores batch.next (and, if
+  // batch.caught_up, the time) as the feed's state, atomically.
+  virtual Result<ApplyStats> Apply(const Endpoint& endpoint,
+                                   const Batch& batch) = 0;
+
+  // The feed's state, or nullopt if the sink has never seen it.
+  virtual Result<std::optional<FeedState>> Load(
+      const std::string& endpoint) = 0;
+  // Every feed's state, by endpoint name.
+  virtual Result<std::vector<FeedState>> LoadAll() = 0;
+
+  // Notes a failed attempt (shown by `status`); the cursor is unchanged.
+  virtual Status RecordFailure(const std::string& endpoint,
+                               const std::string& message) = 0;
+
+  // Moves the feed's cursor to `to`, or forgets it (nullopt: the next run
+  // starts at the configured start). Rows are kept.
+  virtual Status ResetCursor(const std::string& endpoint,
+                             const std::optional<Cursor>& to) = 0;
+};
+
+}  // namespace stsync
+
+#endif  // STSYNC_MODEL_SINK_H_

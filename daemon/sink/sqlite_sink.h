@@ -1,0 +1,108 @@
+// SqliteSink: the SQLite file stsync keeps in sync; the Sink stsync ships.
+//
+// One table per endpoint (see Endpoint::TableName) with the key column(s),
+// modified_on (normalised version), active, data (the record's JSON exactly
+// as received), first_seen_at and synced_at; plus _stsync_cursors, one row
+// per endpoint with its cursor, counts and last error.
+//
+// Apply is the heart of the replication guarantee: a batch's rows and its
+// next cursor are committed in one transaction, so after a crash at any
+// instant the cursor never points past data that is missing. An upsert
+// never lets an older version (by modified_on) replace a newer one.
+//
+// The database runs in WAL mode with synchronous=NORMAL: readers in other
+// processes never block the writer, and a power loss may drop the last
+// committed batches but never corrupts the file or separates rows from
+// their cursor. New files use 16 KiB pages. A WalCheckpointer copies the WAL
+// into the database on its own thread and connection, so the writer rarely
+// waits for an fsync.
+//
+// Errors: kBusy when another process holds the write lock past the busy
+// timeout; kIo for everything else (disk full, not a database, a schema
+// newer than this binary). On any error of Apply nothing was written.
+//
+// Thread safety: a SqliteSink is used by one thread at a time.
+#ifndef STSYNC_SINK_SQLITE_SINK_H_
+#define STSYNC_SINK_SQLITE_SINK_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "model/sink.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace stsync {
+
+class WalCheckpointer;
+
+struct SqliteSinkOptions {
+  Millis busy_timeout{std::chrono::seconds(5)};
+  bool read_only = false;  // for status: never creates or migrates
+  // Writes that would grow the file past this fail like a full disk.
+  int64_t max_bytes = 0;  // 0: no cap
+  // The WAL is copied into the database by a background thread from a
+  // quarter of this size on, and restarted (then truncated back to this
+  // size) once it reaches it; see WalCheckpointer.
+  int64_t wal_bytes = 64 << 20;
+};
+
+class SqliteSink : public Sink {
+ public:
+  // Opens (creating with mode 0640 if missing, unless read_only) and
+  // migrates the database at `path`. `clock` must outlive the sink.
+  static Result<std::unique_ptr<SqliteSink>> Open(
+      const std::string& path, const SqliteSinkOptions& options, Clock* clock);
+  ~SqliteSink() override;
+  SqliteSink(const SqliteSink&) = delete;
+  SqliteSink& operator=(const SqliteSink&) = delete;
+
+  // Sink. Prepare creates the endpoint's table and index if missing.
+  Status Prepare(const Endpoint& endpoint) override;
+  Result<ApplyStats> Apply(const Endpoint& endpoint,
+                           const Batch& batch) override;
+  Result<std::optional<FeedState>> Load(const std::string& endpoint) override;
+  Result<std::vector<FeedState>> LoadAll() override;
+  Status RecordFailure(const std::string& endpoint,
+                       const std::string& message) override;
+  Status ResetCursor(const std::string& endpoint,
+                     const std::optional<Cursor>& to) override;
+
+  int schema_version() const { return schema_version_; }
+  // Background WAL checkpoints that copied frames so far (for tests).
+  int background_checkpoints() const;
+  // The latest schema version this binary knows.
+  static int LatestSchemaVersion();
+
+ private:
+  struct Statements;
+  struct CursorStatement;
+  SqliteSink(sqlite3* db, Clock* clock);
+  Status Exec(const std::string& sql);
+  // The first column of the first row of a PRAGMA, as text.
+  Result<std::string> Pragma(const std::string& sql);
+  Status Migrate();
+  // sqlite3_wal_hook: after each commit, with the WAL's length in pages.
+  static int OnWalCommit(void* store, sqlite3* db, const char* name,
+                         int frames);
+  Status Error(const std::string& what) const;
+
+  sqlite3* db_;
+  Clock* const clock_;
+  int schema_version_ = 0;
+  std::map<std::string, std::unique_ptr<Statements>> statements_;
+  std::unique_ptr<CursorStatement> cursor_;        // null if read-only
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // null if read-only
+  int64_t wal_pages_ = 0;
+};
+
+}  // namespace stsync
+
+#endif  // STSYNC_SINK_SQLITE_SINK_H_

@@ -1,0 +1,245 @@
+// FakeServer: a ServiceTitan stand-in on loopback, for the tests and the demo.
+//
+// It implements the OAuth2 token endpoint and every catalog export endpoint
+// with the real envelope ({"hasMore", "continueFrom", "data"}), serving
+// deterministic records shaped like the OpenAPI documents' (record_shapes).
+// Each endpoint's feed is a log ordered by version: an update appends a new
+// version and retires the old one, as the real feed does. With
+// includeRecentChanges=true a page starts a few entries early, so the
+// previous page's tail (stale versions included) comes back as duplicates.
+//
+// Tests drive it in-process: mutate data, inject faults, read the truth (the
+// rows a perfect replica holds) and the request log. Over HTTP, /admin/...
+// routes do the same for a running stsync-fake:
+//   GET  /admin/faults                      rates and counts injected (JSON)
+//   GET  /admin/requests                    {"export":N,"token":M} so far
+//   POST /admin/faults   body "throttle=0.05,hang=0.01,..."  (see FaultRates)
+//   POST /admin/mutate?endpoint=jobs&updates=5&inserts=2
+//   POST /admin/token-lifetime?seconds=5
+//   POST /admin/revoke-tokens
+//
+// Thread safety: all public methods are thread-safe.
+#ifndef STSYNC_TESTS_FAKE_FAKE_SERVER_H_
+#define STSYNC_TESTS_FAKE_FAKE_SERVER_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+#include "config/catalog.h"
+#include "fake/record_shapes.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace stsync::fake {
+
+struct FakeOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0: any free port
+  std::string tenant = "1234567";
+  std::string client_id = "demo-client";
+  std::string client_secret = "demo-secret";
+  std::string app_key = "demo-app-key";
+  int records_per_endpoint = 1000;
+  int page_size = 500;
+  int token_lifetime_seconds = 900;
+  // How far back a page starts with includeRecentChanges=true.
+  int recent_overlap = 3;
+  // Catalog endpoints to serve; empty means all of them.
+  std::vector<std::string> endpoints;
+  // Custom endpoints to serve as well (generic records).
+  std::vector<Endpoint> extra_endpoints;
+  uint64_t seed = 1;
+  // Serve HTTPS with this certificate and key (PEM files) instead of HTTP.
+  std::string tls_cert;
+  std::string tls_key;
+};
+
+// A scripted misbehaviour: the next `count` matching requests get it.
+struct Fault {
+  enum class Target { kExport, kToken };
+  Target target = Target::kExport;
+  std::string path_contains;  // "" matches every path of the target
+  int skip = 0;               // let this many matching requests through first
+  int count = 1;
+  int status = 500;  // 0: only delay, then answer normally
+  std::string body =
+      "<html><body><h1>500 Internal Server Error</h1></body></html>";
+  std::string content_type = "text/html";
+  std::string retry_after;  // Retry-After header value, if not empty
+  int delay_ms = 0;         // before answering (cut short by Stop)
+};
+
+// Random misbehaviour: each export request suffers at most one fault, drawn
+// with these probabilities from the server's seeded generator.
+struct FaultRates {
+  double throttle = 0;      // 429 with Retry-After: 1
+  double maintenance = 0;   // 409 "suspended for maintenance"
+  double server_error = 0;  // 500 with a JSON problem body
+  double unavailable = 0;   // 503 with an HTML body
+  double slow = 0;          // answers after slow_ms
+  double hang = 0;          // never answers (until Stop)
+  double truncate = 0;      // Content-Length promises more than is sent
+  double reset = 0;         // headers, then the connection closes
+  double broken_json = 0;   // 200 with syntactically broken JSON
+  double bad_envelope = 0;  // 200, valid JSON, wrong envelope
+  double unauthorized = 0;  // 401 for a valid token
+  double token_error = 0;   // the token endpoint answers 503
+  int slow_ms = 300;
+
+  // Parses "throttle=0.05,hang=0.01,slow_ms=200". The names are the fields'
+  // with '_' or '-'. Returns false (and names the bad item) on error.
+  bool Parse(const std::string& text, std::string* error);
+  std::string ToString() const;
+};
+
+// The fault kinds, in FaultRates order; FaultCounts() uses these names.
+const std::vector<std::string>& FaultKinds();
+
+struct RequestRecord {
+  std::string path;
+  std::string from;  // the `from` parameter, "" if absent
+  std::multimap<std::string, std::string> params;  // the whole query
+  bool recent = false;
+  int status = 0;
+  int records = 0;  // records in `data` of a 200 answer
+  std::chrono::steady_clock::time_point at;
+};
+
+class FakeServer {
+ public:
+  explicit FakeServer(FakeOptions options);
+  ~FakeServer();
+  FakeServer(const FakeServer&) = delete;
+  FakeServer& operator=(const FakeServer&) = delete;
+
+  // Binds and starts serving on a background thread.
+  Status Start();
+  void Stop();
+  int port() const { return port_; }
+  // http(s)://host:port
+  std::string BaseUrl() const;
+  const FakeOptions& options() const { return options_; }
+
+  // Updates `updates` existing records (a new version each; every third one
+  // becomes inactive) and appends `inserts` new ones.
+  void Mutate(const std::string& endpoint, int updates, int inserts);
+  // The rows a correct replica of `endpoint` holds: each row's JSON text,
+  // sorted.
+  std::vector<std::string> TruthRows(const std::string& endpoint) const;
+  // The rows a replica whose checkpoint is `token` must hold at least: the
+  // current versions of everything the feed served up to that token.
+  std::vector<std::string> RowsUpTo(const std::string& endpoint,
+                                    const std::string& token) const;
+  // Every served endpoint's name.
+  std::vector<std::string> EndpointNames() const;
+
+  void AddFault(const Fault& fault);
+  void SetFaultRates(const FaultRates& rates);
+  // How many faults of each kind (FaultKinds) were injected so far.
+  std::map<std::string, int> FaultCounts() const;
+  void ClearFaults();
+  // Makes every issued token invalid (the API then answers 401).
+  void RevokeTokens();
+  void SetTokenLifetime(int seconds);
+
+  std::vector<RequestRecord> Requests() const;
+  int TokenRequests() const;
+
+  // Renders every page of every feed (without includeRecentChanges) ahead of
+  // the first request, so that serving one is a send of cached bytes. The
+  // cache is dropped by any change to the data (Mutate).
+  void Prerender();
+
+ private:
+  struct Entry {
+    int64_t seq;
+    int64_t index;
+    std::string json;  // the record as served
+    // The rows it yields in a replica when these differ from `json` (the
+    // exploded entries of job-history); empty when the record is its row.
+    std::vector<std::string> rows;
+    bool live;
+  };
+  struct Feed {
+    Endpoint endpoint;
+    std::vector<Field> shape;
+    std::vector<Entry> log;               // in seq order
+    std::map<int64_t, size_t> latest;     // index -> position in log
+    std::map<int64_t, int64_t> revision;  // index -> current revision
+    int64_t next_index = 0;
+  };
+
+  void Append(Feed& feed, int64_t index, bool active);  // requires mu_
+  // The rows of live entries with seq <= last_seq, sorted.
+  std::vector<std::string> LiveRows(const std::string& endpoint,
+                                    int64_t last_seq) const;
+  void Render(const Feed& feed, int64_t index, int64_t revision,
+              const std::string& version, bool active, Entry* entry) const;
+  bool TakeFault(Fault::Target target, const std::string& path, Fault* out);
+  // Draws a random fault kind for one request of `target` ("" for none) and
+  // sets *response to what to answer instead (status 0: answer normally,
+  // perhaps after a delay; the body faults are applied by the caller).
+  std::string DrawFault(Fault::Target target, Fault* response);
+  // Whether an Authorization header carries a live token.
+  bool TokenValid(const std::string& authorization) const;
+  struct CachedPage {
+    std::string body;
+    int records = 0;
+    std::string continue_from;
+    bool has_more = false;
+  };
+  // The page of `feed_name` after `from`, from the cache or rendered; null
+  // if `from` is unreadable.
+  std::shared_ptr<const CachedPage> PageAfter(const std::string& feed_name,
+                                              const std::string& from,
+                                              bool recent) const;
+  // Renders that page; false if `from` is unreadable. Requires mu_.
+  bool RenderPage(const std::string& feed_name, const std::string& from,
+                  bool recent, std::string* body, int* records,
+                  std::string* continue_from, bool* has_more) const;
+  // Appends to the request log. Takes mu_: never call with it held.
+  void Record(const RequestRecord& r);
+
+  const FakeOptions options_;
+  std::unique_ptr<httplib::Server> server_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  int port_ = 0;
+
+  mutable std::mutex mu_;
+  std::map<std::string, Feed> feeds_;
+  int64_t next_seq_ = 0;
+  std::mt19937_64 rng_;
+  std::vector<Fault> faults_;
+  FaultRates rates_;
+  std::map<std::string, int> fault_counts_;
+  std::atomic<int> envelope_variant_{0};
+  std::map<std::string, std::chrono::steady_clock::time_point> tokens_;
+  int token_lifetime_seconds_;
+  int token_requests_ = 0;
+  int64_t token_counter_ = 0;
+  std::vector<RequestRecord> requests_;
+  // Rendered pages by feed, `from` and includeRecentChanges; cleared by
+  // Append.
+  mutable std::map<std::string, std::shared_ptr<const CachedPage>> page_cache_;
+};
+
+// The timestamp of feed sequence number `seq`: one second apart from
+// 2024-01-01, with 0 to 7 fractional digits and varying zone notation, as
+// the real API sends them.
+std::string FakeTimestamp(int64_t seq);
+
+}  // namespace stsync::fake
+
+#endif  // STSYNC_TESTS_FAKE_FAKE_SERVER_H_

@@ -1,0 +1,376 @@
+#include "sink/sqlite_sink.h"
+
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "api/export_page.h"
+#include "config/catalog.h"
+#include "test_util.h"
+
+namespace stsync {
+namespace {
+
+const Endpoint& Jobs() { return *FindEndpoint("jobs"); }
+
+// A page of `ids` at version `ts`, continuing at `token`.
+Batch MakePage(const std::vector<int>& ids, const std::string& ts,
+               const std::string& token, bool has_more = true,
+               const std::string& extra = "") {
+  std::string data;
+  for (int id : ids) {
+    if (!data.empty()) data += ",";
+    data += R"({"id":)" + std::to_string(id) + R"(,"modifiedOn":")" + ts +
+            R"(","active":true)" + extra + "}";
+  }
+  auto p = ParseExportPage(
+      R"({"hasMore":)" + std::string(has_more ? "true" : "false") +
+          R"(,"continueFrom":")" + token + R"(","data":[)" + data + "]}",
+      Jobs());
+  REQUIRE(p.ok());
+  return std::move(p).value();
+}
+
+std::unique_ptr<SqliteSink> MustOpen(const std::string& path,
+                                     Millis busy = Millis(5000)) {
+  SqliteSinkOptions o;
+  o.busy_timeout = busy;
+  auto s = SqliteSink::Open(path, o, RealClock::Get());
+  INFO(s.status().message());
+  REQUIRE(s.ok());
+  REQUIRE((*s)->Prepare(Jobs()).ok());
+  return std::move(s).value();
+}
+
+// A second connection, as a user's sqlite3 shell or BI tool would hold.
+struct Conn {
+  sqlite3* db = nullptr;
+  explicit Conn(const std::string& path) {
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  }
+  ~Conn() { sqlite3_close(db); }
+  void Exec(const std::string& sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+    INFO(sql, ": ", err ? err : "");
+    sqlite3_free(err);
+    REQUIRE(rc == SQLITE_OK);
+  }
+  int64_t Int(const std::string& sql) {
+    sqlite3_stmt* s = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+  }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "the WAL is copied in the background and stays within four times "
+    "database.wal_size") {
+  test::TempDir dir;
+  const std::string path = dir.File("wal.db");
+  SqliteSinkOptions o;
+  o.wal_bytes = 1 << 20;  // 256 pages of 4 KiB
+  auto opened = SqliteSink::Open(path, o, RealClock::Get());
+  REQUIRE(opened.ok());
+  SqliteSink& store = **opened;
+  REQUIRE(store.Prepare(Jobs()).ok());
+  // 40 pages of 100 records of ~2 KiB: about 8 MiB in all.
+  const std::string filler = R"(,"notes":")" + std::string(2000, 'x') + R"(")";
+  uintmax_t largest_wal = 0;
+  for (int p = 0; p < 40; ++p) {
+    std::vector<int> ids;
+    for (int i = 0; i < 100; ++i) ids.push_back(p * 100 + i + 1);
+    auto applied =
+        store.Apply(Jobs(), MakePage(ids, "2024-01-01T00:00:00Z",
+                                     "t" + std::to_string(p), true, filler));
+    REQUIRE(applied.ok());
+    largest_wal =
+        std::max(largest_wal, std::filesystem::file_size(path + "-wal"));
+  }
+  INFO("largest WAL ", largest_wal, " bytes");
+  CHECK(store.background_checkpoints() > 0);
+  // At most 4 x 1 MiB, plus the page that crossed it.
+  CHECK(largest_wal < (4 << 20) + (1 << 20));
+  Conn reader(path);
+  CHECK(reader.Int("SELECT count(*) FROM jobs") == 4000);
+  CHECK(test::QueryText(path, "PRAGMA integrity_check") == "ok");
+}
+
+TEST_CASE("a new database gets 16 KiB pages, an existing one keeps its own") {
+  test::TempDir dir;
+  { auto fresh = MustOpen(dir.File("new.db")); }
+  CHECK(test::QueryInt(dir.File("new.db"), "PRAGMA page_size") == 16384);
+  {
+    Conn old(dir.File("old.db"));
+    old.Exec("PRAGMA page_size=4096; CREATE TABLE t (x); DROP TABLE t;");
+  }
+  auto store = MustOpen(dir.File("old.db"));
+  REQUIRE(
+      store->Apply(Jobs(), MakePage({1}, "2024-01-01T00:00:00Z", "t1")).ok());
+  CHECK(test::QueryInt(dir.File("old.db"), "PRAGMA page_size") == 4096);
+}
+
+TEST_CASE("a page's rows and its cursor are committed together") {
+  test::TempDir dir;
+  std::string db = dir.File("s.db");
+  auto store = MustOpen(db);
+  auto stats =
+      store->Apply(Jobs(), MakePage({1, 2, 3}, "2024-01-01T00:00:00Z", "t1"));
+  REQUIRE(stats.ok());
+  CHECK(stats->inserted == 3);
+  auto cp = store->Load("jobs");
+  REQUIRE(cp.ok());
+  REQUIRE(cp->has_value());
+  CHECK((*cp)->cursor == Cursor::FromStored("t1"));
+  CHECK((*cp)->row_count == 3);
+  CHECK((*cp)->pages == 1);
+  CHECK((*cp)->caught_up_at.empty());
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 3);
+  CHECK(test::QueryText(db, "SELECT modified_on FROM jobs WHERE id = 2") ==
+        "2024-01-01T00:00:00.0000000Z");
+  CHECK(test::QueryInt(db, "SELECT active FROM jobs WHERE id = 2") == 1);
+  CHECK(
+      test::QueryText(
+          db,
+          "SELECT json_extract(data, '$.modifiedOn') FROM jobs WHERE id = 3") ==
+      "2024-01-01T00:00:00Z");
+
+  REQUIRE(
+      store->Apply(Jobs(), MakePage({4}, "2024-01-02T00:00:00Z", "t2", false))
+          .ok());
+  cp = store->Load("jobs");
+  CHECK((*cp)->cursor == Cursor::FromStored("t2"));
+  CHECK((*cp)->row_count == 4);
+  CHECK_FALSE((*cp)->caught_up_at.empty());
+}
+
+TEST_CASE(
+    "duplicates are absorbed and an older version never replaces a newer one") {
+  test::TempDir dir;
+  std::string db = dir.File("s.db");
+  auto store = MustOpen(db);
+  REQUIRE(store->Apply(Jobs(), MakePage({1, 2}, "2024-01-01T00:00:08.5Z", "t1"))
+              .ok());
+  // The same page again (includeRecentChanges): nothing changes.
+  auto again =
+      store->Apply(Jobs(), MakePage({1, 2}, "2024-01-01T00:00:08.5Z", "t1"));
+  CHECK(again->unchanged == 2);
+  // A newer version of 1 (more fractional digits, still later) replaces it.
+  auto newer =
+      store->Apply(Jobs(), MakePage({1}, "2024-01-01T00:00:08.5000001Z", "t2",
+                                    true, R"(,"v":"new")"));
+  CHECK(newer->updated == 1);
+  // An older version of 1 arriving later is ignored. As raw text "08Z"
+  // would sort after "08.5000001Z"; normalised, it is correctly older.
+  auto older = store->Apply(Jobs(), MakePage({1}, "2024-01-01T00:00:08Z", "t3",
+                                             true, R"(,"v":"old")"));
+  CHECK(older->unchanged == 1);
+  CHECK(test::QueryText(
+            db, "SELECT json_extract(data, '$.v') FROM jobs WHERE id = 1") ==
+        "new");
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 2);
+  // The cursor still advances: the page was consumed.
+  CHECK((*store->Load("jobs"))->cursor == Cursor::FromStored("t3"));
+  CHECK((*store->Load("jobs"))->row_count == 2);
+  // first_seen_at stays, synced_at moves only on a real change.
+  CHECK(test::QueryInt(
+            db, "SELECT first_seen_at <= synced_at FROM jobs WHERE id = 1") ==
+        1);
+}
+
+TEST_CASE("rows without a version are replaced only by different data") {
+  test::TempDir dir;
+  std::string db = dir.File("s.db");
+  auto store = MustOpen(db);
+  auto page = [&](const std::string& rec, const std::string& tok) {
+    auto p = ParseExportPage(R"({"hasMore":true,"continueFrom":")" + tok +
+                                 R"(","data":[)" + rec + "]}",
+                             Jobs());
+    REQUIRE(p.ok());
+    return std::move(p).value();
+  };
+  REQUIRE(store->Apply(Jobs(), page(R"({"id":1,"x":1})", "a")).ok());
+  CHECK(store->Apply(Jobs(), page(R"({"id":1,"x":1})", "b"))->unchanged == 1);
+  CHECK(store->Apply(Jobs(), page(R"({"id":1,"x":2})", "c"))->updated == 1);
+  CHECK(store
+            ->Apply(Jobs(),
+                    page(R"({"id":1,"x":3,"modifiedOn":"2024-01-01"})", "d"))
+            ->updated == 1);
+  // Once versioned, an unversioned copy cannot replace it.
+  CHECK(store->Apply(Jobs(), page(R"({"id":1,"x":4})", "e"))->unchanged == 1);
+  CHECK(test::QueryInt(db, "SELECT json_extract(data, '$.x') FROM jobs") == 3);
+}
+
+TEST_CASE("a page that fails half-way writes nothing and keeps the cursor") {
+  test::TempDir dir;
+  std::string db = dir.File("s.db");
+  auto store = MustOpen(db);
+  REQUIRE(
+      store->Apply(Jobs(), MakePage({1}, "2024-01-01T00:00:00Z", "t1")).ok());
+  {
+    Conn c(db);
+    c.Exec(
+        "CREATE TRIGGER boom BEFORE INSERT ON jobs WHEN NEW.id = 13 "
+        "BEGIN SELECT RAISE(ABORT, 'simulated failure'); END");
+  }
+  auto r = store->Apply(
+      Jobs(), MakePage({10, 11, 12, 13, 14}, "2024-01-02T00:00:00Z", "t2"));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message().find("simulated failure") != std::string::npos);
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 1);
+  CHECK((*store->Load("jobs"))->cursor == Cursor::FromStored("t1"));
+  CHECK((*store->Load("jobs"))->row_count == 1);
+  // The store is still usable afterwards.
+  REQUIRE(
+      store->Apply(Jobs(), MakePage({20}, "2024-01-03T00:00:00Z", "t3")).ok());
+  CHECK((*store->Load("jobs"))->cursor == Cursor::FromStored("t3"));
+}
+
+TEST_CASE(
+    "another writer holding the lock makes Apply fail as busy, writing "
+    "nothing") {
+  test::TempDir dir;
+  std::string db = dir.File("s.db");
+  auto store = MustOpen(db, Millis(100));
+  Conn other(db);
+  other.Exec("BEGIN IMMEDIATE");
+  auto r = store->Apply(Jobs(), MakePage({1}, "2024-01-01T00:00:00Z", "t1"));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == Status::Code::kBusy);
+  other.Exec("COMMIT");
+  REQUIRE(
+      store->Apply(Jobs(), MakePage({1}, "2024-01-01T00:00:00Z", "t1")).ok());
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 1);
+}
+
+TEST_CASE(
+    "a reader's open transaction neither blocks the writer nor sees half a "
+    "page") {
+  test::TempDir dir;
+  std::string db = dir.File("s.db");
+  auto store = MustOpen(db, Millis(100));
+  REQUIRE(store->Apply(Jobs(), MakePage({1, 2}, "2024-01-01T00:00:00Z", "t1"))
+              .ok());
+  Conn reader(db);
+  reader.Exec("BEGIN");
+  CHECK(reader.Int("SELECT count(*) FROM jobs") == 2);
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(store
+                ->Apply(Jobs(), MakePage({10 + i}, "2024-01-02T00:00:00Z",
+                                         "t" + std::to_string(i + 2)))
+                .ok());
+  }
+  CHECK(reader.Int("SELECT count(*) FROM jobs") == 2);  // its snapshot
+  reader.Exec("COMMIT");
+  CHECK(reader.Int("SELECT count(*) FROM jobs") == 7);
+}
+
+TEST_CASE("reset keeps rows and moves the cursor, failures are recorded") {
+  test::TempDir dir;
+  std::string db = dir.File("s.db");
+  auto store = MustOpen(db);
+  REQUIRE(store->Apply(Jobs(), MakePage({1, 2}, "2024-01-01T00:00:00Z", "t1"))
+              .ok());
+  REQUIRE(store->RecordFailure("jobs", "HTTP 503").ok());
+  REQUIRE(store->RecordFailure("jobs", "HTTP 503").ok());
+  auto cp = *store->Load("jobs");
+  CHECK(cp->last_error == "HTTP 503");
+  CHECK(cp->consecutive_failures == 2);
+  CHECK(cp->cursor == Cursor::FromStored("t1"));
+
+  REQUIRE(store->ResetCursor("jobs", Cursor::Date("2023-06-01")).ok());
+  CHECK((*store->Load("jobs"))->cursor == Cursor::FromStored("2023-06-01"));
+  REQUIRE(store->ResetCursor("jobs", std::nullopt).ok());
+  cp = *store->Load("jobs");
+  CHECK_FALSE(cp->cursor.has_value());
+  CHECK(cp->row_count == 2);
+  CHECK(cp->last_error.empty());
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 2);
+  // A new endpoint can be reset before it ever ran.
+  REQUIRE(store->ResetCursor("customers", Cursor::Date("2024-01-01")).ok());
+  CHECK((*store->Load("customers"))->cursor ==
+        Cursor::FromStored("2024-01-01"));
+}
+
+TEST_CASE(
+    "the database is created 0640, in WAL mode, at the latest schema version") {
+  test::TempDir dir;
+  std::string db = dir.File("new.db");
+  auto store = MustOpen(db);
+  struct stat st;
+  REQUIRE(stat(db.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0640);
+  CHECK(test::QueryText(db, "PRAGMA journal_mode") == "wal");
+  CHECK(test::QueryInt(db, "PRAGMA user_version") ==
+        SqliteSink::LatestSchemaVersion());
+  CHECK(store->schema_version() == SqliteSink::LatestSchemaVersion());
+  // Reopening does not migrate again.
+  store.reset();
+  CHECK(MustOpen(db)->schema_version() == SqliteSink::LatestSchemaVersion());
+}
+
+TEST_CASE("composite keys and job-history parents get their own columns") {
+  test::TempDir dir;
+  std::string db = dir.File("s.db");
+  auto store = MustOpen(db);
+  const Endpoint& ratings = *FindEndpoint("technician-ratings");
+  const Endpoint& history = *FindEndpoint("job-history");
+  REQUIRE(store->Prepare(ratings).ok());
+  REQUIRE(store->Prepare(history).ok());
+  auto p = ParseExportPage(
+      R"({"hasMore":false,"continueFrom":"x","data":[)"
+      R"({"technicianId":1,"jobId":2,"rating":9},{"technicianId":1,"jobId":3}]})",
+      ratings);
+  REQUIRE(store->Apply(ratings, *p)->inserted == 2);
+  CHECK(
+      test::QueryInt(
+          db,
+          "SELECT count(*) FROM technician_ratings WHERE technician_id = 1") ==
+      2);
+  auto h = ParseExportPage(
+      R"({"hasMore":false,"continueFrom":"x","data":[{"jobId":7,"history":[)"
+      R"({"id":70,"date":"2024-01-01"},{"id":71,"date":"2024-01-02"}]}]})",
+      history);
+  REQUIRE(store->Apply(history, *h)->inserted == 2);
+  CHECK(test::QueryInt(
+            db, "SELECT count(*) FROM job_history WHERE job_id = 7") == 2);
+}
+
+TEST_CASE(
+    "a newer schema or a file that is not SQLite is refused and left "
+    "untouched") {
+  test::TempDir dir;
+  std::string newer = dir.File("newer.db");
+  {
+    Conn c(newer);
+    c.Exec("PRAGMA user_version = 999; CREATE TABLE t(x)");
+  }
+  std::string before = test::ReadFile(newer);
+  auto s = SqliteSink::Open(newer, {}, RealClock::Get());
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.status().message().find(
+            "schema version 999, newer than this stsync") != std::string::npos);
+  CHECK(test::ReadFile(newer) == before);
+
+  std::string junk = dir.File("junk.db");
+  std::string text(8192, 'x');
+  test::WriteFile(junk, text);
+  s = SqliteSink::Open(junk, {}, RealClock::Get());
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.status().message().find("not a database") != std::string::npos);
+  CHECK(test::ReadFile(junk) == text);
+
+  SqliteSinkOptions ro;
+  ro.read_only = true;
+  s = SqliteSink::Open(dir.File("missing.db"), ro, RealClock::Get());
+  CHECK(s.status().code() == Status::Code::kNotFound);
+}
+
+}  // namespace stsync
