@@ -703,6 +703,7 @@ Status FakeServer::Start() {
         PathPattern(feed_ref.endpoint.path),
         [this, feed_name, apply_fault](const httplib::Request& req,
                                        httplib::Response& res) {
+          ++requests_started_;
           RequestRecord rec;
           rec.path = req.path;
           rec.from = req.get_param_value("from");

@@ -153,7 +153,10 @@ class FakeServer {
   void RevokeTokens();
   void SetTokenLifetime(int seconds);
 
+  // Export requests answered so far (a hanging one is not, yet).
   std::vector<RequestRecord> Requests() const;
+  // Export requests received so far, answered or not.
+  int RequestsStarted() const { return requests_started_.load(); }
   int TokenRequests() const;
 
   // Renders every page of every feed (without includeRecentChanges) ahead of
@@ -225,6 +228,7 @@ class FakeServer {
   FaultRates rates_;
   std::map<std::string, int> fault_counts_;
   std::atomic<int> envelope_variant_{0};
+  std::atomic<int> requests_started_{0};
   std::map<std::string, std::chrono::steady_clock::time_point> tokens_;
   int token_lifetime_seconds_;
   int token_requests_ = 0;

@@ -1,0 +1,480 @@
+// The scheduler's loop on a FakeClock: every wait moves the clock at once,
+// so these tests never sleep, and the backoff jitter is a fixed number.
+// The API client, token source and rate limiter are the real ones; the
+// server is a function of the URL, and the sink lives in memory.
+#include "engine/scheduler.h"
+
+#include <doctest/doctest.h>
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "api/export_feed.h"
+#include "config/catalog.h"
+
+namespace stsync {
+namespace {
+
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+// One API request as the server saw it.
+struct Call {
+  std::string url;
+  SteadyTime at;
+  std::string token;
+};
+
+// Answers export GETs through `handler` and token POSTs with tokens that
+// live `token_lifetime`; a GET with an expired token gets a 401, as the
+// real API answers. Records every GET with the fake time it was made.
+class ClockedTransport : public Transport {
+ public:
+  using Handler = std::function<HttpResponse(const std::string& url)>;
+  ClockedTransport(Clock* clock, Handler handler)
+      : clock_(clock), handler_(std::move(handler)) {}
+
+  Result<HttpResponse> Get(const std::string& url,
+                           const HttpHeaders& headers) override {
+    std::string token = headers.at(0).second.substr(7);  // "Bearer ..."
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      calls_.push_back({url, clock_->Now(), token});
+      auto it = expiry_.find(token);
+      if (it == expiry_.end() || clock_->Now() >= it->second) {
+        ++rejected_;
+        return HttpResponse{401, {}, ""};
+      }
+    }
+    cv_.notify_all();
+    return handler_(url);
+  }
+  Result<HttpResponse> PostForm(const std::string&, const HttpHeaders&,
+                                const HttpHeaders&) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string token = "tok-" + std::to_string(expiry_.size() + 1);
+    expiry_[token] = clock_->Now() + token_lifetime;
+    return HttpResponse{
+        200,
+        {},
+        R"({"access_token":")" + token + R"(","expires_in":)" +
+            std::to_string(
+                std::chrono::duration_cast<seconds>(token_lifetime).count()) +
+            "}"};
+  }
+  void Cancel() override {}
+
+  std::vector<Call> calls() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return calls_;
+  }
+  int tokens_issued() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return static_cast<int>(expiry_.size());
+  }
+  int rejected() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return rejected_;
+  }
+  // Blocks (at most 10 s) until `n` GETs were made.
+  bool WaitForCalls(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, seconds(10), [&] { return calls_.size() >= n; });
+  }
+
+  Millis token_lifetime = minutes(15);
+
+ private:
+  Clock* const clock_;
+  const Handler handler_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Call> calls_;
+  std::map<std::string, SteadyTime> expiry_;
+  int rejected_ = 0;
+};
+
+// A Sink in memory: the batches it applied, by endpoint, and failures.
+class MemorySink : public Sink {
+ public:
+  Status Prepare(const Endpoint&) override { return Status::Ok(); }
+  Result<ApplyStats> Apply(const Endpoint& e, const Batch& batch) override {
+    if (before_apply) before_apply(e.name, batch);
+    if (fail_applies > 0) {
+      --fail_applies;
+      return Status::Busy("the database is locked (test)");
+    }
+    FeedState& s = states_[e.name];
+    s.endpoint = e.name;
+    s.cursor = batch.next;
+    s.pages++;
+    applied.push_back(e.name + "@" + batch.next.value());
+    return ApplyStats{static_cast<int64_t>(batch.rows.size()), 0, 0};
+  }
+  Result<std::optional<FeedState>> Load(const std::string& endpoint) override {
+    auto it = states_.find(endpoint);
+    if (it == states_.end()) return std::optional<FeedState>();
+    return std::optional<FeedState>(it->second);
+  }
+  Result<std::vector<FeedState>> LoadAll() override {
+    std::vector<FeedState> out;
+    for (auto& [name, s] : states_) out.push_back(s);
+    return out;
+  }
+  Status RecordFailure(const std::string& endpoint,
+                       const std::string& message) override {
+    failures.push_back(endpoint + ": " + message);
+    return Status::Ok();
+  }
+  Status ResetCursor(const std::string& endpoint,
+                     const std::optional<Cursor>& to) override {
+    states_[endpoint].cursor = to;
+    return Status::Ok();
+  }
+
+  std::vector<std::string> applied;   // "endpoint@next cursor", in order
+  std::vector<std::string> failures;  // "endpoint: message"
+  int fail_applies = 0;               // the next N applies fail as busy
+  std::function<void(const std::string&, const Batch&)> before_apply;
+
+ private:
+  std::map<std::string, FeedState> states_;
+};
+
+// Records what the scheduler reports.
+struct RecordingObserver : public Observer {
+  void OnFeedStart(const FeedStartEvent& e) override {
+    starts.push_back(e.endpoint + (e.resumed ? " resumed at " : " starts at ") +
+                     e.from.Describe());
+  }
+  void OnBatch(const BatchEvent& e) override {
+    batches.push_back(e.endpoint + (e.caught_up ? " caught up" : " more"));
+  }
+  void OnFailure(const FailureEvent& e) override {
+    failures.push_back(e);
+    retry_in.push_back(e.retry_in);
+  }
+  std::vector<std::string> starts, batches;
+  std::vector<FailureEvent> failures;
+  std::vector<std::optional<Millis>> retry_in;
+};
+
+// An export page of one record with id `id`, resuming at `next`.
+HttpResponse Page(int id, const std::string& next, bool more) {
+  return HttpResponse{200,
+                      {},
+                      R"({"hasMore":)" + std::string(more ? "true" : "false") +
+                          R"(,"continueFrom":")" + next +
+                          R"(","data":[{"id":)" + std::to_string(id) +
+                          R"(,"modifiedOn":"2024-01-01T00:00:00Z"}]})"};
+}
+
+// The `from` of a request URL ("" if none).
+std::string From(const std::string& url) {
+  size_t at = url.find("from=");
+  if (at == std::string::npos) return "";
+  size_t end = url.find('&', at);
+  return url.substr(at + 5, end == std::string::npos ? end : end - at - 5);
+}
+
+// "jobs" or "customers" from a request URL.
+std::string FeedOf(const std::string& url) {
+  size_t at = url.find("/export/") + 8;
+  return url.substr(at, url.find('?', at) - at);
+}
+
+// A feed of `pages` pages ("<feed>-1" ... ), the last one caught up; after
+// that, every poll answers the last page again.
+HttpResponse Paged(const std::string& url, int pages) {
+  std::string from = From(url);
+  int n = from.empty() ? 1 : std::stoi(from.substr(from.find('-') + 1)) + 1;
+  n = std::min(n, pages);
+  return Page(n, FeedOf(url) + "-" + std::to_string(n), n < pages);
+}
+
+// Everything one scheduler run needs.
+struct Harness {
+  FakeClock clock;
+  StopSignal stop;
+  ClockedTransport transport;
+  TokenSource tokens;
+  RateLimiter limiter;
+  ApiClient client;
+  MemorySink sink;
+  RecordingObserver observer;
+  SchedulerOptions options;
+  std::vector<ScheduledFeed> feeds;
+
+  explicit Harness(ClockedTransport::Handler handler, double rate = 1000)
+      : transport(&clock, std::move(handler)),
+        tokens({"https://auth.test/connect/token", "id", "secret"}, &transport,
+               &clock),
+        limiter(rate, &clock),
+        client("https://api.test", "app", &transport, &tokens, &limiter, &stop,
+               &clock) {
+    options.retry.initial_backoff = seconds(1);
+    options.retry.max_backoff = minutes(5);
+    options.retry.max_attempts = 3;
+    options.prefetch = false;
+    options.random = [] { return 0.5; };
+  }
+
+  void AddFeed(const std::string& name, Millis interval = minutes(5)) {
+    ScheduledFeed f;
+    f.feed = std::make_shared<ExportFeed>(*FindEndpoint(name), "1", false);
+    f.interval = interval;
+    feeds.push_back(f);
+  }
+
+  RunReport Run(Scheduler::Mode mode) {
+    Scheduler scheduler(feeds, options, &client, &sink, {&observer}, &stop,
+                        &clock);
+    return scheduler.Run(mode);
+  }
+
+  // "feed from" of every GET, in order.
+  std::vector<std::string> Requests() const {
+    std::vector<std::string> out;
+    for (const Call& c : transport.calls()) {
+      std::string from = From(c.url);
+      out.push_back(FeedOf(c.url) + " " + (from.empty() ? "start" : from));
+    }
+    return out;
+  }
+  // Fake time of GET `i` since the clock's start.
+  Millis At(size_t i) const {
+    return std::chrono::duration_cast<Millis>(transport.calls().at(i).at -
+                                              start_time);
+  }
+
+  const SteadyTime start_time = clock.Now();
+};
+
+}  // namespace
+
+TEST_CASE(
+    "feeds are served in due order: a backfill yields to feeds already "
+    "waiting") {
+  Harness h([](const std::string& url) {
+    return Paged(url, FeedOf(url) == "jobs" ? 3 : 1);
+  });
+  h.AddFeed("jobs");
+  h.AddFeed("customers");
+  RunReport report = h.Run(Scheduler::Mode::kDrain);
+  CHECK(report.Failed() == 0);
+  CHECK_FALSE(report.stopped);
+  CHECK(h.Requests() == std::vector<std::string>{"jobs start",
+                                                 "customers start",
+                                                 "jobs jobs-1", "jobs jobs-2"});
+  CHECK(h.sink.applied ==
+        std::vector<std::string>{"jobs@jobs-1", "customers@customers-1",
+                                 "jobs@jobs-2", "jobs@jobs-3"});
+  CHECK(h.observer.starts ==
+        std::vector<std::string>{"jobs starts at the first record",
+                                 "customers starts at the first record"});
+  CHECK(report.Pages() == 4);
+  // Nothing waited: every page was due at once.
+  CHECK(h.At(3) == Millis(0));
+}
+
+TEST_CASE(
+    "a caught-up feed is polled again after its interval, from its cursor") {
+  Harness h([](const std::string& url) { return Paged(url, 2); });
+  h.AddFeed("jobs", minutes(5));
+  h.AddFeed("customers", minutes(7));
+  // Stop at the first wait past 15 minutes of fake time.
+  h.clock.set_on_wait([&](Millis) {
+    if (h.clock.Now() - h.start_time >= minutes(15)) h.stop.Stop();
+  });
+  RunReport report = h.Run(Scheduler::Mode::kForever);
+  CHECK(report.stopped);
+  std::vector<std::string> polls;
+  for (size_t i = 0; i < h.transport.calls().size(); ++i) {
+    auto at = std::chrono::duration_cast<std::chrono::minutes>(h.At(i));
+    polls.push_back(h.Requests()[i] + " at " + std::to_string(at.count()));
+  }
+  CHECK(polls == std::vector<std::string>{
+                     "jobs start at 0", "customers start at 0",
+                     "jobs jobs-1 at 0", "customers customers-1 at 0",
+                     "jobs jobs-2 at 5", "customers customers-2 at 7",
+                     "jobs jobs-2 at 10", "customers customers-2 at 14",
+                     "jobs jobs-2 at 15"});
+}
+
+TEST_CASE("a feed resumes from the sink's cursor, else from its start") {
+  Harness h([](const std::string& url) { return Paged(url, 3); });
+  h.AddFeed("jobs");
+  h.AddFeed("customers");
+  h.feeds[1].start = Cursor::Date("2024-02-03");
+  REQUIRE(h.sink.ResetCursor("jobs", Cursor::Position("jobs-2")).ok());
+  REQUIRE(h.Run(Scheduler::Mode::kDrain).Failed() == 0);
+  auto requests = h.Requests();
+  REQUIRE(requests.size() >= 2);
+  CHECK(requests[0] == "jobs jobs-2");
+  CHECK(requests[1] == "customers 2024-02-03");
+  CHECK(h.observer.starts ==
+        std::vector<std::string>{"jobs resumed at the stored position",
+                                 "customers starts at 2024-02-03"});
+}
+
+TEST_CASE(
+    "failures back off exponentially with the caller's jitter, and once "
+    "gives up") {
+  int served = 0;
+  Harness h([&](const std::string& url) {
+    if (FeedOf(url) == "jobs" && served++ < 2) {
+      return HttpResponse{503, {}, "<html><h1>Service Unavailable</h1></html>"};
+    }
+    return Paged(url, 1);
+  });
+  h.AddFeed("jobs");
+  RunReport report = h.Run(Scheduler::Mode::kDrain);
+  CHECK(report.Failed() == 0);
+  REQUIRE(h.transport.calls().size() == 3);
+  // initial 1 s: attempt 1 waits 0.5 s + 0.5 * 0.5 s, attempt 2 twice that.
+  CHECK(h.At(0) == Millis(0));
+  CHECK(h.At(1) == Millis(750));
+  CHECK(h.At(2) == Millis(750 + 1500));
+  REQUIRE(h.observer.failures.size() == 2);
+  CHECK(h.observer.retry_in[0] == Millis(750));
+  CHECK(h.observer.retry_in[1] == Millis(1500));
+  CHECK(h.sink.failures.size() == 2);
+  CHECK(h.sink.failures[0].find("Service Unavailable") != std::string::npos);
+  CHECK(h.sink.applied == std::vector<std::string>{"jobs@jobs-1"});
+
+  // A feed that keeps failing is given up after max_attempts in kDrain,
+  // while the other feed completes.
+  Harness down([](const std::string& url) {
+    if (FeedOf(url) == "jobs") return HttpResponse{500, {}, "oops"};
+    return Paged(url, 1);
+  });
+  down.AddFeed("jobs");
+  down.AddFeed("customers");
+  RunReport gave_up = down.Run(Scheduler::Mode::kDrain);
+  CHECK(gave_up.Failed() == 1);
+  CHECK(gave_up.feeds[0].failed);
+  CHECK(gave_up.feeds[0].last_error == "HTTP 500: oops");
+  CHECK(gave_up.feeds[1].drained);
+  REQUIRE(down.observer.retry_in.size() == 3);
+  CHECK_FALSE(down.observer.retry_in[2].has_value());  // gave up
+  // In kForever nothing gives up: the backoff is capped at max_backoff.
+  Harness forever([](const std::string&) {
+    return HttpResponse{500, {}, "oops"};
+  });
+  forever.AddFeed("jobs");
+  forever.clock.set_on_wait([&](Millis) {
+    if (forever.transport.calls().size() >= 12) forever.stop.Stop();
+  });
+  RunReport stopped = forever.Run(Scheduler::Mode::kForever);
+  CHECK(stopped.stopped);
+  CHECK(stopped.Failed() == 0);
+  CHECK(forever.observer.retry_in.back() ==
+        Millis(150'000 + 75'000));  // 5 min cap, jittered at 0.5
+}
+
+TEST_CASE("a 429 pauses the whole tenant for its Retry-After") {
+  bool throttled = false;
+  Harness h([&](const std::string& url) {
+    if (!throttled) {
+      throttled = true;
+      return HttpResponse{429, {{"retry-after", "30"}}, "slow down"};
+    }
+    return Paged(url, 1);
+  });
+  h.AddFeed("jobs");
+  h.AddFeed("customers");
+  RunReport report = h.Run(Scheduler::Mode::kDrain);
+  CHECK(report.Failed() == 0);
+  CHECK(h.Requests() == std::vector<std::string>{
+                            "jobs start", "customers start", "jobs start"});
+  // customers was due at once, but the tenant was paused: its call waited.
+  CHECK(h.At(1) >= seconds(30));
+  CHECK(h.At(1) < seconds(31));
+  // jobs' own retry honours Retry-After as the floor of its backoff.
+  CHECK(h.At(2) >= seconds(30));
+  REQUIRE(h.observer.retry_in.size() == 1);
+  CHECK(h.observer.retry_in[0] == seconds(30));
+}
+
+TEST_CASE(
+    "with prefetch, the next page is fetched while one is applied, and used") {
+  Harness h([](const std::string& url) { return Paged(url, 3); });
+  h.options.prefetch = true;
+  h.AddFeed("jobs");
+  size_t calls_at_first_apply = 0;
+  h.sink.before_apply = [&](const std::string&, const Batch& b) {
+    if (b.next.value() != "jobs-1") return;
+    // The scheduler starts fetching page 2 before it applies page 1; wait
+    // (bounded) until that request was made.
+    h.transport.WaitForCalls(2);
+    calls_at_first_apply = h.transport.calls().size();
+  };
+  REQUIRE(h.Run(Scheduler::Mode::kDrain).Failed() == 0);
+  CHECK(calls_at_first_apply == 2);
+  // Every page was requested exactly once, and applied in order.
+  CHECK(h.Requests() ==
+        std::vector<std::string>{"jobs start", "jobs jobs-1", "jobs jobs-2"});
+  CHECK(h.sink.applied ==
+        std::vector<std::string>{"jobs@jobs-1", "jobs@jobs-2", "jobs@jobs-3"});
+}
+
+TEST_CASE(
+    "with prefetch, a page fetched ahead of a failed apply is dropped and "
+    "fetched again") {
+  Harness h([](const std::string& url) { return Paged(url, 2); });
+  h.options.prefetch = true;
+  h.AddFeed("jobs");
+  h.sink.fail_applies = 1;
+  h.sink.before_apply = [&](const std::string&, const Batch&) {
+    // Let the prefetch of page 2 be in flight or done before failing.
+    h.transport.WaitForCalls(2);
+  };
+  REQUIRE(h.Run(Scheduler::Mode::kDrain).Failed() == 0);
+  // Page 1 failed to apply, so the prefetched page 2 (from jobs-1) no
+  // longer matched the feed's cursor: page 1 was fetched again, then 2.
+  CHECK(h.Requests() == std::vector<std::string>{"jobs start", "jobs jobs-1",
+                                                 "jobs start", "jobs jobs-1"});
+  CHECK(h.sink.applied ==
+        std::vector<std::string>{"jobs@jobs-1", "jobs@jobs-2"});
+  REQUIRE(h.sink.failures.size() == 1);
+  CHECK(h.sink.failures[0].find("locked") != std::string::npos);
+}
+
+TEST_CASE("stop during a wait ends the run at once, with nothing lost") {
+  Harness h([](const std::string& url) { return Paged(url, 1); });
+  h.AddFeed("jobs", minutes(10));
+  std::vector<Millis> waits;
+  h.clock.set_on_wait([&](Millis d) {
+    waits.push_back(d);
+    h.stop.Stop();
+  });
+  RunReport report = h.Run(Scheduler::Mode::kForever);
+  CHECK(report.stopped);
+  CHECK(waits == std::vector<Millis>{minutes(10)});  // the poll interval
+  CHECK(h.transport.calls().size() == 1);
+  CHECK(h.sink.applied == std::vector<std::string>{"jobs@jobs-1"});
+  // The clock did not move: the wait was cut short.
+  CHECK(h.clock.Now() == h.start_time);
+}
+
+TEST_CASE(
+    "tokens that expire while the daemon runs are renewed before the API "
+    "rejects them") {
+  Harness h([](const std::string& url) { return Paged(url, 1); });
+  h.transport.token_lifetime = minutes(2);
+  h.AddFeed("jobs", seconds(20));
+  h.clock.set_on_wait([&](Millis) {
+    if (h.clock.Now() - h.start_time >= minutes(10)) h.stop.Stop();
+  });
+  RunReport report = h.Run(Scheduler::Mode::kForever);
+  CHECK(report.stopped);
+  CHECK(h.transport.calls().size() == 31);  // every 20 s for 10 minutes
+  CHECK(h.transport.rejected() == 0);
+  // Renewed a quarter of the lifetime early: every 90 s.
+  CHECK(h.transport.tokens_issued() == 7);
+}
+
+}  // namespace stsync
