@@ -17,8 +17,9 @@ COPY cmake cmake
 COPY daemon daemon
 COPY migrations migrations
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTSYNC_TESTS=OFF \
+      -DSTSYNC_FAKE=OFF \
     && cmake --build build -j"$(nproc)" \
-    && strip build/stsync build/stsync-fake
+    && strip build/stsync
 
 FROM debian:12-slim
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
@@ -27,7 +28,7 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /var/lib/stsync --shell /usr/sbin/nologin stsync \
     && install -d -o stsync -g stsync -m 0750 /var/lib/stsync /etc/stsync
-COPY --from=build /src/build/stsync /src/build/stsync-fake /usr/local/bin/
+COPY --from=build /src/build/stsync /usr/local/bin/
 COPY config/stsync.example.yaml /etc/stsync/stsync.example.yaml
 USER stsync
 VOLUME /var/lib/stsync

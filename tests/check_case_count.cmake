@@ -1,3 +1,4 @@
+cmake_minimum_required(VERSION 3.25)
 # Fails unless ctest has one entry per doctest test case: the number of
 # ctest entries that run the stsync_tests binary with --test-case must equal
 # `stsync_tests --count`. Run by ctest as `cmake -DTESTS=... -DBUILD_DIR=...
