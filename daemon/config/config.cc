@@ -1,166 +1,101 @@
 #include "config/config.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
-#include "base/duration.h"
 #include "base/timestamp.h"
 #include "base/url.h"
+#include "config/catalog.h"
+#include "config/yaml_reader.h"
 
 namespace stsync {
 namespace {
 
-// Thrown inside this file only; turned into a Status by ParseConfig.
-struct ConfigError {
-  std::string message;
+// The schema: each section of the file is a table of keys. A key is
+// spelled once, in its table; the table lists the keys a section allows,
+// names each in messages (`section.key`), and reads it into its target.
+template <typename T>
+struct Key {
+  const char* name;
+  std::function<void(const YamlReader&, const YAML::Node& value,
+                     const std::string& key, T& target)>
+      read;
+  bool required = false;
 };
 
-class Parser {
- public:
-  Parser(std::string file, const EnvLookup& env)
-      : file_(std::move(file)), env_(env) {}
+template <typename T>
+using KeyTable = std::vector<Key<T>>;
 
-  [[noreturn]] void Fail(const YAML::Node& node, const std::string& key,
-                         const std::string& what) const {
-    std::string where = file_;
-    if (node.IsDefined() && node.Mark().line >= 0) {
-      where += ":" + std::to_string(node.Mark().line + 1);
-    }
-    throw ConfigError{where + ": " + key + ": " + what};
-  }
-
-  void CheckKeys(const YAML::Node& map, const std::string& path,
-                 const std::set<std::string>& allowed) const {
-    if (!map.IsMap()) Fail(map, path, "must be a mapping");
-    for (const auto& kv : map) {
-      std::string k = kv.first.as<std::string>();
-      if (!allowed.count(k)) {
-        std::string list;
-        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        Fail(kv.first, Join(path, k),
-             "unknown key (expected one of: " + list + ")");
-      }
+// Checks `map` against `keys` (plus `also_allowed`, read by the caller)
+// and reads every key present; a required key that is absent is an error.
+template <typename T>
+void ReadKeys(const YamlReader& p, const YAML::Node& map,
+              const std::string& path, const KeyTable<T>& keys, T& target,
+              const std::set<std::string>& also_allowed = {}) {
+  std::set<std::string> allowed = also_allowed;
+  for (const auto& k : keys) allowed.insert(k.name);
+  p.CheckKeys(map, path, allowed);
+  for (const auto& k : keys) {
+    const std::string key = YamlReader::Join(path, k.name);
+    if (const YAML::Node value = map[k.name]) {
+      k.read(p, value, key, target);
+    } else if (k.required) {
+      p.Fail(map, key, "missing");
     }
   }
+}
 
-  static std::string Join(const std::string& path, const std::string& key) {
-    return path.empty() ? key : path + "." + key;
-  }
+// Key factories. `field` is a lambda giving the target's member to set.
+template <typename T, typename F>
+Key<T> TextKey(const char* name, F field, bool required = false) {
+  return {name,
+          [field](const YamlReader& p, const YAML::Node& v,
+                  const std::string& key, T& t) {
+            std::string s = p.String(v, key);
+            if (s.empty()) p.Fail(v, key, "is empty");
+            field(t) = s;
+          },
+          required};
+}
 
-  // A scalar with ${VAR} expanded.
-  std::string String(const YAML::Node& node, const std::string& key) const {
-    if (node.IsNull()) Fail(node, key, "has no value");
-    if (!node.IsScalar()) Fail(node, key, "must be a single value");
-    return Expand(node, key, node.Scalar());
-  }
+template <typename T, typename F>
+Key<T> BoolKey(const char* name, F field) {
+  return {name,
+          [field](const YamlReader& p, const YAML::Node& v,
+                  const std::string& key, T& t) { field(t) = p.Bool(v, key); }};
+}
 
-  std::string Expand(const YAML::Node& node, const std::string& key,
-                     const std::string& raw) const {
-    std::string out;
-    for (size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] == '$' && i + 1 < raw.size() && raw[i + 1] == '$') {
-        out += '$';
-        ++i;
-      } else if (raw[i] == '$' && i + 1 < raw.size() && raw[i + 1] == '{') {
-        size_t end = raw.find('}', i + 2);
-        if (end == std::string::npos) Fail(node, key, "unterminated ${");
-        std::string name = raw.substr(i + 2, end - i - 2);
-        if (name.empty()) Fail(node, key, "empty ${} reference");
-        auto value = env_(name);
-        if (!value) {
-          Fail(node, key, "environment variable " + name + " is not set");
-        }
-        out += *value;
-        i = end;
-      } else {
-        out += raw[i];
-      }
-    }
-    return out;
-  }
+template <typename T, typename F>
+Key<T> DurationKey(const char* name, Millis min, F field) {
+  return {name, [field, min](const YamlReader& p, const YAML::Node& v,
+                             const std::string& key,
+                             T& t) { field(t) = p.Duration(v, key, min); }};
+}
 
-  bool Bool(const YAML::Node& node, const std::string& key) const {
-    std::string v = String(node, key);
-    if (v == "true" || v == "yes" || v == "on") return true;
-    if (v == "false" || v == "no" || v == "off") return false;
-    Fail(node, key, "'" + v + "' is not true or false");
-  }
+template <typename T, typename F>
+Key<T> IntegerKey(const char* name, long long min, long long max, F field) {
+  return {name, [field, min, max](const YamlReader& p, const YAML::Node& v,
+                                  const std::string& key, T& t) {
+            auto& target = field(t);
+            target = static_cast<std::remove_reference_t<decltype(target)>>(
+                p.Integer(v, key, min, max));
+          }};
+}
 
-  Millis Duration(const YAML::Node& node, const std::string& key,
-                  Millis min) const {
-    std::string v = String(node, key);
-    auto d = ParseDuration(v);
-    if (!d) {
-      Fail(node, key,
-           "'" + v + "' is not a duration (use e.g. 500ms, 30s, 5m, 1h)");
-    }
-    if (*d < min) {
-      Fail(node, key, "must be at least " + FormatDuration(min));
-    }
-    return *d;
-  }
+template <typename T, typename F>
+Key<T> DateKey(const char* name, F field) {
+  return {name,
+          [field](const YamlReader& p, const YAML::Node& v,
+                  const std::string& key, T& t) { field(t) = p.Date(v, key); }};
+}
 
-  long long Integer(const YAML::Node& node, const std::string& key,
-                    long long min, long long max) const {
-    std::string v = String(node, key);
-    size_t used = 0;
-    long long n = 0;
-    try {
-      n = std::stoll(v, &used);
-    } catch (...) {
-      used = 0;
-    }
-    if (used == 0 || used != v.size()) {
-      Fail(node, key, "'" + v + "' is not a whole number");
-    }
-    if (n < min || n > max) {
-      Fail(node, key,
-           "must be between " + std::to_string(min) + " and " +
-               std::to_string(max));
-    }
-    return n;
-  }
-
-  std::string Date(const YAML::Node& node, const std::string& key) const {
-    std::string v = String(node, key);
-    if (!NormalizeTimestamp(v)) {
-      Fail(node, key, "'" + v + "' is not a date (use YYYY-MM-DD)");
-    }
-    return v;
-  }
-
-  std::string ReadSecretFile(const YAML::Node& node, const std::string& key,
-                             std::vector<std::string>* warnings) const {
-    std::string path = String(node, key);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) Fail(node, key, "cannot read secret file " + path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string secret = ss.str();
-    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r' ||
-                               secret.back() == ' ' || secret.back() == '\t')) {
-      secret.pop_back();
-    }
-    if (secret.empty()) Fail(node, key, "secret file " + path + " is empty");
-    struct stat st;
-    if (stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH)) {
-      warnings->push_back("secret file " + path +
-                          " is readable by every user; chmod o-r it");
-    }
-    return secret;
-  }
-
- private:
-  std::string file_;
-  const EnvLookup& env_;
-};
-
-void ValidateUrl(const Parser& p, const YAML::Node& node,
+void ValidateUrl(const YamlReader& p, const YAML::Node& node,
                  const std::string& key, const std::string& url,
                  bool allow_insecure, bool allow_path) {
   auto parsed = ParseUrl(url);
@@ -205,7 +140,7 @@ bool IsFieldName(const std::string& s) {
   return true;
 }
 
-std::vector<std::string> FieldList(const Parser& p, const YAML::Node& node,
+std::vector<std::string> FieldList(const YamlReader& p, const YAML::Node& node,
                                    const std::string& key) {
   std::vector<std::string> fields;
   if (node.IsSequence()) {
@@ -222,7 +157,72 @@ std::vector<std::string> FieldList(const Parser& p, const YAML::Node& node,
   return fields;
 }
 
-EndpointConfig ParseEndpoint(const Parser& p, const YAML::Node& node,
+// How often and from where a feed is polled: `defaults` and every
+// endpoint.
+const KeyTable<EndpointConfig>& ScheduleKeys() {
+  using E = EndpointConfig;
+  static const KeyTable<E> keys = {
+      DurationKey<E>("interval", Millis(1),
+                     [](E& e) -> Millis& { return e.interval; }),
+      BoolKey<E>("include_recent_changes",
+                 [](E& e) -> bool& { return e.include_recent_changes; }),
+      DateKey<E>(
+          "start_from",
+          [](E& e) -> std::optional<std::string>& { return e.start_from; }),
+  };
+  return keys;
+}
+
+// The description of a custom endpoint (one with a path).
+const KeyTable<Endpoint>& CustomEndpointKeys() {
+  using E = Endpoint;
+  static const std::set<std::string> kReserved = {
+      "modified_on", "active", "data", "first_seen_at", "synced_at"};
+  static const KeyTable<E> keys = {
+      {"path",
+       [](const YamlReader& p, const YAML::Node& v, const std::string& key,
+          E& e) {
+         e.path = p.String(v, key);
+         if (!IsSafePath(e.path)) {
+           p.Fail(v, key,
+                  "'" + e.path +
+                      "' is not a safe API path (absolute, letters, digits, - "
+                      "_ . / and {tenant} only)");
+         }
+       }},
+      {"key",
+       [](const YamlReader& p, const YAML::Node& v, const std::string& key,
+          E& e) {
+         e.key_fields = FieldList(p, v, key);
+         if (e.key_fields.size() > 4) {
+           p.Fail(v, key, "at most 4 key fields are supported");
+         }
+         for (const auto& col : e.KeyColumns()) {
+           if (kReserved.count(col)) {
+             p.Fail(v, key, "'" + col + "' is a reserved column name");
+           }
+         }
+       }},
+      {"version_field",
+       [](const YamlReader& p, const YAML::Node& v, const std::string& key,
+          E& e) { e.version_field = FieldList(p, v, key)[0]; }},
+      {"params",
+       [](const YamlReader& p, const YAML::Node& v, const std::string& key,
+          E& e) {
+         if (!v.IsMap()) p.Fail(v, key, "must be a mapping");
+         for (const auto& kv : v) {
+           std::string name = kv.first.as<std::string>();
+           if (!IsFieldName(name)) {
+             p.Fail(kv.first, key, "'" + name + "' is not a name");
+           }
+           e.params.emplace_back(name, p.String(kv.second, key + "." + name));
+         }
+       }},
+  };
+  return keys;
+}
+
+EndpointConfig ParseEndpoint(const YamlReader& p, const YAML::Node& node,
                              const std::string& key,
                              const EndpointConfig& defaults) {
   EndpointConfig ec = defaults;
@@ -238,91 +238,256 @@ EndpointConfig ParseEndpoint(const Parser& p, const YAML::Node& node,
     ec.endpoint = *e;
     return ec;
   }
-  p.CheckKeys(node, key,
-              {"name", "interval", "include_recent_changes", "start_from",
-               "path", "key", "version_field", "params"});
+  std::set<std::string> endpoint_keys = {"name"};
+  for (const auto& k : CustomEndpointKeys()) endpoint_keys.insert(k.name);
+  ReadKeys(p, node, key, ScheduleKeys(), ec, endpoint_keys);
   if (!node["name"]) p.Fail(node, key + ".name", "missing");
   std::string name = p.String(node["name"], key + ".name");
   const Endpoint* builtin = FindEndpoint(name);
-  if (node["path"]) {
-    if (builtin) {
-      p.Fail(node["name"], key + ".name",
-             "'" + name +
-                 "' is a built-in endpoint; give a custom endpoint another "
-                 "name");
-    }
-    if (!IsValidEndpointName(name)) {
-      p.Fail(node["name"], key + ".name",
-             "'" + name +
-                 "' is not a valid name (lower-case letters, digits and "
-                 "dashes, starting with a letter)");
-    }
-    Endpoint e;
-    e.name = name;
-    e.path = p.String(node["path"], key + ".path");
-    if (!IsSafePath(e.path)) {
-      p.Fail(node["path"], key + ".path",
-             "'" + e.path +
-                 "' is not a safe API path (absolute, letters, digits, - _ . "
-                 "/ and {tenant} only)");
-    }
-    if (node["key"]) e.key_fields = FieldList(p, node["key"], key + ".key");
-    if (e.key_fields.size() > 4) {
-      p.Fail(node["key"], key + ".key", "at most 4 key fields are supported");
-    }
-    static const std::set<std::string> kReserved = {
-        "modified_on", "active", "data", "first_seen_at", "synced_at"};
-    for (const auto& col : e.KeyColumns()) {
-      if (kReserved.count(col)) {
-        p.Fail(node["key"], key + ".key",
-               "'" + col + "' is a reserved column name");
-      }
-    }
-    if (node["version_field"]) {
-      e.version_field =
-          FieldList(p, node["version_field"], key + ".version_field")[0];
-    }
-    if (node["params"]) {
-      const YAML::Node& params = node["params"];
-      if (!params.IsMap()) p.Fail(params, key + ".params", "must be a mapping");
-      for (const auto& kv : params) {
-        std::string pk = kv.first.as<std::string>();
-        if (!IsFieldName(pk)) {
-          p.Fail(kv.first, key + ".params", "'" + pk + "' is not a name");
-        }
-        e.params.emplace_back(pk, p.String(kv.second, key + ".params." + pk));
-      }
-    }
-    ec.endpoint = e;
-  } else {
+  if (!node["path"]) {
     if (!builtin) {
       p.Fail(
           node["name"], key + ".name",
           "unknown endpoint '" + name +
               "' (`stsync endpoints` lists them; a custom one needs a path)");
     }
-    for (const char* custom_only : {"key", "version_field", "params"}) {
-      if (node[custom_only]) {
-        p.Fail(node[custom_only], key + "." + custom_only,
+    for (const auto& k : CustomEndpointKeys()) {
+      if (node[k.name]) {
+        p.Fail(node[k.name], key + "." + k.name,
                "only allowed for a custom endpoint (one with a path)");
       }
     }
     ec.endpoint = *builtin;
+    return ec;
   }
-  if (node["interval"]) {
-    ec.interval = p.Duration(node["interval"], key + ".interval", Millis(1));
+  if (builtin) {
+    p.Fail(node["name"], key + ".name",
+           "'" + name +
+               "' is a built-in endpoint; give a custom endpoint another name");
   }
-  if (node["include_recent_changes"]) {
-    ec.include_recent_changes =
-        p.Bool(node["include_recent_changes"], key + ".include_recent_changes");
+  if (!IsValidEndpointName(name)) {
+    p.Fail(node["name"], key + ".name",
+           "'" + name +
+               "' is not a valid name (lower-case letters, digits and dashes, "
+               "starting with a letter)");
   }
-  if (node["start_from"]) {
-    ec.start_from = p.Date(node["start_from"], key + ".start_from");
-  }
+  Endpoint e;
+  e.name = name;
+  std::set<std::string> schedule_keys = {"name"};
+  for (const auto& k : ScheduleKeys()) schedule_keys.insert(k.name);
+  ReadKeys(p, node, key, CustomEndpointKeys(), e, schedule_keys);
+  ec.endpoint = e;
   return ec;
 }
 
-Config Parse(const Parser& p, const YAML::Node& root, const std::string& file) {
+// What `servicetitan:` says, before the URLs are settled.
+struct ServiceTitanSection {
+  Config* c;
+  bool has_secret_file = false;
+  YAML::Node secret_file;  // client_secret_file, if has_secret_file
+};
+
+const KeyTable<ServiceTitanSection>& ServiceTitanKeys() {
+  using S = ServiceTitanSection;
+  static const KeyTable<S> keys = {
+      {"environment",
+       [](const YamlReader& p, const YAML::Node& v, const std::string& key,
+          S& s) {
+         s.c->environment = p.String(v, key);
+         if (s.c->environment != "production" &&
+             s.c->environment != "integration") {
+           p.Fail(
+               v, key,
+               "'" + s.c->environment + "' is not production or integration");
+         }
+       }},
+      {"tenant",
+       [](const YamlReader& p, const YAML::Node& v, const std::string& key,
+          S& s) {
+         std::string t = p.String(v, key);
+         if (t.empty() || t.size() > 19 ||
+             t.find_first_not_of("0123456789") != std::string::npos) {
+           p.Fail(v, key, "'" + t + "' is not a numeric tenant id");
+         }
+         s.c->tenant = t;
+       },
+       true},
+      TextKey<S>(
+          "client_id", [](S& s) -> std::string& { return s.c->client_id; },
+          true),
+      TextKey<S>("client_secret",
+                 [](S& s) -> std::string& { return s.c->client_secret; }),
+      {"client_secret_file",
+       [](const YamlReader&, const YAML::Node& v, const std::string&, S& s) {
+         s.has_secret_file = true;  // read once the choice is known valid
+         s.secret_file = v;
+       }},
+      TextKey<S>(
+          "app_key", [](S& s) -> std::string& { return s.c->app_key; }, true),
+      {"auth_url",
+       [](const YamlReader& p, const YAML::Node& v, const std::string& key,
+          S& s) { s.c->auth_url = p.String(v, key); }},
+      {"api_url",
+       [](const YamlReader& p, const YAML::Node& v, const std::string& key,
+          S& s) { s.c->api_url = p.String(v, key); }},
+  };
+  return keys;
+}
+
+const KeyTable<Config>& HttpKeys() {
+  using C = Config;
+  static const KeyTable<C> keys = {
+      DurationKey<C>("connect_timeout", Millis(1),
+                     [](C& c) -> Millis& { return c.http.connect_timeout; }),
+      DurationKey<C>("read_timeout", Millis(1),
+                     [](C& c) -> Millis& { return c.http.read_timeout; }),
+      IntegerKey<C>("max_page_bytes", 1024, 4LL << 30,
+                    [](C& c) -> size_t& { return c.http.max_page_bytes; }),
+      IntegerKey<C>("rate_limit", 1, 10000,
+                    [](C& c) -> double& { return c.rate_limit; }),
+      {"ca_bundle",
+       [](const YamlReader& p, const YAML::Node& v, const std::string& key,
+          C& c) {
+         c.http.ca_bundle = p.String(v, key);
+         if (access(c.http.ca_bundle.c_str(), R_OK) != 0) {
+           p.Fail(v, key, "cannot read " + c.http.ca_bundle);
+         }
+       }},
+      BoolKey<C>("allow_insecure_http",
+                 [](C& c) -> bool& { return c.http.allow_insecure_http; }),
+  };
+  return keys;
+}
+
+const KeyTable<Config>& DatabaseKeys() {
+  using C = Config;
+  static const KeyTable<C> keys = {
+      TextKey<C>(
+          "path", [](C& c) -> std::string& { return c.database_path; }, true),
+      DurationKey<C>("busy_timeout", Millis(0),
+                     [](C& c) -> Millis& { return c.busy_timeout; }),
+      IntegerKey<C>("max_size", 65536, 1LL << 50,
+                    [](C& c) -> int64_t& { return c.max_database_bytes; }),
+      IntegerKey<C>("wal_size", 1 << 20, 1LL << 40,
+                    [](C& c) -> int64_t& { return c.wal_bytes; }),
+  };
+  return keys;
+}
+
+const KeyTable<Config>& RetryKeys() {
+  using C = Config;
+  static const KeyTable<C> keys = {
+      DurationKey<C>("initial_backoff", Millis(1),
+                     [](C& c) -> Millis& { return c.retry.initial_backoff; }),
+      DurationKey<C>("max_backoff", Millis(1),
+                     [](C& c) -> Millis& { return c.retry.max_backoff; }),
+      IntegerKey<C>("max_attempts", 1, 1000,
+                    [](C& c) -> int& { return c.retry.max_attempts; }),
+  };
+  return keys;
+}
+
+const KeyTable<Config>& LogKeys() {
+  using C = Config;
+  static const KeyTable<C> keys = {
+      {"level",
+       [](const YamlReader& p, const YAML::Node& v, const std::string& key,
+          C& c) {
+         c.log_level = p.String(v, key);
+         if (!IsLogLevel(c.log_level)) {
+           p.Fail(v, key, "'" + c.log_level + "' is not one of " + kLogLevels);
+         }
+       }},
+  };
+  return keys;
+}
+
+void ReadServiceTitan(const YamlReader& p, const YAML::Node& root, Config& c) {
+  const YAML::Node st = root["servicetitan"];
+  if (!st) p.Fail(root, "servicetitan", "missing");
+  ServiceTitanSection s{&c, false, {}};
+  ReadKeys(p, st, "servicetitan", ServiceTitanKeys(), s);
+  if (st["client_secret"] && s.has_secret_file) {
+    p.Fail(s.secret_file, "servicetitan.client_secret_file",
+           "give either client_secret or client_secret_file, not both");
+  }
+  if (s.has_secret_file) {
+    c.client_secret = p.ReadSecretFile(
+        s.secret_file, "servicetitan.client_secret_file", &c.warnings);
+  } else if (!st["client_secret"]) {
+    p.Fail(st, "servicetitan.client_secret",
+           "missing (give client_secret or client_secret_file)");
+  }
+}
+
+// The hosts: the environment's, unless overridden; an override must be
+// https:// or loopback unless http.allow_insecure_http says otherwise.
+void SettleUrls(const YamlReader& p, const YAML::Node& root, Config& c) {
+  const YAML::Node st = root["servicetitan"];
+  const bool production = c.environment == "production";
+  if (!st["auth_url"]) {
+    c.auth_url = production
+                     ? "https://auth.servicetitan.io/connect/token"
+                     : "https://auth-integration.servicetitan.io/connect/token";
+  } else {
+    ValidateUrl(p, st["auth_url"], "servicetitan.auth_url", c.auth_url,
+                c.http.allow_insecure_http, /*allow_path=*/true);
+  }
+  if (!st["api_url"]) {
+    c.api_url = production ? "https://api.servicetitan.io"
+                           : "https://api-integration.servicetitan.io";
+  } else {
+    while (!c.api_url.empty() && c.api_url.back() == '/') c.api_url.pop_back();
+    ValidateUrl(p, st["api_url"], "servicetitan.api_url", c.api_url,
+                c.http.allow_insecure_http, /*allow_path=*/false);
+  }
+}
+
+// Every built-in endpoint not in `seen`, with the defaults.
+void AddCatalog(const EndpointConfig& defaults, std::set<std::string>* seen,
+                std::vector<EndpointConfig>* out) {
+  for (const auto& e : Catalog()) {
+    if (!seen->insert(e.name).second) continue;
+    EndpointConfig ec = defaults;
+    ec.endpoint = e;
+    out->push_back(ec);
+  }
+}
+
+void ReadEndpoints(const YamlReader& p, const YAML::Node& root, Config& c) {
+  EndpointConfig defaults;
+  if (const YAML::Node d = root["defaults"]) {
+    ReadKeys(p, d, "defaults", ScheduleKeys(), defaults);
+  }
+  const YAML::Node eps = root["endpoints"];
+  if (!eps) p.Fail(root, "endpoints", "missing (list endpoint names, or all)");
+  std::set<std::string> seen;
+  if (eps.IsScalar()) {
+    if (p.String(eps, "endpoints") != "all") {
+      p.Fail(eps, "endpoints", "must be a list of endpoints, or all");
+    }
+    return AddCatalog(defaults, &seen, &c.endpoints);
+  }
+  if (!eps.IsSequence() || eps.size() == 0) {
+    p.Fail(eps, "endpoints", "must be a non-empty list, or all");
+  }
+  for (size_t i = 0; i < eps.size(); ++i) {
+    std::string key = "endpoints[" + std::to_string(i) + "]";
+    const YAML::Node item = eps[i];
+    if (item.IsScalar() && item.Scalar() == "all") {
+      AddCatalog(defaults, &seen, &c.endpoints);
+      continue;
+    }
+    EndpointConfig ec = ParseEndpoint(p, item, key, defaults);
+    if (!seen.insert(ec.endpoint.name).second) {
+      p.Fail(item, key, "endpoint '" + ec.endpoint.name + "' is listed twice");
+    }
+    c.endpoints.push_back(ec);
+  }
+}
+
+Config Parse(const YamlReader& p, const YAML::Node& root,
+             const std::string& file) {
   Config c;
   c.file = file;
   if (!root.IsDefined() || root.IsNull()) {
@@ -331,215 +496,20 @@ Config Parse(const Parser& p, const YAML::Node& root, const std::string& file) {
   p.CheckKeys(root, "",
               {"servicetitan", "database", "defaults", "endpoints", "http",
                "retry", "log"});
-
-  // servicetitan
-  const YAML::Node st = root["servicetitan"];
-  if (!st) p.Fail(root, "servicetitan", "missing");
-  p.CheckKeys(st, "servicetitan",
-              {"environment", "tenant", "client_id", "client_secret",
-               "client_secret_file", "app_key", "auth_url", "api_url"});
-  if (st["environment"]) {
-    c.environment = p.String(st["environment"], "servicetitan.environment");
-  }
-  if (c.environment == "production") {
-    c.auth_url = "https://auth.servicetitan.io/connect/token";
-    c.api_url = "https://api.servicetitan.io";
-  } else if (c.environment == "integration") {
-    c.auth_url = "https://auth-integration.servicetitan.io/connect/token";
-    c.api_url = "https://api-integration.servicetitan.io";
-  } else {
-    p.Fail(st["environment"], "servicetitan.environment",
-           "'" + c.environment + "' is not production or integration");
-  }
-  if (!st["tenant"]) p.Fail(st, "servicetitan.tenant", "missing");
-  c.tenant = p.String(st["tenant"], "servicetitan.tenant");
-  if (c.tenant.empty() || c.tenant.size() > 19 ||
-      c.tenant.find_first_not_of("0123456789") != std::string::npos) {
-    p.Fail(st["tenant"], "servicetitan.tenant",
-           "'" + c.tenant + "' is not a numeric tenant id");
-  }
-  if (!st["client_id"]) p.Fail(st, "servicetitan.client_id", "missing");
-  c.client_id = p.String(st["client_id"], "servicetitan.client_id");
-  if (c.client_id.empty()) {
-    p.Fail(st["client_id"], "servicetitan.client_id", "is empty");
-  }
-  if (st["client_secret"] && st["client_secret_file"]) {
-    p.Fail(st["client_secret_file"], "servicetitan.client_secret_file",
-           "give either client_secret or client_secret_file, not both");
-  }
-  if (st["client_secret"]) {
-    c.client_secret =
-        p.String(st["client_secret"], "servicetitan.client_secret");
-    if (c.client_secret.empty()) {
-      p.Fail(st["client_secret"], "servicetitan.client_secret", "is empty");
-    }
-  } else if (st["client_secret_file"]) {
-    c.client_secret =
-        p.ReadSecretFile(st["client_secret_file"],
-                         "servicetitan.client_secret_file", &c.warnings);
-  } else {
-    p.Fail(st, "servicetitan.client_secret",
-           "missing (give client_secret or client_secret_file)");
-  }
-  if (!st["app_key"]) p.Fail(st, "servicetitan.app_key", "missing");
-  c.app_key = p.String(st["app_key"], "servicetitan.app_key");
-  if (c.app_key.empty()) {
-    p.Fail(st["app_key"], "servicetitan.app_key", "is empty");
-  }
-
-  // http (read before the URLs, which depend on allow_insecure_http)
-  if (const YAML::Node h = root["http"]) {
-    p.CheckKeys(h, "http",
-                {"connect_timeout", "read_timeout", "max_page_bytes",
-                 "rate_limit", "ca_bundle", "allow_insecure_http"});
-    if (h["connect_timeout"]) {
-      c.http.connect_timeout =
-          p.Duration(h["connect_timeout"], "http.connect_timeout", Millis(1));
-    }
-    if (h["read_timeout"]) {
-      c.http.read_timeout =
-          p.Duration(h["read_timeout"], "http.read_timeout", Millis(1));
-    }
-    if (h["max_page_bytes"]) {
-      c.http.max_page_bytes = static_cast<size_t>(p.Integer(
-          h["max_page_bytes"], "http.max_page_bytes", 1024, 4LL << 30));
-    }
-    if (h["rate_limit"]) {
-      c.rate_limit = static_cast<double>(
-          p.Integer(h["rate_limit"], "http.rate_limit", 1, 10000));
-    }
-    if (h["ca_bundle"]) {
-      c.http.ca_bundle = p.String(h["ca_bundle"], "http.ca_bundle");
-      if (access(c.http.ca_bundle.c_str(), R_OK) != 0) {
-        p.Fail(h["ca_bundle"], "http.ca_bundle",
-               "cannot read " + c.http.ca_bundle);
-      }
-    }
-    if (h["allow_insecure_http"]) {
-      c.http.allow_insecure_http =
-          p.Bool(h["allow_insecure_http"], "http.allow_insecure_http");
-    }
-  }
-  if (st["auth_url"]) {
-    c.auth_url = p.String(st["auth_url"], "servicetitan.auth_url");
-    ValidateUrl(p, st["auth_url"], "servicetitan.auth_url", c.auth_url,
-                c.http.allow_insecure_http, /*allow_path=*/true);
-  }
-  if (st["api_url"]) {
-    c.api_url = p.String(st["api_url"], "servicetitan.api_url");
-    while (!c.api_url.empty() && c.api_url.back() == '/') c.api_url.pop_back();
-    ValidateUrl(p, st["api_url"], "servicetitan.api_url", c.api_url,
-                c.http.allow_insecure_http, /*allow_path=*/false);
-  }
-
-  // database
+  ReadServiceTitan(p, root, c);
+  if (const YAML::Node h = root["http"]) ReadKeys(p, h, "http", HttpKeys(), c);
+  SettleUrls(p, root, c);  // after http.allow_insecure_http
   const YAML::Node db = root["database"];
   if (!db) p.Fail(root, "database", "missing");
-  p.CheckKeys(db, "database", {"path", "busy_timeout", "max_size", "wal_size"});
-  if (!db["path"]) p.Fail(db, "database.path", "missing");
-  c.database_path = p.String(db["path"], "database.path");
-  if (c.database_path.empty()) p.Fail(db["path"], "database.path", "is empty");
-  if (db["max_size"]) {
-    c.max_database_bytes =
-        p.Integer(db["max_size"], "database.max_size", 65536, 1LL << 50);
-  }
-  if (db["wal_size"]) {
-    c.wal_bytes =
-        p.Integer(db["wal_size"], "database.wal_size", 1 << 20, 1LL << 40);
-  }
-  if (db["busy_timeout"]) {
-    c.busy_timeout =
-        p.Duration(db["busy_timeout"], "database.busy_timeout", Millis(0));
-  }
-
-  // retry
+  ReadKeys(p, db, "database", DatabaseKeys(), c);
   if (const YAML::Node r = root["retry"]) {
-    p.CheckKeys(r, "retry", {"initial_backoff", "max_backoff", "max_attempts"});
-    if (r["initial_backoff"]) {
-      c.retry.initial_backoff =
-          p.Duration(r["initial_backoff"], "retry.initial_backoff", Millis(1));
-    }
-    if (r["max_backoff"]) {
-      c.retry.max_backoff =
-          p.Duration(r["max_backoff"], "retry.max_backoff", Millis(1));
-    }
-    if (r["max_attempts"]) {
-      c.retry.max_attempts = static_cast<int>(
-          p.Integer(r["max_attempts"], "retry.max_attempts", 1, 1000));
-    }
+    ReadKeys(p, r, "retry", RetryKeys(), c);
     if (c.retry.max_backoff < c.retry.initial_backoff) {
       p.Fail(r, "retry.max_backoff", "is smaller than retry.initial_backoff");
     }
   }
-
-  // log
-  if (const YAML::Node l = root["log"]) {
-    p.CheckKeys(l, "log", {"level"});
-    if (l["level"]) {
-      c.log_level = p.String(l["level"], "log.level");
-      if (!IsLogLevel(c.log_level)) {
-        p.Fail(l["level"], "log.level",
-               "'" + c.log_level + "' is not one of " + kLogLevels);
-      }
-    }
-  }
-
-  // defaults
-  EndpointConfig defaults;
-  if (const YAML::Node d = root["defaults"]) {
-    p.CheckKeys(d, "defaults",
-                {"interval", "include_recent_changes", "start_from"});
-    if (d["interval"]) {
-      defaults.interval =
-          p.Duration(d["interval"], "defaults.interval", Millis(1));
-    }
-    if (d["include_recent_changes"]) {
-      defaults.include_recent_changes = p.Bool(
-          d["include_recent_changes"], "defaults.include_recent_changes");
-    }
-    if (d["start_from"]) {
-      defaults.start_from = p.Date(d["start_from"], "defaults.start_from");
-    }
-  }
-
-  // endpoints
-  const YAML::Node eps = root["endpoints"];
-  if (!eps) p.Fail(root, "endpoints", "missing (list endpoint names, or all)");
-  if (eps.IsScalar()) {
-    if (p.String(eps, "endpoints") != "all") {
-      p.Fail(eps, "endpoints", "must be a list of endpoints, or all");
-    }
-    for (const auto& e : Catalog()) {
-      EndpointConfig ec = defaults;
-      ec.endpoint = e;
-      c.endpoints.push_back(ec);
-    }
-  } else {
-    if (!eps.IsSequence() || eps.size() == 0) {
-      p.Fail(eps, "endpoints", "must be a non-empty list, or all");
-    }
-    std::set<std::string> seen;
-    for (size_t i = 0; i < eps.size(); ++i) {
-      std::string key = "endpoints[" + std::to_string(i) + "]";
-      const YAML::Node item = eps[i];
-      if (item.IsScalar() && item.Scalar() == "all") {
-        for (const auto& e : Catalog()) {
-          if (seen.count(e.name)) continue;
-          EndpointConfig ec = defaults;
-          ec.endpoint = e;
-          seen.insert(e.name);
-          c.endpoints.push_back(ec);
-        }
-        continue;
-      }
-      EndpointConfig ec = ParseEndpoint(p, item, key, defaults);
-      if (!seen.insert(ec.endpoint.name).second) {
-        p.Fail(item, key,
-               "endpoint '" + ec.endpoint.name + "' is listed twice");
-      }
-      c.endpoints.push_back(ec);
-    }
-  }
+  if (const YAML::Node l = root["log"]) ReadKeys(p, l, "log", LogKeys(), c);
+  ReadEndpoints(p, root, c);
   return c;
 }
 
@@ -565,7 +535,7 @@ bool IsLoopbackHost(const std::string& host) {
 
 Result<Config> ParseConfig(const std::string& yaml_text,
                            const std::string& file, const EnvLookup& env) {
-  Parser parser(file, env);
+  YamlReader parser(file, env);
   try {
     YAML::Node root = YAML::Load(yaml_text);
     return Parse(parser, root, file);
