@@ -14,7 +14,6 @@
 #define STSYNC_API_EXPORT_PAGE_H_
 
 #include <string>
-#include <string_view>
 
 #include "base/status.h"
 #include "model/batch.h"
@@ -25,11 +24,6 @@ namespace stsync {
 // Parses and validates `body` for `endpoint`. The Batch's `next` is the
 // continueFrom position and `caught_up` is !hasMore.
 Result<Batch> ParseExportPage(std::string body, const Endpoint& endpoint);
-
-// The key given to a row whose key field is null, for endpoints with
-// fallback_key_fields: a negative 63-bit FNV-1a hash of `identity` (the
-// fallback fields' values, joined by the caller). Never 0, never positive.
-int64_t FallbackKey(std::string_view identity);
 
 }  // namespace stsync
 
