@@ -36,14 +36,6 @@ class StopSignal {
     return stopped_;
   }
 
-  // Sleeps for `d` or until Stop(). Returns false if stopped.
-  template <typename Rep, typename Period>
-  bool WaitFor(std::chrono::duration<Rep, Period> d) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, d, [this] { return stopped_; });
-    return !stopped_;
-  }
-
   // Sleeps until `deadline` or until Stop(). Returns false if stopped.
   bool WaitUntil(std::chrono::steady_clock::time_point deadline) {
     std::unique_lock<std::mutex> lock(mu_);

@@ -39,7 +39,8 @@
 
 namespace httplib {
 class Server;
-}
+struct Response;
+}  // namespace httplib
 
 namespace stsync::fake {
 
@@ -190,6 +191,12 @@ class FakeServer {
   void Render(const Feed& feed, int64_t index, int64_t revision,
               const std::string& version, bool active, Entry* entry) const;
   bool TakeFault(Fault::Target target, const std::string& path, Fault* out);
+  // Sleeps for the fault's delay; true if the fault then answered `res`.
+  bool ApplyFault(const Fault& f, httplib::Response& res);
+  // The routes (fake_routes.cc), added by Start.
+  void AddTokenRoute();
+  void AddAdminRoutes();
+  void AddExportRoutes();
   // Draws a random fault kind for one request of `target` ("" for none) and
   // sets *response to what to answer instead (status 0: answer normally,
   // perhaps after a delay; the body faults are applied by the caller).
