@@ -177,6 +177,8 @@ TEST_CASE(
   CHECK(Contains(json.out, R"("endpoint": "jobs")"));
   CHECK(Contains(json.out, R"("rows": 30)"));
   CHECK(Contains(json.out, R"("last_error": null)"));
+  CHECK(Contains(json.out, R"("has_cursor": true)"));
+  CHECK(Contains(json.out, R"("cursor_age_seconds": )"));
 
   // Secrets never reach any output, even at trace level.
   const auto& o = server.options();

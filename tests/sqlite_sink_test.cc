@@ -8,6 +8,7 @@
 
 #include "api/export_page.h"
 #include "config/catalog.h"
+#include "sink/migrations.h"
 #include "test_util.h"
 
 namespace stsync {
@@ -314,6 +315,59 @@ TEST_CASE(
   // Reopening does not migrate again.
   store.reset();
   CHECK(MustOpen(db)->schema_version() == SqliteSink::LatestSchemaVersion());
+}
+
+TEST_CASE(
+    "a schema-1 database is read as it is by status, and migrated keeping its "
+    "cursors") {
+  test::TempDir dir;
+  std::string db = dir.File("v1.db");
+  {
+    // What stsync 0.1 left behind: migration 0001 and one feed's state.
+    Conn c(db);
+    c.Exec("PRAGMA journal_mode=WAL");
+    c.Exec(EmbeddedMigrations().at(0).sql);
+    c.Exec(
+        "INSERT INTO _stsync_checkpoints (endpoint, continue_from, "
+        "updated_at, row_count, pages) VALUES "
+        "('jobs', 'tok-7', '2024-01-01T00:00:00.0000000Z', 12, 3), "
+        "('customers', '2023-06-01', NULL, 0, 0); PRAGMA user_version = 1");
+  }
+  SqliteSinkOptions ro;
+  ro.read_only = true;
+  {
+    auto old = SqliteSink::Open(db, ro, RealClock::Get());
+    REQUIRE(old.ok());
+    CHECK((*old)->schema_version() == 1);
+    auto all = (*old)->LoadAll();
+    REQUIRE(all.ok());
+    REQUIRE(all->size() == 2);
+    CHECK((*all)[0].endpoint == "customers");
+    CHECK((*all)[0].cursor == Cursor::Date("2023-06-01"));
+    CHECK((*all)[1].cursor == Cursor::Position("tok-7"));
+    CHECK((*all)[1].row_count == 12);
+  }
+  CHECK(test::QueryInt(db, "PRAGMA user_version") ==
+        1);  // status wrote nothing
+
+  auto store = MustOpen(db);
+  CHECK(store->schema_version() == SqliteSink::LatestSchemaVersion());
+  auto jobs = store->Load("jobs");
+  REQUIRE(jobs.ok());
+  REQUIRE(jobs->has_value());
+  CHECK((*jobs)->cursor == Cursor::Position("tok-7"));
+  CHECK((*jobs)->cursor_updated_at == "2024-01-01T00:00:00.0000000Z");
+  CHECK((*jobs)->pages == 3);
+  CHECK(test::QueryText(db,
+                        "SELECT cursor FROM _stsync_cursors WHERE "
+                        "endpoint = 'jobs'") == "tok-7");
+  // Queries written for 0.1 still read the same through a view.
+  CHECK(test::QueryText(db,
+                        "SELECT continue_from FROM _stsync_checkpoints "
+                        "WHERE endpoint = 'jobs'") == "tok-7");
+  CHECK(test::QueryText(db,
+                        "SELECT type FROM sqlite_master WHERE name = "
+                        "'_stsync_checkpoints'") == "view");
 }
 
 TEST_CASE("composite keys and job-history parents get their own columns") {

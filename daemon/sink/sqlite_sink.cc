@@ -434,18 +434,26 @@ FeedState ReadFeedState(const Stmt& s) {
   return c;
 }
 
-constexpr const char* kFeedStateColumns =
-    "SELECT endpoint, cursor, cursor_updated_at, caught_up_at, row_count, "
-    "pages, last_error, last_error_at, consecutive_failures "
-    "FROM _stsync_cursors";
+// The feed states of a database at `schema_version`. A read-only open (for
+// `status`) never migrates, so an older file is read under its old names.
+std::string FeedStateQuery(int schema_version) {
+  if (schema_version == 1) {
+    return "SELECT endpoint, continue_from, updated_at, caught_up_at, "
+           "row_count, pages, last_error, last_error_at, "
+           "consecutive_failures FROM _stsync_checkpoints";
+  }
+  return "SELECT endpoint, cursor, cursor_updated_at, caught_up_at, "
+         "row_count, pages, last_error, last_error_at, consecutive_failures "
+         "FROM _stsync_cursors";
+}
 
 }  // namespace
 
 Result<std::optional<FeedState>> SqliteSink::Load(const std::string& endpoint) {
   if (schema_version_ == 0) return std::optional<FeedState>();
   Stmt s;
-  if (s.Prepare(db_, std::string(kFeedStateColumns) + " WHERE endpoint = ?1") !=
-      SQLITE_OK) {
+  if (s.Prepare(db_, FeedStateQuery(schema_version_) +
+                         " WHERE endpoint = ?1") != SQLITE_OK) {
     return Error("reading feed state");
   }
   s.Text(1, endpoint);
@@ -459,7 +467,7 @@ Result<std::vector<FeedState>> SqliteSink::LoadAll() {
   std::vector<FeedState> out;
   if (schema_version_ == 0) return out;
   Stmt s;
-  if (s.Prepare(db_, std::string(kFeedStateColumns) + " ORDER BY endpoint") !=
+  if (s.Prepare(db_, FeedStateQuery(schema_version_) + " ORDER BY endpoint") !=
       SQLITE_OK) {
     return Error("reading feed states");
   }
