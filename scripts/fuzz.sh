@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 scripts/install-deps.sh clang libclang-rt-14-dev
-CXX=clang++ scripts/build.sh build-fuzz -DSTSYNC_FUZZ=ON -DSTSYNC_TESTS=OFF
+CXX=clang++ scripts/build.sh build-fuzz -DSTSYNC_FUZZ=ON -DSTSYNC_TESTS=OFF -DSTSYNC_FAKE=OFF \
+  -DSTSYNC_WERROR=ON
 for target in page_fuzzer config_fuzzer; do
   corpus=$(mktemp -d)
   cp fuzz/corpus/"${target%_fuzzer}"/* "$corpus"/
