@@ -29,10 +29,10 @@ cat <<'MSG'
 
 The demo database is ./demo.db. Query it while stsync writes, for example:
 
-  sqlite3 demo.db "SELECT id, json_extract(data, '$.jobNumber') AS job_number,
+  sqlite3 -readonly demo.db "SELECT id, json_extract(data, '$.jobNumber') AS job_number,
                           modified_on FROM jobs ORDER BY modified_on DESC LIMIT 5"
-  sqlite3 demo.db "SELECT active, count(*) FROM customers GROUP BY active"
-  sqlite3 demo.db "SELECT job_id, count(*) FROM job_history GROUP BY job_id LIMIT 5"
+  sqlite3 -readonly demo.db "SELECT active, count(*) FROM customers GROUP BY active"
+  sqlite3 -readonly demo.db "SELECT job_id, count(*) FROM job_history GROUP BY job_id LIMIT 5"
 MSG
 echo
-sqlite3 -header -column demo.db "SELECT id, json_extract(data, '$.jobNumber') AS job_number, modified_on FROM jobs ORDER BY modified_on DESC LIMIT 5"
+sqlite3 -readonly -header -column demo.db "SELECT id, json_extract(data, '$.jobNumber') AS job_number, modified_on FROM jobs ORDER BY modified_on DESC LIMIT 5"

@@ -1,6 +1,7 @@
 // The real stsync binary, as a user runs it: exit codes, signals, output.
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <set>
@@ -60,7 +61,12 @@ TEST_CASE("every command answers --help and --version with exit code 0") {
     CHECK(Contains(version.out, "stsync " STSYNC_VERSION));
   }
   CHECK(Stsync({"--help"}).exit_code == 0);
-  CHECK(Stsync({"--version"}).exit_code == 0);
+  auto version = Stsync({"--version"});
+  CHECK(version.exit_code == 0);
+  // The SQLite named is the one linked at run time.
+  CHECK(
+      Contains(version.out, std::string("stsync " STSYNC_VERSION " (SQLite ") +
+                                sqlite3_libversion() + ")"));
 }
 
 TEST_CASE("usage errors exit with code 2") {
@@ -342,6 +348,42 @@ TEST_CASE("SIGTERM while the server never answers still stops within 5 s") {
   CHECK(r.exit_code == 0);
   CHECK(stop_seconds < 5.0);
   CHECK(test::QueryInt(dir.File("cli.db"), "SELECT count(*) FROM jobs") == 10);
+}
+
+TEST_CASE(
+    "while a daemon writes the database, reset and a second daemon are "
+    "refused, and kill -9 frees it") {
+  FakeServer server(test::SmallFake({"jobs"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  Fault hang;  // a request of each daemon hangs, so it stays busy
+  hang.status = 0;
+  hang.delay_ms = 60'000;
+  hang.count = 2;
+  server.AddFault(hang);
+  test::TempDir dir;
+  std::string cfg = WriteConfig(dir, server, "[jobs]", "");
+  for (int sig : {SIGTERM, SIGKILL}) {
+    INFO("stopping the daemon with signal ", sig);
+    const int started = server.RequestsStarted();
+    test::Process run({kBin, "run", "-c", cfg});
+    // It opens the database before its first request.
+    REQUIRE(
+        test::WaitUntil([&] { return server.RequestsStarted() >= started + 1; },
+                        std::chrono::seconds(10)));
+    auto reset = Stsync({"reset", "-c", cfg, "jobs"});
+    CHECK(reset.exit_code == 1);
+    CHECK(Contains(reset.err, "is in use by another stsync process (pid "));
+    auto once = Stsync({"once", "-c", cfg});
+    CHECK(once.exit_code == 1);
+    CHECK(Contains(once.err, "is in use by another stsync process"));
+    // Reading is always allowed.
+    CHECK(Stsync({"status", "-c", cfg}).exit_code == 0);
+    run.Signal(sig);
+    run.Wait(std::chrono::seconds(10));
+    auto after = Stsync({"reset", "-c", cfg, "jobs"});
+    INFO(after.err);
+    CHECK(after.exit_code == 0);
+  }
 }
 
 }  // namespace stsync

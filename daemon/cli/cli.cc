@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "sink/sqlite_sink.h"
+
 namespace stsync {
 
 std::optional<std::string> Args::Option(const std::string& name) const {
@@ -16,6 +18,11 @@ std::optional<std::string> Args::Option(const std::string& name) const {
 }
 
 const char* Version() { return STSYNC_VERSION; }
+
+std::string VersionLine() {
+  return std::string("stsync ") + Version() + " (SQLite " +
+         SqliteSink::LibraryVersion() + ")";
+}
 
 std::optional<Args> ParseArgs(const ArgSpec& spec, int argc, char** argv,
                               int* exit_code) {
@@ -34,7 +41,7 @@ std::optional<Args> ParseArgs(const ArgSpec& spec, int argc, char** argv,
       return std::nullopt;
     }
     if (a == "--version" || a == "-V") {
-      std::printf("stsync %s\n", Version());
+      std::printf("%s\n", VersionLine().c_str());
       *exit_code = kExitOk;
       return std::nullopt;
     }

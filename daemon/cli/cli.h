@@ -52,6 +52,9 @@ std::optional<Config> LoadConfigForCommand(const Args& args, int* exit_code);
 void SetUpLogging(const std::string& level);
 
 const char* Version();
+// "stsync 0.2.0 (SQLite 3.40.1)": what --version prints; the SQLite named is
+// the library linked at run time.
+std::string VersionLine();
 
 // Waits for SIGTERM/SIGINT on its own thread (the signals are blocked in
 // every other thread) and calls on_signal once; then calls on_repeat every

@@ -19,7 +19,8 @@ int ResetCommand(int argc, char** argv) {
       "Forgets ENDPOINT's cursor, so that the next run exports it again:\n"
       "from DATE (YYYY-MM-DD) if given, else from the configured start_from\n"
       "or the first record. Stored rows are kept and upserted over.\n"
-      "Stop the daemon first: a running daemon keeps its own position.\n"
+      "Refused while a daemon (run or once) writes the same database: stop\n"
+      "it first, since a running daemon keeps its own position.\n"
       "\n"
       "  -c, --config FILE    the YAML config\n"
       "      --from DATE      restart the feed at this date\n";

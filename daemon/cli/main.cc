@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
     return stsync::kExitOk;
   }
   if (cmd == "--version" || cmd == "-V" || cmd == "version") {
-    std::printf("stsync %s\n", stsync::Version());
+    std::printf("%s\n", stsync::VersionLine().c_str());
     return stsync::kExitOk;
   }
   if (cmd == "run") return stsync::RunCommand(rest_argc, rest);

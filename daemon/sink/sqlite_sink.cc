@@ -12,6 +12,7 @@
 #include "base/timestamp.h"
 #include "sink/migrations.h"
 #include "sink/wal_checkpointer.h"
+#include "sink/writer_lock.h"
 
 namespace stsync {
 namespace {
@@ -90,11 +91,10 @@ SqliteSink::SqliteSink(sqlite3* db, Clock* clock) : db_(db), clock_(clock) {}
 SqliteSink::~SqliteSink() {
   statements_.clear();
   cursor_.reset();
-  if (checkpointer_) {
-    sqlite3_wal_hook(db_, nullptr, nullptr);
-    checkpointer_.reset();
-  }
+  sqlite3_wal_hook(db_, nullptr, nullptr);
+  checkpointer_.reset();
   sqlite3_close_v2(db_);
+  // lock_ goes last, once the file is closed.
 }
 
 int SqliteSink::LatestSchemaVersion() {
@@ -139,6 +139,12 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(
     }
     ::close(fd);
   }
+  std::unique_ptr<WriterLock> lock;
+  if (!options.read_only) {
+    auto acquired = WriterLock::Acquire(path);
+    if (!acquired.ok()) return acquired.status();
+    lock = std::move(*acquired);
+  }
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
@@ -146,6 +152,7 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(
     return Status::Io("cannot open database " + path + ": " + msg);
   }
   std::unique_ptr<SqliteSink> store(new SqliteSink(db, clock));
+  store->lock_ = std::move(lock);
   sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count()));
   sqlite3_extended_result_codes(db, 1);
 
@@ -211,9 +218,14 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(
           "consecutive_failures = 0") != SQLITE_OK) {
     return store->Error("preparing the cursor statement of " + path);
   }
-  auto checkpointer = WalCheckpointer::Start(path);
-  if (!checkpointer.ok()) return checkpointer.status();
-  store->checkpointer_ = std::move(*checkpointer);
+  // SQLite before 3.51.3 can corrupt the file when one connection
+  // checkpoints while another commits (the WAL-reset bug). There, only the
+  // writer's own connection checkpoints, on its thread (OnWalCommit).
+  if (WalCheckpointer::SafeBesideWriter()) {
+    auto checkpointer = WalCheckpointer::Start(path);
+    if (!checkpointer.ok()) return checkpointer.status();
+    store->checkpointer_ = std::move(*checkpointer);
+  }
   // Replaces SQLite's automatic checkpoint in the committing thread.
   sqlite3_wal_hook(store->db_, &SqliteSink::OnWalCommit, store.get());
   return store;
@@ -221,6 +233,16 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(
 
 int SqliteSink::OnWalCommit(void* store, sqlite3* db, const char*, int frames) {
   SqliteSink* s = static_cast<SqliteSink*>(store);
+  if (!s->checkpointer_) {
+    // The writer copies the WAL itself once it reaches the limit, so that
+    // the next transaction restarts it. With prefetch on, the next batch is
+    // being fetched meanwhile.
+    if (frames >= s->wal_pages_) {
+      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                nullptr);
+    }
+    return SQLITE_OK;
+  }
   // From a quarter of the limit on, the background thread copies. Past the
   // limit, the writer copies the rest itself (so that the next transaction
   // restarts the WAL) when the background thread has just finished, and so
@@ -233,6 +255,8 @@ int SqliteSink::OnWalCommit(void* store, sqlite3* db, const char*, int frames) {
   }
   return SQLITE_OK;
 }
+
+std::string SqliteSink::LibraryVersion() { return sqlite3_libversion(); }
 
 int SqliteSink::background_checkpoints() const {
   return checkpointer_ ? checkpointer_->background_runs() : 0;

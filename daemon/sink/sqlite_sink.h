@@ -13,13 +13,17 @@
 // The database runs in WAL mode with synchronous=NORMAL: readers in other
 // processes never block the writer, and a power loss may drop the last
 // committed batches but never corrupts the file or separates rows from
-// their cursor. New files use 16 KiB pages. A WalCheckpointer copies the WAL
+// their cursor. New files use 16 KiB pages. SQLite's automatic checkpoint
+// is replaced: with SQLite 3.51.3 or newer a WalCheckpointer copies the WAL
 // into the database on its own thread and connection, so the writer rarely
-// waits for an fsync.
+// waits for an fsync; older versions have the WAL-reset bug, so there the
+// writer checkpoints on its own connection once the WAL reaches wal_bytes.
+// Only one process at a time opens a database for writing (WriterLock).
 //
 // Errors: kBusy when another process holds the write lock past the busy
-// timeout; kIo for everything else (disk full, not a database, a schema
-// newer than this binary). On any error of Apply nothing was written.
+// timeout, or (from Open) when another stsync process writes the file; kIo for
+// everything else (disk full, not a database, a schema newer than this binary).
+// On any error of Apply nothing was written.
 //
 // Thread safety: a SqliteSink is used by one thread at a time.
 #ifndef STSYNC_SINK_SQLITE_SINK_H_
@@ -42,6 +46,7 @@ struct sqlite3_stmt;
 namespace stsync {
 
 class WalCheckpointer;
+class WriterLock;
 
 struct SqliteSinkOptions {
   Millis busy_timeout{std::chrono::seconds(5)};
@@ -76,8 +81,13 @@ class SqliteSink : public Sink {
                      const std::optional<Cursor>& to) override;
 
   int schema_version() const { return schema_version_; }
+  // Whether WAL checkpoints run on a thread of their own (SQLite 3.51.3 or
+  // newer) rather than on the writer's (see WalCheckpointer).
+  bool checkpoints_in_background() const { return checkpointer_ != nullptr; }
   // Background WAL checkpoints that copied frames so far (for tests).
   int background_checkpoints() const;
+  // The version of the SQLite library linked, e.g. "3.40.1".
+  static std::string LibraryVersion();
   // The latest schema version this binary knows.
   static int LatestSchemaVersion();
 
@@ -98,8 +108,10 @@ class SqliteSink : public Sink {
   Clock* const clock_;
   int schema_version_ = 0;
   std::map<std::string, std::unique_ptr<Statements>> statements_;
-  std::unique_ptr<CursorStatement> cursor_;        // null if read-only
-  std::unique_ptr<WalCheckpointer> checkpointer_;  // null if read-only
+  std::unique_ptr<CursorStatement> cursor_;  // null if read-only
+  // Null if read-only, or when the writer checkpoints (SQLite < 3.51.3).
+  std::unique_ptr<WalCheckpointer> checkpointer_;
+  std::unique_ptr<WriterLock> lock_;  // null if read-only
   int64_t wal_pages_ = 0;
 };
 

@@ -8,6 +8,10 @@
 
 namespace stsync {
 
+bool WalCheckpointer::SafeBesideWriter() {
+  return sqlite3_libversion_number() >= 3051003;
+}
+
 Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::Start(
     const std::string& path) {
   sqlite3* db = nullptr;

@@ -12,6 +12,8 @@
 // moment when this thread is idle, and so little is left to copy (see
 // Store::OnWalCommit for the thresholds).
 //
+// Use it only where SafeBesideWriter() is true.
+//
 // Checkpoints never change what readers see and never lose a commit: they
 // copy committed pages only. A failed checkpoint (disk full, say) leaves the
 // WAL longer, and the next request tries again.
@@ -34,6 +36,13 @@ namespace stsync {
 
 class WalCheckpointer {
  public:
+  // Whether the linked SQLite (checked at run time) may checkpoint on one
+  // connection while another commits: 3.51.3 and newer. Older versions have
+  // the WAL-reset bug (fixed in 3.51.3, 2026-03-13): a checkpoint racing a
+  // commit that restarts the WAL can make a later checkpoint skip frames
+  // and silently corrupt the file. Debian 12 ships 3.40.1.
+  static bool SafeBesideWriter();
+
   // Opens a second connection to the database at `path` (already in WAL
   // mode) and starts the thread.
   static Result<std::unique_ptr<WalCheckpointer>> Start(
