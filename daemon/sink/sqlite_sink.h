@@ -103,6 +103,8 @@ class SqliteSink : public Sink {
   static int OnWalCommit(void* store, sqlite3* db, const char* name,
                          int frames);
   Status Error(const std::string& what) const;
+  // Asks the kernel to start writing the WAL to disk, without waiting.
+  void StartWalWriteback();
 
   sqlite3* db_;
   Clock* const clock_;
@@ -113,6 +115,8 @@ class SqliteSink : public Sink {
   std::unique_ptr<WalCheckpointer> checkpointer_;
   std::unique_ptr<WriterLock> lock_;  // null if read-only
   int64_t wal_pages_ = 0;
+  std::string path_;
+  int wal_fd_ = -1;  // the WAL, for StartWalWriteback; -1 until opened
 };
 
 }  // namespace stsync
