@@ -1,5 +1,5 @@
 // kill -9 at random instants: the database must never lose a committed row,
-// never hold a checkpoint ahead of its data, and converge once left alone.
+// never hold a cursor ahead of its data, and converge once left alone.
 //
 // CI runs 25 kills. For a longer run: STSYNC_KILLS=1000 (and optionally
 // STSYNC_KILL_SEED=N) build/tests/stsync_tests -tc='*kill -9*'
@@ -74,7 +74,7 @@ TEST_CASE(
           db,
           "SELECT cursor FROM _stsync_cursors WHERE endpoint = '" + e + "'");
       if (token.empty()) continue;
-      // Everything the feed delivered up to the checkpoint is in the table.
+      // Everything the feed delivered up to the cursor is in the table.
       auto rows = test::TableData(db, table);
       auto required = server.RowsUpTo(e, token);
       CHECK(std::includes(rows.begin(), rows.end(), required.begin(),
@@ -113,7 +113,7 @@ TEST_CASE(
   for (const auto& [page, n] : served) refetched += n - 1;
   CHECK(refetched <= kills);
   MESSAGE("kill -9: ", kills, " kills (seed ", seed, "), ", checks,
-          " checkpoint checks, ", pages, " pages with data served, ", refetched,
+          " cursor checks, ", pages, " pages with data served, ", refetched,
           " fetched twice, ", rows, " rows at the end, 0 lost");
 }
 

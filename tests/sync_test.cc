@@ -34,7 +34,7 @@ void ExpectReplica(const FakeServer& server, const std::string& db,
   INFO(endpoint, ": ", rows.size(), " rows, truth has ", truth.size());
   REQUIRE(!truth.empty());
   CHECK(rows == truth);
-  // The checkpoint's row count matches the table.
+  // The cursor row's count matches the table.
   CHECK(test::QueryInt(
             db, "SELECT row_count FROM _stsync_cursors WHERE endpoint = '" +
                     endpoint + "'") ==
@@ -148,7 +148,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "a restart resumes from the checkpoint and re-fetches no committed page") {
+    "a restart resumes from the cursor and re-fetches no committed page") {
   FakeServer server(test::SmallFake({"jobs"}, 100, 10));
   REQUIRE(server.Start().ok());
   test::TempDir dir;
@@ -177,8 +177,7 @@ TEST_CASE(
   CHECK(test::QueryText(db, "SELECT last_error FROM _stsync_cursors").empty());
 }
 
-TEST_CASE(
-    "start_from is the first `from`, the stored checkpoint wins afterwards") {
+TEST_CASE("start_from is the first `from`, the stored cursor wins afterwards") {
   FakeServer server(test::SmallFake({"jobs"}, 30, 10));
   REQUIRE(server.Start().ok());
   test::TempDir dir;
@@ -303,7 +302,7 @@ TEST_CASE(
   RunReport report = Drain(config);
   CHECK(report.Failed() == 0);
   ExpectReplica(server, db, "jobs");
-  // The bad pages' fake tokens never became a checkpoint.
+  // The bad pages' fake tokens never became a cursor.
   CHECK(test::QueryText(db, "SELECT cursor FROM _stsync_cursors") !=
         "v1.000000000999");
 }
@@ -440,7 +439,7 @@ TEST_CASE("a feed that does not advance is an error, not a busy loop") {
 }
 
 TEST_CASE(
-    "a full disk rolls the page back, keeps the checkpoint, and catches up "
+    "a full disk rolls the page back, keeps the cursor, and catches up "
     "later") {
   FakeServer server(test::SmallFake({"jobs"}, 200, 20));
   REQUIRE(server.Start().ok());
@@ -458,7 +457,7 @@ TEST_CASE(
   CHECK(stored > 0);
   CHECK(stored < 200);
   CHECK(test::QueryInt(db, "SELECT row_count FROM _stsync_cursors") == stored);
-  // The checkpoint covers exactly the pages that were committed.
+  // The cursor covers exactly the pages that were committed.
   std::string token = test::QueryText(db, "SELECT cursor FROM _stsync_cursors");
   CHECK(test::TableData(db, "jobs") == server.RowsUpTo("jobs", token));
 
