@@ -375,6 +375,38 @@ TEST_CASE(
   ExpectReplica(server, db, "jobs");
 }
 
+TEST_CASE(
+    "feeds whose ids come out of order, as real feeds do, replicate "
+    "exactly") {
+  for (double later : {0.0, 0.3, 1.0}) {
+    INFO("modified later: ", later);
+    fake::FakeOptions o = test::SmallFake({"jobs", "job-history"}, 300, 40);
+    o.modified_later = later;
+    FakeServer server(o);
+    REQUIRE(server.Start().ok());
+    // How far the feed's order is from the id order: positions where an id
+    // is smaller than one served before it.
+    auto order = server.IndicesInFeedOrder("jobs");
+    REQUIRE(order.size() == 300);
+    int64_t highest = -1;
+    int behind = 0;
+    for (int64_t i : order) {
+      if (i < highest) ++behind;
+      highest = std::max(highest, i);
+    }
+    if (later == 0) CHECK(behind == 0);
+    if (later == 0.3) CHECK((behind > 30 && behind < 200));
+    if (later == 1.0) CHECK(behind > 200);
+    test::TempDir dir;
+    std::string db = dir.File("order.db");
+    Config config = test::MustParseConfig(
+        test::FakeConfigYaml(server, db, "[jobs, job-history]"));
+    CHECK(Drain(config).Failed() == 0);
+    ExpectReplica(server, db, "jobs");
+    ExpectReplica(server, db, "job-history");
+  }
+}
+
 TEST_CASE("every catalog endpoint syncs from the fake") {
   FakeServer server(test::SmallFake({}, 12, 5));
   REQUIRE(server.Start().ok());

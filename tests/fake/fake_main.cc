@@ -31,6 +31,10 @@ constexpr const char* kUsage =
     "broken_json\n"
     "                         bad_envelope unauthorized token_error; "
     "slow_ms=N)\n"
+    "  --modified-later F     share of records (0 to 1) modified after\n"
+    "                         creation, so they come later in the feed than\n"
+    "                         their id: 0 (default) serves ids in order, 0.3\n"
+    "                         is a realistic tenant, 1 fully random\n"
     "  --seed N               seed for faults and mutations (default 1)\n"
     "  --prerender            render every page before listening, so that\n"
     "                         serving is a send of cached bytes (benchmarks)\n"
@@ -110,6 +114,17 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "stsync-fake: %s\n", error.c_str());
         return 2;
       }
+    } else if (a == "--modified-later") {
+      char* end = nullptr;
+      double share = std::strtod(v, &end);
+      if (end == v || *end != '\0' || !(share >= 0 && share <= 1)) {
+        std::fprintf(stderr,
+                     "stsync-fake: --modified-later '%s' is not a share "
+                     "from 0 to 1\n",
+                     v);
+        return 2;
+      }
+      options.modified_later = share;
     } else if (a == "--seed") {
       options.seed = static_cast<uint64_t>(ToInt(v, "seed"));
     } else {

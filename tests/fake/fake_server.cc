@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 #include <string_view>
 
 #include "base/timestamp.h"
@@ -44,6 +45,24 @@ int64_t ParseToken(const std::string& s) {
     v = v * 16 + d;
   }
   return v;
+}
+
+// The record indices (and so ids) 0..n-1 in the order the feed first
+// serves them. A share `later` of them was modified after creation: each
+// moves to a random point between its creation and the end.
+std::vector<int64_t> FeedOrder(int n, double later, uint64_t seed) {
+  std::mt19937_64 rng(seed ^ 0x5eedf00dULL);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::vector<std::pair<double, int64_t>> keyed;
+  for (int64_t i = 0; i < n; ++i) {
+    double at = static_cast<double>(i);
+    if (later > 0 && unit(rng) < later) at += unit(rng) * (n - i);
+    keyed.emplace_back(at, i);
+  }
+  std::stable_sort(keyed.begin(), keyed.end());
+  std::vector<int64_t> order;
+  for (const auto& k : keyed) order.push_back(k.second);
+  return order;
 }
 
 }  // namespace
@@ -86,9 +105,12 @@ FakeServer::FakeServer(FakeOptions options)
   }
   // Interleave the endpoints' initial records so sequence numbers (and so
   // timestamps) advance across all feeds together.
-  for (int i = 0; i < options_.records_per_endpoint; ++i) {
-    for (auto& [name, feed] : feeds_) Append(feed, feed.next_index++, true);
+  const std::vector<int64_t> order = FeedOrder(
+      options_.records_per_endpoint, options_.modified_later, options_.seed);
+  for (int64_t index : order) {
+    for (auto& [name, feed] : feeds_) Append(feed, index, true);
   }
+  for (auto& [name, feed] : feeds_) feed.next_index = order.size();
 }
 
 FakeServer::~FakeServer() { Stop(); }
@@ -250,6 +272,19 @@ std::vector<std::string> FakeServer::RowsUpTo(const std::string& endpoint,
                                               const std::string& token) const {
   int64_t last = ParseToken(token);
   return last < 0 ? std::vector<std::string>() : LiveRows(endpoint, last);
+}
+
+std::vector<int64_t> FakeServer::IndicesInFeedOrder(
+    const std::string& endpoint) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<int64_t> out;
+  std::set<int64_t> seen;
+  auto it = feeds_.find(endpoint);
+  if (it == feeds_.end()) return out;
+  for (const Entry& e : it->second.log) {
+    if (seen.insert(e.index).second) out.push_back(e.index);
+  }
+  return out;
 }
 
 std::vector<std::string> FakeServer::EndpointNames() const {

@@ -60,6 +60,11 @@ struct FakeOptions {
   std::vector<std::string> endpoints;
   // Custom endpoints to serve as well (generic records).
   std::vector<Endpoint> extra_endpoints;
+  // The share of the initial records (0 to 1) that were modified after
+  // they were created, so that they appear later in the feed than their
+  // id says, each at a random later point. 0: ids come in feed order (every
+  // insert an append); 1: every record's modification is random.
+  double modified_later = 0;
   uint64_t seed = 1;
   // Serve HTTPS with this certificate and key (PEM files) instead of HTTP.
   std::string tls_cert;
@@ -144,6 +149,9 @@ class FakeServer {
                                     const std::string& token) const;
   // Every served endpoint's name.
   std::vector<std::string> EndpointNames() const;
+  // The record indices (ids less a constant) in the order `endpoint`'s feed
+  // first served them.
+  std::vector<int64_t> IndicesInFeedOrder(const std::string& endpoint) const;
 
   void AddFault(const Fault& fault);
   void SetFaultRates(const FaultRates& rates);
