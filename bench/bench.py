@@ -7,10 +7,14 @@ pages of 5,000, every page rendered before it listens) and measures, on the
 same machine in the same run:
 
   stsync          `stsync once` into a fresh database
-  floor           the same rows copied by `INSERT INTO t SELECT * FROM src.t`
-                  into a fresh database with the same schema and pragmas
-                  (sqlite3 CLI): the cost of writing them, no HTTP, no JSON
+  floor           the same rows, in the order the feed served them, copied
+                  by `INSERT INTO t SELECT * FROM src.t` into a fresh
+                  database with the same schema and pragmas (sqlite3 CLI):
+                  the cost of writing them, no HTTP, no JSON
   floor, paged    the same, one transaction per 5,000 rows as stsync commits
+
+--modified-later F makes the fake serve a share F of the records later than
+their id order, as real feeds do (0.3 is a realistic tenant, 1 random).
   baseline        bench/baseline.py (urllib, json, sqlite3)
   fetch only      every page downloaded and dropped: the server's own speed
 
@@ -19,6 +23,7 @@ Then, on the stsync database: an unchanged poll (requests and CPU per poll of
 querying every 50 ms during the backfill and at idle.
 
 Usage: bench.py --build DIR [--sizes 100000,1000000] [--workdir DIR]
+                [--modified-later F]
 """
 
 import argparse
@@ -98,7 +103,7 @@ def check(m, what):
 class Fake:
     """The bundled fake server, serving `records` jobs records."""
 
-    def __init__(self, build, workdir, records):
+    def __init__(self, build, workdir, records, modified_later=0.0):
         ready = os.path.join(workdir, "fake.port")
         if os.path.exists(ready):
             os.remove(ready)
@@ -109,7 +114,8 @@ class Fake:
             ["nice", "-n", "10", os.path.join(build, "stsync-fake"), "--port",
              "0", "--records",
              str(records), "--page-size", str(PAGE_SIZE), "--endpoints",
-             "jobs", "--prerender", "--ready-file", ready],
+             "jobs", "--prerender", "--ready-file", ready,
+             "--modified-later", str(modified_later)],
             stdout=self.log, stderr=self.log)
         deadline = time.time() + 600
         while not (os.path.exists(ready) and os.path.getsize(ready) > 0):
@@ -223,13 +229,26 @@ def percentile(values, p):
     return values[k]
 
 
-def floor_sql(src, paged_rows):
+def feed_order_copy(src, dst):
+    """Copies src's jobs into dst in feed order (modified_on order, as the
+    fake serves them) with rowids 1..N, so that the floors read the rows in
+    the order stsync received them. Not timed."""
+    remove_db(dst)
+    con = sqlite3.connect(dst)
+    con.execute(f"ATTACH '{src}' AS src")
+    con.execute("CREATE TABLE jobs AS SELECT * FROM src.jobs "
+                "ORDER BY modified_on, id")
+    con.commit()
+    con.close()
+
+
+def floor_sql(src, feed, paged_rows):
     con = sqlite3.connect(src)
     ddl = [r[0] for r in con.execute(
         "SELECT sql FROM sqlite_master WHERE tbl_name = 'jobs' AND sql "
         "IS NOT NULL ORDER BY type DESC")]
     page_size = con.execute("PRAGMA page_size").fetchone()[0]
-    lo, hi = con.execute("SELECT min(id), max(id) FROM jobs").fetchone()
+    rows = con.execute("SELECT count(*) FROM jobs").fetchone()[0]
     con.close()
     # The pragmas stsync sets (store.cc).
     sql = [f"PRAGMA page_size={page_size};", "PRAGMA journal_mode=WAL;",
@@ -237,23 +256,24 @@ def floor_sql(src, paged_rows):
            "PRAGMA journal_size_limit=67108864;",
            f"PRAGMA wal_autocheckpoint={67108864 // page_size};"]
     sql += [d + ";" for d in ddl]
-    sql.append(f"ATTACH '{src}' AS src;")
+    # The rows in feed order (feed_order_copy).
+    sql.append(f"ATTACH '{feed}' AS src;")
     if not paged_rows:
-        sql.append("INSERT INTO jobs SELECT * FROM src.jobs;")
+        sql.append("INSERT INTO jobs SELECT * FROM src.jobs ORDER BY rowid;")
     else:
-        for start in range(lo, hi + 1, paged_rows):
+        for start in range(1, rows + 1, paged_rows):
             sql.append(f"BEGIN; INSERT INTO jobs SELECT * FROM src.jobs "
-                       f"WHERE id >= {start} AND id < {start + paged_rows}; "
-                       f"COMMIT;")
+                       f"WHERE rowid >= {start} AND rowid < "
+                       f"{start + paged_rows} ORDER BY rowid; COMMIT;")
     return "\n".join(sql) + "\n"
 
 
-def run_floor(workdir, src, paged):
+def run_floor(workdir, src, feed, paged):
     db = os.path.join(workdir, "floor.db")
     remove_db(db)
     script = os.path.join(workdir, "floor.sql")
     with open(script, "w") as f:
-        f.write(floor_sql(src, PAGE_SIZE if paged else 0))
+        f.write(floor_sql(src, feed, PAGE_SIZE if paged else 0))
     with open(script) as f:
         m = run_measured(["sqlite3", db], stdin=f, stdout=subprocess.DEVNULL)
     check(m, "the SQLite floor")
@@ -267,7 +287,7 @@ def bench_size(args, n):
     stsync = os.path.join(args.build, "stsync")
     print(f"\n== N = {n:,}: starting the fake (renders every page first) ...",
           flush=True)
-    fake = Fake(args.build, work, n)
+    fake = Fake(args.build, work, n, args.modified_later)
     res = {"n": n}
     try:
         secs, size, pages = fetch_only(fake.url)
@@ -295,9 +315,11 @@ def bench_size(args, n):
         with open(lat_idle) as f:
             res["lat_idle"] = json.load(f)
 
-        res["floor"] = run_floor(work, db, paged=False)
+        feed = os.path.join(work, "feed-order.db")
+        feed_order_copy(db, feed)
+        res["floor"] = run_floor(work, db, feed, paged=False)
         print(f"   floor: {res['floor'].wall:.2f} s", flush=True)
-        res["floor_paged"] = run_floor(work, db, paged=True)
+        res["floor_paged"] = run_floor(work, db, feed, paged=True)
         print(f"   floor, paged: {res['floor_paged'].wall:.2f} s", flush=True)
 
         base_db = os.path.join(work, "baseline.db")
@@ -449,6 +471,10 @@ def main():
     ap.add_argument("--poll-seconds", type=float, default=5)
     ap.add_argument("--output", default=None,
                     help="also write the tables (markdown) here")
+    ap.add_argument("--modified-later", type=float, default=0.0,
+                    help="share of records the fake serves after their id "
+                         "order (0: ids in feed order, 0.3: realistic, "
+                         "1: random); see stsync-fake --help")
     args = ap.parse_args()
     for tool in ("stsync", "stsync-fake"):
         if not os.access(os.path.join(args.build, tool), os.X_OK):
@@ -458,7 +484,12 @@ def main():
                                      dir=args.workdir) as tmp:
         args.workdir = tmp
         results = [bench_size(args, n) for n in sizes]
-    text = report(results, machine()) + "\n\n" + targets(results) + "\n"
+    order = (f"Feed order: ids in order" if not args.modified_later else
+             f"Feed order: {args.modified_later:.0%} of the records modified "
+             f"after creation (stsync-fake --modified-later "
+             f"{args.modified_later})")
+    text = (order + "\n" + report(results, machine()) + "\n\n" +
+            targets(results) + "\n")
     print("\n" + text)
     if args.output:
         with open(args.output, "w") as f:
