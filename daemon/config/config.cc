@@ -32,15 +32,20 @@ struct Key {
 template <typename T>
 using KeyTable = std::vector<Key<T>>;
 
-// Checks `map` against `keys` (plus `also_allowed`, read by the caller)
-// and reads every key present; a required key that is absent is an error.
+// The names a table allows.
 template <typename T>
-void ReadKeys(const YamlReader& p, const YAML::Node& map,
-              const std::string& path, const KeyTable<T>& keys, T& target,
-              const std::set<std::string>& also_allowed = {}) {
-  std::set<std::string> allowed = also_allowed;
-  for (const auto& k : keys) allowed.insert(k.name);
-  p.CheckKeys(map, path, allowed);
+std::set<std::string> KeyNames(const KeyTable<T>& keys) {
+  std::set<std::string> names;
+  for (const auto& k : keys) names.insert(k.name);
+  return names;
+}
+
+// Reads every key of `keys` present in `map`, whose keys were checked; a
+// required key that is absent is an error.
+template <typename T>
+void ReadPresentKeys(const YamlReader& p, const YAML::Node& map,
+                     const std::string& path, const KeyTable<T>& keys,
+                     T& target) {
   for (const auto& k : keys) {
     const std::string key = YamlReader::Join(path, k.name);
     if (const YAML::Node value = map[k.name]) {
@@ -49,6 +54,14 @@ void ReadKeys(const YamlReader& p, const YAML::Node& map,
       p.Fail(map, key, "missing");
     }
   }
+}
+
+// Checks that `map` has only the keys of `keys`, then reads them.
+template <typename T>
+void ReadKeys(const YamlReader& p, const YAML::Node& map,
+              const std::string& path, const KeyTable<T>& keys, T& target) {
+  p.CheckKeys(map, path, KeyNames(keys));
+  ReadPresentKeys(p, map, path, keys, target);
 }
 
 // Key factories. `field` is a lambda giving the target's member to set.
@@ -238,9 +251,12 @@ EndpointConfig ParseEndpoint(const YamlReader& p, const YAML::Node& node,
     ec.endpoint = *e;
     return ec;
   }
-  std::set<std::string> endpoint_keys = {"name"};
-  for (const auto& k : CustomEndpointKeys()) endpoint_keys.insert(k.name);
-  ReadKeys(p, node, key, ScheduleKeys(), ec, endpoint_keys);
+  // A mapping: its name, how it is scheduled, and (custom ones) what it is.
+  std::set<std::string> allowed = KeyNames(ScheduleKeys());
+  allowed.merge(KeyNames(CustomEndpointKeys()));
+  allowed.insert("name");
+  p.CheckKeys(node, key, allowed);
+  ReadPresentKeys(p, node, key, ScheduleKeys(), ec);
   if (!node["name"]) p.Fail(node, key + ".name", "missing");
   std::string name = p.String(node["name"], key + ".name");
   const Endpoint* builtin = FindEndpoint(name);
@@ -273,9 +289,7 @@ EndpointConfig ParseEndpoint(const YamlReader& p, const YAML::Node& node,
   }
   Endpoint e;
   e.name = name;
-  std::set<std::string> schedule_keys = {"name"};
-  for (const auto& k : ScheduleKeys()) schedule_keys.insert(k.name);
-  ReadKeys(p, node, key, CustomEndpointKeys(), e, schedule_keys);
+  ReadPresentKeys(p, node, key, CustomEndpointKeys(), e);
   ec.endpoint = e;
   return ec;
 }
