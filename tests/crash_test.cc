@@ -26,8 +26,8 @@ int EnvInt(const char* name, int fallback) {
 }  // namespace
 
 TEST_CASE(
-    "kill -9 at random instants loses nothing and re-fetches at most a page "
-    "per kill") {
+    "kill -9 at random instants loses nothing and re-fetches at most two "
+    "pages per kill") {
   const int kills = EnvInt("STSYNC_KILLS", 25);
   const unsigned seed =
       static_cast<unsigned>(EnvInt("STSYNC_KILL_SEED", 20261129));
@@ -100,7 +100,8 @@ TEST_CASE(
   }
 
   // A page with records is asked for again only if a kill came between its
-  // answer and its commit: at most once per kill.
+  // answer and its commit. At a kill at most two pages are in that window:
+  // the one being applied and the one prefetched meanwhile (scheduler.h).
   std::map<std::string, int> served;
   int pages = 0;
   for (const auto& r : server.Requests()) {
@@ -111,7 +112,7 @@ TEST_CASE(
   }
   int refetched = 0;
   for (const auto& [page, n] : served) refetched += n - 1;
-  CHECK(refetched <= kills);
+  CHECK(refetched <= 2 * kills);
   MESSAGE("kill -9: ", kills, " kills (seed ", seed, "), ", checks,
           " cursor checks, ", pages, " pages with data served, ", refetched,
           " fetched twice, ", rows, " rows at the end, 0 lost");
