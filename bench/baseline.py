@@ -3,8 +3,9 @@
 
 A straightforward export client using only the standard library (urllib, json,
 sqlite3). It follows the same protocol as stsync (OAuth2 client credentials,
-`from` = the last continueFrom, until hasMore is false) into the same schema,
-one transaction per page: the page's rows are upserted (a newer modifiedOn
+`from` = the last continueFrom, until hasMore is false) into the same schema
+and table layout (rows in arrival order, a unique index on id), one
+transaction per page: the page's rows are upserted (a newer modifiedOn
 wins) and continueFrom is stored with them.
 
 Usage: baseline.py BASE_URL DATABASE [--endpoint jobs] [--tenant 1234567]
@@ -21,7 +22,7 @@ import urllib.request
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS "{table}" (
-  "id" INTEGER PRIMARY KEY,
+  "id" INTEGER NOT NULL UNIQUE,
   modified_on TEXT,
   active INTEGER,
   data TEXT NOT NULL,

@@ -82,10 +82,13 @@ TEST_CASE(
   CHECK_FALSE(c->endpoints[1].include_recent_changes);
   CHECK(c->rate_limit == 60);
   CHECK(c->wal_bytes == 64 << 20);
-  auto sized = Parse(test::Replace(kGood, "  path: /tmp/x.db\n",
-                                   "  path: /tmp/x.db\n  wal_size: 8388608\n"));
+  CHECK(c->cache_bytes == 16 << 20);
+  auto sized = Parse(test::Replace(
+      kGood, "  path: /tmp/x.db\n",
+      "  path: /tmp/x.db\n  wal_size: 8388608\n  cache_size: 33554432\n"));
   REQUIRE(sized.ok());
   CHECK(sized->wal_bytes == 8 << 20);
+  CHECK(sized->cache_bytes == 32 << 20);
 }
 
 TEST_CASE(
@@ -125,6 +128,9 @@ TEST_CASE("each bad config fails naming the file, line and key") {
   ExpectError(test::Replace(kGood, "  path: /tmp/x.db\n",
                             "  path: /tmp/x.db\n  wal_size: 4096\n"),
               {"database.wal_size"});
+  ExpectError(test::Replace(kGood, "  path: /tmp/x.db\n",
+                            "  path: /tmp/x.db\n  cache_size: 1000\n"),
+              {"database.cache_size"});
   ExpectError(test::Replace(kGood, "start_from: 2020-01-01",
                             "start_from: last tuesday"),
               {"defaults.start_from", "not a date"});

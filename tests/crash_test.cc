@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "sink/sqlite_sink.h"
 #include "test_util.h"
 
 namespace stsync {
@@ -116,6 +117,60 @@ TEST_CASE(
   MESSAGE("kill -9: ", kills, " kills (seed ", seed, "), ", checks,
           " cursor checks, ", pages, " pages with data served, ", refetched,
           " fetched twice, ", rows, " rows at the end, 0 lost");
+}
+
+TEST_CASE(
+    "kill -9 during the conversion to the arrival-order layout leaves the old "
+    "table whole, and the next start converts it") {
+  fake::FakeServer server(test::SmallFake({"jobs"}, 50, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  const std::string db = dir.File("old.db");
+  const std::string cfg = dir.File("old.yaml");
+  test::WriteFile(cfg, test::FakeConfigYaml(server, db, "[jobs]"));
+  // About 60 MB: the conversion takes a good fraction of a second.
+  test::WriteSchema2Database(db, 60000, 1000);
+  const std::string old_rows =
+      "SELECT count(*) || ' ' || sum(id) || ' ' || sum(length(data)) || ' ' "
+      "|| sum(unicode(substr(data, 40))) FROM jobs WHERE id >= 1000000000";
+  const std::string before = test::QueryText(db, old_rows);
+  const std::string keyed_by_rowid =
+      "SELECT count(*) FROM pragma_table_info('jobs') WHERE pk";
+
+  // Kills ever later after the conversion starts, until one comes too late.
+  int killed_mid_conversion = 0;
+  for (int delay_ms = 0; delay_ms < 20000; delay_ms = delay_ms * 2 + 10) {
+    test::Process run({STSYNC_BIN, "run", "-c", cfg});
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (run.ErrSoFar().find("converting table jobs") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    run.Signal(SIGKILL);
+    auto r = run.Wait(std::chrono::seconds(10));
+    INFO(r.err);
+    REQUIRE(r.signal == SIGKILL);
+    INFO("killed ", delay_ms, " ms after the conversion started");
+    REQUIRE(test::QueryText(db, "PRAGMA integrity_check") == "ok");
+    REQUIRE(test::QueryText(db, old_rows) == before);
+    if (test::QueryInt(db, keyed_by_rowid) == 0) break;  // converted
+    CHECK(test::QueryInt(db, "PRAGMA user_version") == 2);
+    ++killed_mid_conversion;
+  }
+  CHECK(killed_mid_conversion > 0);
+  CHECK(test::QueryInt(db, keyed_by_rowid) == 0);
+
+  auto once = test::Run({STSYNC_BIN, "once", "-c", cfg});
+  INFO(once.err);
+  REQUIRE(once.exit_code == 0);
+  CHECK(test::QueryInt(db, "PRAGMA user_version") ==
+        SqliteSink::LatestSchemaVersion());
+  CHECK(test::QueryText(db, old_rows) == before);
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 60000 + 50);
+  MESSAGE("conversion: ", killed_mid_conversion,
+          " kills in the middle, none lost a row");
 }
 
 }  // namespace stsync

@@ -478,9 +478,10 @@ TEST_CASE(
   test::TempDir dir;
   std::string db = dir.File("full.db");
   std::string yaml = test::FakeConfigYaml(server, db, "[jobs]");
-  // About 30 pages of 4 KiB: the schema and a few pages of records fit.
+  // Ten pages of 16 KiB: the schema (six pages) and a few pages of records
+  // fit.
   std::string capped =
-      test::Replace(yaml, "database:\n", "database:\n  max_size: 122880\n");
+      test::Replace(yaml, "database:\n", "database:\n  max_size: 163840\n");
   RunReport full = Drain(test::MustParseConfig(capped));
   CHECK(full.Failed() == 1);
   CHECK(full.feeds[0].last_error.find("full") != std::string::npos);

@@ -14,6 +14,8 @@
 #include <sstream>
 #include <thread>
 
+#include "sink/migrations.h"
+
 namespace stsync::test {
 
 TempDir::TempDir() {
@@ -80,6 +82,8 @@ Process::~Process() {
 }
 
 void Process::Signal(int sig) { kill(pid_, sig); }
+
+std::string Process::ErrSoFar() const { return ReadFile(err_path_); }
 
 ProcessResult Process::Wait(std::chrono::milliseconds timeout) {
   ProcessResult r;
@@ -177,6 +181,38 @@ fake::FakeOptions SmallFake(std::vector<std::string> endpoints, int records,
   return o;
 }
 
+void WriteSchema2Database(const std::string& path, int rows, int pad_bytes) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  std::string sql =
+      "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; BEGIN;\n" +
+      std::string(EmbeddedMigrations().at(0).sql) + "\n" +
+      EmbeddedMigrations().at(1).sql +
+      "\nPRAGMA user_version = 2;\n"
+      "CREATE TABLE IF NOT EXISTS \"jobs\" (\n"
+      "  \"id\" INTEGER PRIMARY KEY,\n"
+      "  modified_on TEXT,\n  active INTEGER,\n  data TEXT NOT NULL,\n"
+      "  first_seen_at TEXT NOT NULL,\n  synced_at TEXT NOT NULL\n);\n"
+      "CREATE INDEX IF NOT EXISTS \"jobs_modified_on\" ON \"jobs\" "
+      "(modified_on);\n"
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+      "WHERE i < " +
+      std::to_string(rows) +
+      ") INSERT INTO jobs SELECT 1000000000 + i, "
+      "'2024-01-01T00:00:00.' || printf('%07d', i) || 'Z', i % 2, "
+      "'{\"id\":' || (1000000000 + i) || ',\"pad\":\"' || "
+      "hex(randomblob(" +
+      std::to_string(pad_bytes / 2) +
+      ")) || '\"}', '2024-02-01T00:00:00.0000000Z', "
+      "'2024-02-01T00:00:00.0000000Z' FROM n;\nCOMMIT;";
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  INFO(std::string(err ? err : ""));
+  sqlite3_free(err);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+}
+
 namespace {
 
 template <typename F>
@@ -224,6 +260,20 @@ std::string QueryText(const std::string& db_path, const std::string& sql) {
     v = t ? reinterpret_cast<const char*>(t) : "";
   });
   return v;
+}
+
+std::vector<std::vector<std::string>> QueryRows(const std::string& db_path,
+                                                const std::string& sql) {
+  std::vector<std::vector<std::string>> rows;
+  WithQuery(db_path, sql, [&](sqlite3_stmt* s) {
+    std::vector<std::string> row;
+    for (int i = 0; i < sqlite3_column_count(s); ++i) {
+      const unsigned char* t = sqlite3_column_text(s, i);
+      row.push_back(t ? reinterpret_cast<const char*>(t) : "");
+    }
+    rows.push_back(std::move(row));
+  });
+  return rows;
 }
 
 void ScriptedTransport::Push(int status, std::string body,

@@ -51,6 +51,8 @@ class Process {
   // Waits at most `timeout`; kills it with SIGKILL after that (and fails the
   // running test).
   ProcessResult Wait(std::chrono::milliseconds timeout);
+  // What it has written to stderr so far.
+  std::string ErrSoFar() const;
 
  private:
   int pid_ = -1;
@@ -80,12 +82,20 @@ Config MustParseConfig(const std::string& yaml);
 fake::FakeOptions SmallFake(std::vector<std::string> endpoints,
                             int records = 50, int page_size = 10);
 
+// A database as stsync 0.2 (schema 2) left it: `jobs` in the old layout,
+// keyed by its rowid (`id INTEGER PRIMARY KEY`), with `rows` rows whose ids
+// start at 1,000,000,000 and whose data carry `pad_bytes` of padding.
+void WriteSchema2Database(const std::string& path, int rows, int pad_bytes);
+
 // The `data` column of every row of `table`, sorted.
 std::vector<std::string> TableData(const std::string& db_path,
                                    const std::string& table);
 // A single integer from a query.
 int64_t QueryInt(const std::string& db_path, const std::string& sql);
 std::string QueryText(const std::string& db_path, const std::string& sql);
+// Every row of a query, each column as text ("" for NULL).
+std::vector<std::vector<std::string>> QueryRows(const std::string& db_path,
+                                                const std::string& sql);
 
 // A Transport that answers from a script and records what it was asked.
 class ScriptedTransport : public Transport {

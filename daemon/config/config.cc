@@ -384,6 +384,8 @@ const KeyTable<Config>& DatabaseKeys() {
                     [](C& c) -> int64_t& { return c.max_database_bytes; }),
       IntegerKey<C>("wal_size", 1 << 20, 1LL << 40,
                     [](C& c) -> int64_t& { return c.wal_bytes; }),
+      IntegerKey<C>("cache_size", 1 << 20, 1LL << 40,
+                    [](C& c) -> int64_t& { return c.cache_bytes; }),
   };
   return keys;
 }

@@ -55,6 +55,7 @@ struct Config {
   Millis busy_timeout{std::chrono::seconds(5)};
   int64_t max_database_bytes = 0;  // 0: no cap
   int64_t wal_bytes = 64 << 20;    // see SqliteSinkOptions::wal_bytes
+  int64_t cache_bytes = 16 << 20;  // see SqliteSinkOptions::cache_bytes
   double rate_limit = 60;          // calls per second, all endpoints together
   HttpOptions http;
   RetryOptions retry;

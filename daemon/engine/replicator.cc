@@ -1,5 +1,7 @@
 #include "engine/replicator.h"
 
+#include <spdlog/spdlog.h>
+
 #include <random>
 
 #include "api/export_feed.h"
@@ -32,6 +34,8 @@ Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
     options.busy_timeout = config.busy_timeout;
     options.max_bytes = config.max_database_bytes;
     options.wal_bytes = config.wal_bytes;
+    options.cache_bytes = config.cache_bytes;
+    options.notice = [](const std::string& m) { spdlog::info("{}", m); };
     auto sink = SqliteSink::Open(config.database_path, options, clock);
     if (!sink.ok()) return sink.status();
     r->sink_ = std::move(*sink);

@@ -11,60 +11,13 @@
 
 #include "base/timestamp.h"
 #include "sink/migrations.h"
+#include "sink/sqlite_statement.h"
+#include "sink/table_layout.h"
 #include "sink/wal_checkpointer.h"
 #include "sink/writer_lock.h"
 
 namespace stsync {
 namespace {
-
-// Owns one prepared statement.
-class Stmt {
- public:
-  Stmt() = default;
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-
-  int Prepare(sqlite3* db, const std::string& sql) {
-    sqlite3_finalize(s_);
-    s_ = nullptr;
-    return sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT,
-                              &s_, nullptr);
-  }
-  sqlite3_stmt* get() const { return s_; }
-  void Reset() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-  // Binds a copy of `v`.
-  void Text(int i, std::string_view v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()),
-                      SQLITE_TRANSIENT);
-  }
-  // Binds `v` without copying: it must outlive the statement's next step.
-  void TextNoCopy(int i, std::string_view v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()),
-                      SQLITE_STATIC);
-  }
-  void TextNoCopyOrNull(int i, const std::string& v) {
-    if (v.empty()) {
-      sqlite3_bind_null(s_, i);
-    } else {
-      TextNoCopy(i, v);
-    }
-  }
-  void Int(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
-  void Null(int i) { sqlite3_bind_null(s_, i); }
-  std::string ColumnText(int i) const {
-    const unsigned char* t = sqlite3_column_text(s_, i);
-    return t ? reinterpret_cast<const char*>(t) : "";
-  }
-
- private:
-  sqlite3_stmt* s_ = nullptr;
-};
-
-std::string Quote(const std::string& ident) { return "\"" + ident + "\""; }
 
 // Parameter numbers shared by the insert and update statements.
 constexpr int kParentParam = 10;
@@ -103,23 +56,10 @@ int SqliteSink::LatestSchemaVersion() {
 }
 
 Status SqliteSink::Error(const std::string& what) const {
-  int code = sqlite3_extended_errcode(db_) & 0xff;
-  std::string msg = what + ": " + sqlite3_errmsg(db_);
-  if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
-    return Status::Busy(msg + " (another process holds the database lock)");
-  }
-  if (code == SQLITE_FULL) return Status::Io(msg + " (disk or quota full)");
-  return Status::Io(msg);
+  return SqliteError(db_, what);
 }
 
-Status SqliteSink::Exec(const std::string& sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    sqlite3_free(err);
-    return Error(sql.substr(0, sql.find_first_of("\n(")));
-  }
-  return Status::Ok();
-}
+Status SqliteSink::Exec(const std::string& sql) { return SqliteExec(db_, sql); }
 
 Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(
     const std::string& path, const SqliteSinkOptions& options, Clock* clock) {
@@ -196,14 +136,15 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(
   store->wal_pages_ = std::max<int64_t>(4, options.wal_bytes / page_bytes);
   std::string pragmas =
       "PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=" +
-      std::to_string(options.wal_bytes) + ";";
+      std::to_string(options.wal_bytes) + "; PRAGMA cache_size=-" +
+      std::to_string(std::max<int64_t>(1, options.cache_bytes >> 10)) + ";";
   if (options.max_bytes > 0) {
     pragmas += "PRAGMA max_page_count=" +
                std::to_string(options.max_bytes / page_bytes) + ";";
   }
   Status s = store->Exec(pragmas);
   if (!s.ok()) return s;
-  s = store->Migrate();
+  s = store->Migrate(options);
   if (!s.ok()) return s.WithContext("migrating " + path);
   store->cursor_ = std::make_unique<CursorStatement>();
   if (store->cursor_->stmt.Prepare(
@@ -288,9 +229,45 @@ Result<std::string> SqliteSink::Pragma(const std::string& sql) {
   return s.ColumnText(0);
 }
 
-Status SqliteSink::Migrate() {
+namespace {
+
+// Schema 3 stores rows in arrival order (table_layout.h). Endpoint tables are
+// created on demand, so the migration finds them in the file rather than in
+// its SQL script, and converts each in a transaction of its own: a kill in
+// the middle leaves the tables not yet converted to the next start.
+constexpr int kArrivalOrderSchema = 3;
+
+}  // namespace
+
+Status SqliteSink::ConvertTables(const SqliteSinkOptions& options) {
+  auto tables = TablesKeyedByRowid(db_);
+  if (!tables.ok()) return tables.status();
+  for (const std::string& table : *tables) {
+    if (options.notice) {
+      options.notice("converting table " + table +
+                     " to the arrival-order layout; this happens once and "
+                     "can take minutes for a large table");
+    }
+    const SteadyTime started = clock_->Now();
+    auto rows = ConvertToArrivalOrder(db_, table);
+    if (!rows.ok()) return rows.status();
+    if (options.notice) {
+      const auto ms =
+          std::chrono::duration_cast<Millis>(clock_->Now() - started);
+      options.notice("converted table " + table + ": " + std::to_string(*rows) +
+                     " rows in " + std::to_string(ms.count()) + " ms");
+    }
+  }
+  return Status::Ok();
+}
+
+Status SqliteSink::Migrate(const SqliteSinkOptions& options) {
   for (const Migration& m : EmbeddedMigrations()) {
     if (m.version <= schema_version_) continue;
+    if (m.version == kArrivalOrderSchema) {
+      Status s = ConvertTables(options);
+      if (!s.ok()) return s.WithContext(std::string("migration ") + m.name);
+    }
     Status s = Exec("BEGIN IMMEDIATE");
     if (!s.ok()) return s;
     s = Exec(m.sql);
@@ -313,28 +290,7 @@ Status SqliteSink::Prepare(const Endpoint& e) {
   const std::string table = Quote(e.TableName());
   const std::vector<std::string> keys = e.KeyColumns();
   const std::string parent = e.ParentColumn();
-
-  std::string ddl = "CREATE TABLE IF NOT EXISTS " + table + " (\n";
-  if (keys.size() == 1) {
-    ddl += "  " + Quote(keys[0]) + " INTEGER PRIMARY KEY,\n";
-  } else {
-    for (const auto& k : keys) ddl += "  " + Quote(k) + " INTEGER NOT NULL,\n";
-  }
-  if (!parent.empty()) ddl += "  " + Quote(parent) + " INTEGER,\n";
-  ddl +=
-      "  modified_on TEXT,\n  active INTEGER,\n  data TEXT NOT NULL,\n"
-      "  first_seen_at TEXT NOT NULL,\n  synced_at TEXT NOT NULL";
-  if (keys.size() > 1) {
-    ddl += ",\n  PRIMARY KEY (";
-    for (size_t i = 0; i < keys.size(); ++i) {
-      ddl += (i ? ", " : "") + Quote(keys[i]);
-    }
-    ddl += ")";
-  }
-  ddl += "\n);\nCREATE INDEX IF NOT EXISTS " +
-         Quote(e.TableName() + "_modified_on") + " ON " + table +
-         " (modified_on);";
-  Status s = Exec(ddl);
+  Status s = Exec(CreateTableSql(e));
   if (!s.ok()) return s.WithContext("creating table for " + e.name);
 
   auto st = std::make_unique<Statements>();

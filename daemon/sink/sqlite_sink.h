@@ -2,8 +2,10 @@
 //
 // One table per endpoint (see Endpoint::TableName) with the key column(s),
 // modified_on (normalised version), active, data (the record's JSON exactly
-// as received), first_seen_at and synced_at; plus _stsync_cursors, one row
-// per endpoint with its cursor, counts and last error.
+// as received), first_seen_at and synced_at, its rows stored in arrival
+// order (table_layout.h); plus _stsync_cursors, one row per endpoint with
+// its cursor, counts and last error. Opening a file of an older schema
+// migrates it, which may rewrite whole tables (see SqliteSinkOptions::notice).
 //
 // Apply is the heart of the replication guarantee: a batch's rows and its
 // next cursor are committed in one transaction, so after a crash at any
@@ -30,6 +32,7 @@
 #define STSYNC_SINK_SQLITE_SINK_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -57,6 +60,13 @@ struct SqliteSinkOptions {
   // quarter of this size on, and restarted (then truncated back to this
   // size) once it reaches it; see WalCheckpointer.
   int64_t wal_bytes = 64 << 20;
+  // The writer's page cache. A page of rows whose keys land all over the
+  // key's index dirties many index pages; when they do not fit, SQLite
+  // spills them to the WAL mid-transaction and writes some twice.
+  int64_t cache_bytes = 16 << 20;
+  // Told about long steps of Open (converting a table to a new layout), on
+  // the opening thread. May be empty.
+  std::function<void(const std::string&)> notice;
 };
 
 class SqliteSink : public Sink {
@@ -98,7 +108,9 @@ class SqliteSink : public Sink {
   Status Exec(const std::string& sql);
   // The first column of the first row of a PRAGMA, as text.
   Result<std::string> Pragma(const std::string& sql);
-  Status Migrate();
+  Status Migrate(const SqliteSinkOptions& options);
+  // Schema 3: every table of the old layout into the arrival-order one.
+  Status ConvertTables(const SqliteSinkOptions& options);
   // sqlite3_wal_hook: after each commit, with the WAL's length in pages.
   static int OnWalCommit(void* store, sqlite3* db, const char* name,
                          int frames);
