@@ -213,6 +213,36 @@ TEST_CASE("rows without a version are replaced only by different data") {
   CHECK(test::QueryInt(db, "SELECT json_extract(data, '$.x') FROM jobs") == 3);
 }
 
+TEST_CASE(
+    "the same version with different bytes replaces the row; the same bytes "
+    "and older versions do not") {
+  test::TempDir dir;
+  std::string db = dir.File("s.db");
+  auto store = MustOpen(db);
+  auto apply = [&](const std::string& rec, const std::string& tok) {
+    auto p = ParseExportPage(R"({"hasMore":true,"continueFrom":")" + tok +
+                                 R"(","data":[)" + rec + "]}",
+                             Jobs());
+    REQUIRE(p.ok());
+    auto stats = store->Apply(Jobs(), *p);
+    REQUIRE(stats.ok());
+    return *stats;
+  };
+  const std::string v1 = R"("modifiedOn":"2024-01-01T00:00:00Z")";
+  REQUIRE(apply(R"({"id":1,"x":1,)" + v1 + "}", "a").inserted == 1);
+  // Edited later without a newer version: the later position wins.
+  CHECK(apply(R"({"id":1,"x":2,)" + v1 + "}", "b").updated == 1);
+  CHECK(test::QueryInt(db, "SELECT json_extract(data, '$.x') FROM jobs") == 2);
+  // A repeat (includeRecentChanges) writes nothing.
+  const std::string before = test::QueryText(db, "SELECT synced_at FROM jobs");
+  CHECK(apply(R"({"id":1,"x":2,)" + v1 + "}", "c").unchanged == 1);
+  // An older version never replaces a newer one.
+  CHECK(apply(R"({"id":1,"x":3,"modifiedOn":"2023-12-31T00:00:00Z"})", "d")
+            .unchanged == 1);
+  CHECK(test::QueryInt(db, "SELECT json_extract(data, '$.x') FROM jobs") == 2);
+  CHECK(test::QueryText(db, "SELECT synced_at FROM jobs") == before);
+}
+
 TEST_CASE("a page that fails half-way writes nothing and keeps the cursor") {
   test::TempDir dir;
   std::string db = dir.File("s.db");

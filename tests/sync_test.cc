@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "engine/replicator.h"
+#include "sink/sqlite_sink.h"
 #include "test_util.h"
 
 namespace stsync {
@@ -418,6 +419,44 @@ TEST_CASE("every catalog endpoint syncs from the fake") {
   CHECK(report.Failed() == 0);
   CHECK(report.feeds.size() == 53);
   for (const auto& e : Catalog()) ExpectReplica(server, db, e.name);
+}
+
+TEST_CASE(
+    "a createdOn-versioned record changed later reaches the table, and "
+    "repeats change nothing") {
+  FakeServer server(test::SmallFake({"job-canceled-logs"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string db = dir.File("canceled.db");
+  Config config = test::MustParseConfig(
+      test::FakeConfigYaml(server, db, "[job-canceled-logs]"));
+  REQUIRE(Drain(config).Failed() == 0);
+  const std::string versions =
+      "SELECT group_concat(modified_on) FROM job_canceled_logs";
+  const std::string before = test::QueryText(db, versions);
+  // Edited and deactivated records keep their createdOn.
+  server.Mutate("job-canceled-logs", 12, 0);
+  REQUIRE(Drain(config).Failed() == 0);
+  ExpectReplica(server, db, "job-canceled-logs");
+  CHECK(test::QueryText(db, versions) == before);
+  CHECK(test::QueryInt(db,
+                       "SELECT count(*) FROM job_canceled_logs WHERE "
+                       "synced_at > first_seen_at") > 0);
+
+  // The whole feed again, as includeRecentChanges repeats: nothing written.
+  const std::string synced =
+      "SELECT group_concat(synced_at) FROM job_canceled_logs";
+  const std::string synced_before = test::QueryText(db, synced);
+  {
+    auto sink = SqliteSink::Open(db, {}, RealClock::Get());
+    REQUIRE(sink.ok());
+    REQUIRE((*sink)->ResetCursor("job-canceled-logs", std::nullopt).ok());
+  }
+  RunReport again = Drain(config);
+  REQUIRE(again.Failed() == 0);
+  CHECK(again.Records() == 30);
+  CHECK(test::QueryText(db, synced) == synced_before);
+  ExpectReplica(server, db, "job-canceled-logs");
 }
 
 TEST_CASE("a custom endpoint from the config is synced like a built-in one") {

@@ -10,7 +10,9 @@
 // Apply is the heart of the replication guarantee: a batch's rows and its
 // next cursor are committed in one transaction, so after a crash at any
 // instant the cursor never points past data that is missing. An upsert
-// never lets an older version (by modified_on) replace a newer one.
+// never lets an older version (by modified_on) replace a newer one; a record
+// of the same version replaces the row only if its bytes differ (the later
+// position in the feed wins), so repeated records write nothing.
 //
 // The database runs in WAL mode with synchronous=NORMAL: readers in other
 // processes never block the writer, and a power loss may drop the last

@@ -170,7 +170,11 @@ void FakeServer::Render(const Feed& feed, int64_t index, int64_t revision,
       add(f, null_id ? "null" : std::to_string(v));
       done.push_back(f);
     }
-    add(e.version_field, "\"" + ver + "\"");
+    // A feed versioned by createdOn keeps its version when a record
+    // changes, as job-canceled-logs does.
+    add(e.version_field,
+        "\"" + (e.version_field == "createdOn" ? FakeTimestamp(idx) : ver) +
+            "\"");
     done.push_back(e.version_field);
     for (const Field& f : shape) {
       if (std::find(done.begin(), done.end(), f.name) != done.end()) continue;
