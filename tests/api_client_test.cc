@@ -97,6 +97,10 @@ TEST_CASE("a 401 gets one fresh token and one retry") {
   h.transport.Push(401, "");
   auto r = h.client->Fetch(Harness::Feed("jobs"), Cursor::Start());
   CHECK(r.status().code() == Status::Code::kAuth);
+  // Fresh tokens rejected: the likely cause is the app key or the tenant.
+  CHECK(r.status().message().find("check servicetitan.app_key") !=
+        std::string::npos);
+  CHECK(r.status().message().find("servicetitan.tenant") != std::string::npos);
 }
 
 TEST_CASE("a 429 reports Retry-After and pauses every later call") {

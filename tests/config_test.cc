@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <map>
 
 #include "test_util.h"
@@ -102,7 +103,42 @@ TEST_CASE(
   REQUIRE(c.ok());
   CHECK(c->api_url == "https://api.servicetitan.io");
   CHECK(c->auth_url == "https://auth.servicetitan.io/connect/token");
-  CHECK(c->endpoints.size() == Catalog().size());
+  // estimates-legacy returns the records of estimates: by name only.
+  CHECK(c->endpoints.size() == Catalog().size() - 1);
+  auto named = [](const Config& config, const std::string& name) {
+    return std::count_if(
+        config.endpoints.begin(), config.endpoints.end(),
+        [&](const EndpointConfig& ec) { return ec.endpoint.name == name; });
+  };
+  CHECK(named(*c, "estimates") == 1);
+  CHECK(named(*c, "estimates-legacy") == 0);
+  auto both = Parse(test::Replace(
+      kGood,
+      "endpoints:\n  - jobs\n  - customers\n  - name: recurring-services\n"
+      "    interval: 1m\n    include_recent_changes: true\n",
+      "endpoints:\n  - estimates-legacy\n  - all\n"));
+  INFO(both.status().message());
+  REQUIRE(both.ok());
+  CHECK(named(*both, "estimates-legacy") == 1);
+  CHECK(c->http.read_timeout == std::chrono::seconds(120));
+}
+
+TEST_CASE("an interval below a minute is accepted with one warning") {
+  auto c = Parse(kGood);
+  REQUIRE(c.ok());
+  // kGood has recurring-services at 1m: no warning.
+  CHECK(c->warnings.empty());
+  auto fast = Parse(test::Replace(kGood, "interval: 1m", "interval: 30s"));
+  REQUIRE(fast.ok());
+  CHECK(fast->endpoints[2].interval == std::chrono::seconds(30));
+  REQUIRE(fast->warnings.size() == 1);
+  CHECK(fast->warnings[0].find("interval below 1m for recurring-services") !=
+        std::string::npos);
+  CHECK(fast->warnings[0].find("include_recent_changes") != std::string::npos);
+  auto all = Parse(test::Replace(kGood, "interval: 5m", "interval: 10s"));
+  REQUIRE(all.ok());
+  REQUIRE(all->warnings.size() == 1);
+  CHECK(all->warnings[0].find("jobs, customers") != std::string::npos);
 }
 
 TEST_CASE("each bad config fails naming the file, line and key") {

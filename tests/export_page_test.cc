@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <set>
+
 #include "config/catalog.h"
 
 namespace stsync {
@@ -161,6 +163,26 @@ TEST_CASE("gross-pay-items with a null id get a stable negative fallback key") {
   CHECK(p->rows[2].key[0] < 0);
   CHECK(p->rows[2].key[0] != p->rows[0].key[0]);
   CHECK(p->rows[3].key[0] == 42);
+  // Regular and overtime time of one timesheet, two activities, two time
+  // segments: four items.
+  const std::string same =
+      R"({"id":null,"payrollId":3,"employeeId":4,"grossPayItemType":"TimesheetTime",)"
+      R"("sourceEntityId":99,"date":"2024-01-01T00:00:00Z",)";
+  auto split = ParseExportPage(
+      Envelope(
+          "[" + same +
+          R"("paidTimeType":"Regular","activityCodeId":1,"startedOn":"2024-01-01T08:00:00Z"},)" +
+          same +
+          R"("paidTimeType":"Overtime","activityCodeId":1,"startedOn":"2024-01-01T08:00:00Z"},)" +
+          same +
+          R"("paidTimeType":"Regular","activityCodeId":2,"startedOn":"2024-01-01T08:00:00Z"},)" +
+          same +
+          R"("paidTimeType":"Regular","activityCodeId":1,"startedOn":"2024-01-01T13:00:00Z"}])"),
+      gpi);
+  REQUIRE(split.ok());
+  std::set<int64_t> keys;
+  for (const Row& r : split->rows) keys.insert(r.key[0]);
+  CHECK(keys.size() == 4);
   // Without its anchor (payrollId) a record has no identity: refused.
   ExpectBad(Envelope(R"([{"id":null,"date":"2024-01-01"}])"),
             "'payrollId', needed for a fallback key, is missing", gpi);

@@ -214,8 +214,8 @@ TEST_CASE("rows without a version are replaced only by different data") {
 }
 
 TEST_CASE(
-    "the same version with different bytes replaces the row; the same bytes "
-    "and older versions do not") {
+    "the same version with different bytes replaces the row, while the same "
+    "bytes and older versions do not") {
   test::TempDir dir;
   std::string db = dir.File("s.db");
   auto store = MustOpen(db);

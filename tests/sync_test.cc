@@ -408,7 +408,9 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("every catalog endpoint syncs from the fake") {
+TEST_CASE(
+    "every catalog endpoint syncs from the fake, and all leaves out only "
+    "estimates-legacy") {
   FakeServer server(test::SmallFake({}, 12, 5));
   REQUIRE(server.Start().ok());
   test::TempDir dir;
@@ -417,8 +419,18 @@ TEST_CASE("every catalog endpoint syncs from the fake") {
       test::MustParseConfig(test::FakeConfigYaml(server, db, "all"));
   RunReport report = Drain(config);
   CHECK(report.Failed() == 0);
-  CHECK(report.feeds.size() == 53);
-  for (const auto& e : Catalog()) ExpectReplica(server, db, e.name);
+  CHECK(report.feeds.size() == 52);
+  for (const auto& r : server.Requests()) {
+    CHECK(r.path.find("/estimates/export") == std::string::npos);
+  }
+  for (const auto& e : Catalog()) {
+    if (e.name != "estimates-legacy") ExpectReplica(server, db, e.name);
+  }
+  // It returns the records of estimates: selectable by name only.
+  Config by_name = test::MustParseConfig(
+      test::FakeConfigYaml(server, db, "[estimates-legacy]"));
+  CHECK(Drain(by_name).Failed() == 0);
+  ExpectReplica(server, db, "estimates-legacy");
 }
 
 TEST_CASE(

@@ -54,7 +54,10 @@ Result<Batch> ApiClient::Fetch(const Feed& feed, const Cursor& from) {
       continue;
     }
     if (resp.status == 401) {
-      return Status::Auth("the API rejected a freshly issued token (HTTP 401)");
+      return Status::Auth(
+          "the API rejected a freshly issued token (HTTP 401): check "
+          "servicetitan.app_key (it must belong to the app of client_id) and "
+          "servicetitan.tenant (the app must be connected to it)");
     }
     if (resp.status == 403) {
       return Status::Http(403,

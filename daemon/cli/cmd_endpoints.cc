@@ -45,6 +45,8 @@ int EndpointsCommand(int argc, char** argv) {
       w.EndArray();
       w.Key("version_field");
       w.String(e.version_field.c_str());
+      w.Key("in_all");
+      w.Bool(SelectedByAll(e.name));
       w.EndObject();
     }
     w.EndArray();
@@ -56,12 +58,16 @@ int EndpointsCommand(int argc, char** argv) {
   for (const auto& e : Catalog()) {
     std::string key = join(e.key_fields);
     if (!e.explode_field.empty()) key += " (per " + e.explode_field + " entry)";
+    std::string path = e.path;
+    if (!SelectedByAll(e.name)) path += "  (not in 'all': by name only)";
     std::printf("%-26s %-26s %-20s %-11s %s\n", e.name.c_str(),
                 e.TableName().c_str(), key.c_str(), e.version_field.c_str(),
-                e.path.c_str());
+                path.c_str());
   }
-  std::printf("\n%zu endpoints. Use 'all' in the config for every one.\n",
-              Catalog().size());
+  std::printf(
+      "\n%zu endpoints. 'all' in the config selects every one not marked "
+      "otherwise.\n",
+      Catalog().size());
   return kExitOk;
 }
 

@@ -3,20 +3,24 @@
 namespace stsync {
 namespace {
 
-// appointments and appointment-assignments return only active rows unless
-// asked for all of them; an export must see deactivations too.
+// appointment-assignments returns only active rows unless asked for all of
+// them, and an export must see deactivations too. The spec says appointments
+// returns all rows by default; it is asked explicitly as well, which is
+// harmless and guards against that default changing.
 const std::vector<std::pair<std::string, std::string>> kAllActiveStates = {
     {"active", "Any"}};
 
 // gross-pay-items may carry `id: null` (items computed by payroll rather than
-// stored). Such rows are identified by what makes a pay item distinct.
-const std::vector<std::string> kGrossPayItemIdentity = {"payrollId",
-                                                        "employeeId",
-                                                        "grossPayItemType",
-                                                        "sourceEntityId",
-                                                        "jobId",
-                                                        "invoiceItemId",
-                                                        "date"};
+// stored). Such rows are identified by every field that tells two items
+// apart and stays the same across versions of one item: regular and overtime
+// time of one timesheet differ only in paidTimeType, activities in
+// activityCodeId, time segments in startedOn. amount is left out: an edited
+// amount is a new version of the same item, not a new item.
+const std::vector<std::string> kGrossPayItemIdentity = {
+    "payrollId",      "employeeId",   "grossPayItemType",
+    "sourceEntityId", "jobId",        "invoiceItemId",
+    "date",           "paidTimeType", "activityCodeId",
+    "startedOn"};
 
 std::vector<Endpoint> BuildCatalog() {
   using E = Endpoint;
@@ -157,5 +161,7 @@ const Endpoint* FindEndpoint(std::string_view name) {
   }
   return nullptr;
 }
+
+bool SelectedByAll(std::string_view name) { return name != "estimates-legacy"; }
 
 }  // namespace stsync

@@ -19,6 +19,11 @@ const std::vector<Endpoint>& Catalog();
 // The built-in endpoint called `name`, or nullptr.
 const Endpoint* FindEndpoint(std::string_view name);
 
+// Whether `endpoints: all` selects the built-in endpoint `name`: all do
+// except one that returns another's records (estimates-legacy returns those
+// of estimates), which stays selectable by name.
+bool SelectedByAll(std::string_view name);
+
 }  // namespace stsync
 
 #endif  // STSYNC_CONFIG_CATALOG_H_

@@ -463,7 +463,7 @@ void SettleUrls(const YamlReader& p, const YAML::Node& root, Config& c) {
 void AddCatalog(const EndpointConfig& defaults, std::set<std::string>* seen,
                 std::vector<EndpointConfig>* out) {
   for (const auto& e : Catalog()) {
-    if (!seen->insert(e.name).second) continue;
+    if (!SelectedByAll(e.name) || !seen->insert(e.name).second) continue;
     EndpointConfig ec = defaults;
     ec.endpoint = e;
     out->push_back(ec);
@@ -502,6 +502,30 @@ void ReadEndpoints(const YamlReader& p, const YAML::Node& root, Config& c) {
   }
 }
 
+// ServiceTitan asks export clients to wait 5 to 10 minutes after
+// hasMore=false. Shorter intervals are allowed (tests, a quiet tenant) but
+// named once.
+void WarnAboutShortIntervals(Config& c) {
+  std::vector<std::string> names;
+  for (const auto& ec : c.endpoints) {
+    if (ec.interval < std::chrono::minutes(1))
+      names.push_back(ec.endpoint.name);
+  }
+  if (names.empty()) return;
+  std::string list;
+  for (size_t i = 0; i < names.size() && i < 3; ++i) {
+    list += (i ? ", " : "") + names[i];
+  }
+  if (names.size() > 3) {
+    list += " and " + std::to_string(names.size() - 3) + " more";
+  }
+  c.warnings.push_back(
+      "interval below 1m for " + list +
+      ": ServiceTitan asks clients to wait 5 to 10 minutes after "
+      "hasMore=false; to see changes sooner, set include_recent_changes "
+      "instead");
+}
+
 Config Parse(const YamlReader& p, const YAML::Node& root,
              const std::string& file) {
   Config c;
@@ -526,6 +550,7 @@ Config Parse(const YamlReader& p, const YAML::Node& root,
   }
   if (const YAML::Node l = root["log"]) ReadKeys(p, l, "log", LogKeys(), c);
   ReadEndpoints(p, root, c);
+  WarnAboutShortIntervals(c);
   return c;
 }
 

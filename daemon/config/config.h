@@ -29,7 +29,9 @@ struct EndpointConfig {
 
 struct HttpOptions {
   Millis connect_timeout{std::chrono::seconds(10)};
-  Millis read_timeout{std::chrono::seconds(60)};
+  // Above ServiceTitan's own 100 s timeout, so that a slow page ends with
+  // the server's answer rather than a cut connection.
+  Millis read_timeout{std::chrono::seconds(120)};
   size_t max_page_bytes = size_t{256} << 20;  // larger bodies are refused
   std::string ca_bundle;                      // "" = system default
   bool allow_insecure_http = false;           // http:// to a non-loopback host

@@ -312,16 +312,17 @@ Status SqliteSink::Prepare(const Endpoint& e) {
                        "modified_on, active, data, first_seen_at, synced_at) "
                        "VALUES (" +
                        vals + "?11, ?12, ?13, ?14, ?14) ON CONFLICT DO NOTHING";
-  // A newer version replaces a row, and so does the same version (or no
-  // version on both sides) with different bytes: the later position in the
-  // feed wins, since some feeds re-send a changed record without a newer
-  // version (job-canceled-logs is versioned by createdOn). The same bytes
-  // write nothing; an older version never replaces a newer one.
+  // A newer version replaces a row (any version is newer than none), and so
+  // does the same version (or none on both sides) with different bytes: the
+  // later position in the feed wins, since some feeds re-send a changed
+  // record without a newer version (job-canceled-logs is versioned by
+  // createdOn). The same bytes write nothing; an older version, or none,
+  // never replaces a newer one.
   std::string update = "UPDATE " + table + " SET " + sets +
                        "modified_on = ?11, active = ?12, data = ?13, "
                        "synced_at = ?14 WHERE " +
                        where +
-                       " AND (?11 > modified_on OR "
+                       " AND (coalesce(?11 > modified_on, ?11 IS NOT NULL) OR "
                        "(?11 IS modified_on AND data IS NOT ?13))";
   if (st->insert.Prepare(db_, insert) != SQLITE_OK) {
     return Error("preparing insert for " + e.name);
