@@ -266,6 +266,62 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "a database recorded for another tenant or environment gives exit 1 "
+    "naming both, and is left alone") {
+  FakeServer server(test::SmallFake({"jobs"}, 10, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string cfg = WriteConfig(dir, server, "[jobs]");
+  REQUIRE(Stsync({"once", "-c", cfg}).exit_code == 0);
+  const std::string db = dir.File("cli.db");
+  auto files = [&] {
+    std::string all;
+    for (const char* suffix : {"", "-wal"}) {
+      if (std::filesystem::exists(db + suffix)) {
+        all += test::ReadFile(db + suffix);
+      }
+      all += "|";
+    }
+    return all;
+  };
+  const std::string before = files();
+
+  const std::string yaml = test::ReadFile(cfg);
+  test::WriteFile(cfg,
+                  test::Replace(yaml, "tenant: 1234567", "tenant: 7654321"));
+  for (const char* cmd : {"once", "run"}) {
+    auto r = Stsync({cmd, "-c", cfg});
+    CHECK(r.exit_code == 1);
+    CHECK(Contains(r.err,
+                   "holds the data of tenant 1234567 (production), "
+                   "not of tenant 7654321 (production)"));
+  }
+  auto reset = Stsync({"reset", "-c", cfg, "jobs"});
+  CHECK(reset.exit_code == 1);
+  CHECK(Contains(reset.err, "tenant 1234567"));
+  CHECK(files() == before);
+  // No request reached the server with the other tenant's cursor.
+  for (const auto& r : server.Requests()) {
+    CHECK(r.path.find("7654321") == std::string::npos);
+  }
+
+  test::WriteFile(cfg,
+                  test::Replace(yaml, "servicetitan:\n",
+                                "servicetitan:\n  environment: integration\n"));
+  auto env = Stsync({"once", "-c", cfg});
+  CHECK(env.exit_code == 1);
+  CHECK(Contains(env.err, "not of tenant 1234567 (integration)"));
+  CHECK(files() == before);
+
+  // The right tenant goes on as before.
+  test::WriteFile(cfg, yaml);
+  CHECK(Stsync({"once", "-c", cfg}).exit_code == 0);
+  CHECK(test::QueryText(db,
+                        "SELECT tenant || ' ' || environment FROM "
+                        "_stsync_owner") == "1234567 production");
+}
+
+TEST_CASE(
     "SIGTERM during a backfill exits 0 within 5 s, the database stays "
     "consistent") {
   FakeServer server(test::SmallFake({"jobs", "customers"}, 300, 10));

@@ -138,7 +138,7 @@ TEST_CASE(
 
   std::vector<std::string> notices;
   auto sink = Open(db, &notices);
-  CHECK(sink->schema_version() == 3);
+  CHECK(sink->schema_version() == SqliteSink::LatestSchemaVersion());
   REQUIRE(notices.size() == 2);
   CHECK(notices[0].find("converting table jobs") != std::string::npos);
   CHECK(notices[1].find("converted table jobs: 1000 rows") !=

@@ -44,6 +44,8 @@ int ResetCommand(int argc, char** argv) {
   }
   SqliteSinkOptions options;
   options.busy_timeout = config->busy_timeout;
+  options.tenant = config->tenant;
+  options.environment = config->environment;
   auto store =
       SqliteSink::Open(config->database_path, options, RealClock::Get());
   if (!store.ok()) {

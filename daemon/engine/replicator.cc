@@ -32,6 +32,8 @@ Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
   } else {
     SqliteSinkOptions options;
     options.busy_timeout = config.busy_timeout;
+    options.tenant = config.tenant;
+    options.environment = config.environment;
     options.max_bytes = config.max_database_bytes;
     options.wal_bytes = config.wal_bytes;
     options.cache_bytes = config.cache_bytes;

@@ -113,6 +113,9 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(
                       "); upgrade stsync");
   }
   if (options.read_only) return store;
+  // Before the first write: another tenant's file is left as it is.
+  Status owner = store->CheckOwner(options, /*record=*/false);
+  if (!owner.ok()) return owner;
 
   // New files get 16 KiB pages: records of about 1 KB pack better, and a
   // backfill makes a quarter of the write calls (25% faster at 1M records).
@@ -146,6 +149,8 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(
   if (!s.ok()) return s;
   s = store->Migrate(options);
   if (!s.ok()) return s.WithContext("migrating " + path);
+  s = store->CheckOwner(options, /*record=*/true);
+  if (!s.ok()) return s;
   store->cursor_ = std::make_unique<CursorStatement>();
   if (store->cursor_->stmt.Prepare(
           store->db_,
@@ -238,6 +243,50 @@ namespace {
 constexpr int kArrivalOrderSchema = 3;
 
 }  // namespace
+
+Status SqliteSink::CheckOwner(const SqliteSinkOptions& options, bool record) {
+  if (options.tenant.empty()) return Status::Ok();
+  // A new file, or one older than schema 4, has no owner table yet.
+  auto tables =
+      Pragma("SELECT count(*) FROM sqlite_master WHERE name = '_stsync_owner'");
+  if (!tables.ok()) return tables.status();
+  if (*tables == "0") return Status::Ok();
+  Stmt read;
+  if (read.Prepare(db_, "SELECT tenant, environment FROM _stsync_owner") !=
+      SQLITE_OK) {
+    return Error("reading the database's tenant");
+  }
+  int rc = sqlite3_step(read.get());
+  if (rc == SQLITE_ROW) {
+    const std::string tenant = read.ColumnText(0);
+    const std::string environment = read.ColumnText(1);
+    if (tenant == options.tenant && environment == options.environment) {
+      return Status::Ok();
+    }
+    return Status::Invalid(
+        "database " + path_ + " holds the data of tenant " + tenant + " (" +
+        environment + "), not of tenant " + options.tenant + " (" +
+        options.environment +
+        ") as configured; point database.path at another file for this "
+        "tenant, or correct servicetitan.tenant and environment");
+  }
+  if (rc != SQLITE_DONE) return Error("reading the database's tenant");
+  if (!record) return Status::Ok();
+  Stmt insert;
+  if (insert.Prepare(db_,
+                     "INSERT OR IGNORE INTO _stsync_owner (id, tenant, "
+                     "environment, recorded_at) VALUES (1, ?1, ?2, ?3)") !=
+      SQLITE_OK) {
+    return Error("recording the database's tenant");
+  }
+  insert.Text(1, options.tenant);
+  insert.Text(2, options.environment);
+  insert.Text(3, FormatTimestamp(clock_->WallNow()));
+  if (sqlite3_step(insert.get()) != SQLITE_DONE) {
+    return Error("recording the database's tenant");
+  }
+  return Status::Ok();
+}
 
 Status SqliteSink::ConvertTables(const SqliteSinkOptions& options) {
   auto tables = TablesKeyedByRowid(db_);

@@ -66,6 +66,11 @@ struct SqliteSinkOptions {
   // key's index dirties many index pages; when they do not fit, SQLite
   // spills them to the WAL mid-transaction and writes some twice.
   int64_t cache_bytes = 16 << 20;
+  // The tenant and environment whose data a writable file holds: recorded
+  // on first use; a file recorded for another tenant or environment is
+  // refused (kInvalid) before anything is written to it. Empty: not checked.
+  std::string tenant;
+  std::string environment;
   // Told about long steps of Open (converting a table to a new layout), on
   // the opening thread. May be empty.
   std::function<void(const std::string&)> notice;
@@ -111,6 +116,9 @@ class SqliteSink : public Sink {
   // The first column of the first row of a PRAGMA, as text.
   Result<std::string> Pragma(const std::string& sql);
   Status Migrate(const SqliteSinkOptions& options);
+  // Refuses a file recorded for another tenant or environment than
+  // options'; with `record`, records them if the file has no owner yet.
+  Status CheckOwner(const SqliteSinkOptions& options, bool record);
   // Schema 3: every table of the old layout into the arrival-order one.
   Status ConvertTables(const SqliteSinkOptions& options);
   // sqlite3_wal_hook: after each commit, with the WAL's length in pages.
