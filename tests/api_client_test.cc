@@ -117,6 +117,37 @@ TEST_CASE("a 429 reports Retry-After and pauses every later call") {
 }
 
 TEST_CASE(
+    "a 429 without Retry-After pauses the tenant for 1 s, doubling while they "
+    "come in a row, until a success") {
+  Harness h;
+  for (Millis expected : {Millis(1000), Millis(2000), Millis(4000)}) {
+    h.transport.Push(429, "");
+    auto r = h.client->Fetch(Harness::Feed("jobs"), Cursor::Start());
+    REQUIRE(r.status().http_status() == 429);
+    REQUIRE(r.status().retry_after().has_value());
+    CHECK(*r.status().retry_after() == expected);
+    // Every feed of the tenant waits: the limiter is paused.
+    Millis wait = h.limiter->Reserve();
+    CHECK(wait >= expected - Millis(20));
+    CHECK(wait <= expected);
+    h.clock.Advance(wait);
+  }
+  h.transport.Push(200, kPage);
+  REQUIRE(h.client->Fetch(Harness::Feed("customers"), Cursor::Start()).ok());
+  h.clock.Advance(Millis(1000));
+  h.transport.Push(429, "");
+  auto again = h.client->Fetch(Harness::Feed("jobs"), Cursor::Start());
+  CHECK(*again.status().retry_after() == Millis(1000));  // reset
+  // Many in a row stay at 60 s.
+  for (int i = 0; i < 10; ++i) {
+    h.clock.Advance(Millis(61'000));
+    h.transport.Push(429, "");
+    again = h.client->Fetch(Harness::Feed("jobs"), Cursor::Start());
+  }
+  CHECK(*again.status().retry_after() == Millis(60'000));
+}
+
+TEST_CASE(
     "server errors, HTML bodies, bad pages and network failures are errors, "
     "not pages") {
   Harness h;

@@ -48,17 +48,15 @@ TEST_CASE("Retry-After parses seconds and HTTP dates") {
   CHECK(ParseRetryAfter("999999999", now) == Millis(3'600'000));
 }
 
-TEST_CASE("the rate limiter spaces calls and honours a pause") {
+TEST_CASE("the rate limiter lets a second's worth go, then waits, and pauses") {
   FakeClock clock;
-  RateLimiter limiter(10, &clock);  // one call per 100 ms, burst of 1 s
+  RateLimiter limiter(10, &clock);
   int immediate = 0;
   for (int i = 0; i < 20; ++i) {
     if (limiter.Reserve() == Millis(0)) ++immediate;
   }
-  // The burst allowance lets about one second's worth go at once; the rest
-  // must wait in 100 ms steps.
-  CHECK(immediate >= 9);
-  CHECK(immediate <= 11);
+  // Ten go at once; the next ten wait until a second after the first.
+  CHECK(immediate == 10);
   clock.Advance(Millis(10'000));
   CHECK(limiter.Reserve() == Millis(0));
   limiter.PauseUntil(clock.Now() + Millis(5000));
@@ -67,18 +65,35 @@ TEST_CASE("the rate limiter spaces calls and honours a pause") {
   CHECK(wait <= Millis(5100));
 }
 
-TEST_CASE("sixty calls per second are never exceeded over a window") {
+TEST_CASE(
+    "no second holds more than sixty calls, also right after an idle spell") {
   FakeClock clock;
   RateLimiter limiter(60, &clock);
-  // Simulate callers that always wait what they are told: the 181st call
-  // cannot start before about 2 s (60/s plus a 1 s burst of 60).
-  Millis total(0);
-  for (int i = 0; i < 181; ++i) {
-    Millis w = limiter.Reserve();
-    clock.Advance(w);
-    total += w;
+  clock.Advance(Millis(60'000));  // idle
+  // Callers that always wait what they are told.
+  std::vector<SteadyTime> starts;
+  for (int i = 0; i < 300; ++i) {
+    clock.Advance(limiter.Reserve());
+    starts.push_back(clock.Now());
   }
-  CHECK(total >= Millis(1950));
+  int in_first_second = 0;
+  for (SteadyTime t : starts) {
+    if (t < starts[0] + Millis(1000)) ++in_first_second;
+  }
+  CHECK(in_first_second == 60);
+  for (size_t i = 0; i + 60 < starts.size(); ++i) {
+    INFO("call ", i + 60);
+    CHECK(starts[i + 60] - starts[i] >= Millis(1000));
+  }
+  // 300 calls take about four seconds, not less.
+  CHECK(starts.back() - starts.front() >= Millis(4000));
+}
+
+TEST_CASE("a rate below one call per second spaces single calls") {
+  FakeClock clock;
+  RateLimiter limiter(0.5, &clock);
+  CHECK(limiter.Reserve() == Millis(0));
+  CHECK(limiter.Reserve() == Millis(2000));
 }
 
 }  // namespace stsync

@@ -1,5 +1,8 @@
 #include "api/api_client.h"
 
+#include <algorithm>
+#include <optional>
+
 #include "api/retry_after.h"
 #include "base/url.h"
 
@@ -28,6 +31,10 @@ std::string ApiClient::Url(const Feed& feed, const Cursor& from) const {
   return url;
 }
 
+namespace {
+constexpr Millis kMaxPause{60'000};
+}  // namespace
+
 Result<Batch> ApiClient::Fetch(const Feed& feed, const Cursor& from) {
   const std::string url = Url(feed, from);
   for (int auth_try = 0;; ++auth_try) {
@@ -45,6 +52,7 @@ Result<Batch> ApiClient::Fetch(const Feed& feed, const Cursor& from) {
     if (!r.ok()) return r.status();
     const HttpResponse& resp = *r;
     if (resp.status == 200) {
+      throttled_in_a_row_ = 0;
       auto batch = feed.Read(std::move(r->body), from);
       if (!batch.ok()) return batch.status().WithContext("invalid page");
       return batch;
@@ -69,11 +77,16 @@ Result<Batch> ApiClient::Fetch(const Feed& feed, const Cursor& from) {
         resp.status, "HTTP " + std::to_string(resp.status) +
                          (resp.body.empty() ? std::string()
                                             : ": " + BodyExcerpt(resp.body)));
-    if (auto ra =
-            ParseRetryAfter(resp.Header("retry-after"), clock_->WallNow())) {
-      s.set_retry_after(*ra);
-      if (resp.status == 429) limiter_->PauseUntil(clock_->Now() + *ra);
+    std::optional<Millis> pause =
+        ParseRetryAfter(resp.Header("retry-after"), clock_->WallNow());
+    if (resp.status == 429) {
+      // The limit is per tenant: every feed pauses. Without Retry-After,
+      // for 1 s, 2 s, 4 s ... up to 60 s while 429s come in a row.
+      const int n = std::min(++throttled_in_a_row_, 7);
+      if (!pause) pause = std::min(Millis(1000 * (1 << (n - 1))), kMaxPause);
+      limiter_->PauseUntil(clock_->Now() + *pause);
     }
+    if (pause) s.set_retry_after(*pause);
     return s;
   }
 }

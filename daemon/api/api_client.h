@@ -7,7 +7,9 @@
 // retries anything else: the scheduler decides when to try again.
 //
 // Errors: kCancelled (stop requested), kHttp (non-200; a 429 carries
-// retry_after and pauses the RateLimiter for the whole tenant), kNetwork,
+// retry_after and pauses the RateLimiter for the whole tenant: for its
+// Retry-After, or without one for 1 s, doubling with each 429 in a row up to
+// 60 s, until a call succeeds), kNetwork,
 // kBadResponse (the feed could not read the body), kAuth (credentials
 // rejected). Messages hold no secrets. Nothing is written by this class.
 //
@@ -15,6 +17,7 @@
 #ifndef STSYNC_API_API_CLIENT_H_
 #define STSYNC_API_API_CLIENT_H_
 
+#include <atomic>
 #include <string>
 
 #include "api/rate_limiter.h"
@@ -50,6 +53,7 @@ class ApiClient {
   RateLimiter* const limiter_;
   StopSignal* const stop_;
   Clock* const clock_;
+  std::atomic<int> throttled_in_a_row_{0};  // 429s without a success between
 };
 
 // A short, printable excerpt of an error body (HTML tags dropped).

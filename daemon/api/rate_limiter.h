@@ -1,13 +1,17 @@
 // RateLimiter: keeps all API calls of one tenant at or under a rate.
 //
-// Calls are spaced evenly (a token bucket with a burst of one second's
-// worth). After a 429 the whole tenant pauses: PauseUntil delays every later
-// call, since ServiceTitan's limit is per app and tenant, not per endpoint.
+// No window of one second holds more than `per_second` calls (a sliding
+// window: after an idle spell up to that many go at once, then each waits
+// for the call a second before it). Rates below one per second allow one
+// call per 1/per_second seconds. After a 429 the whole tenant pauses:
+// PauseUntil delays every later call, since ServiceTitan's limit is per app
+// and tenant, not per endpoint.
 //
 // Thread safety: all methods are thread-safe.
 #ifndef STSYNC_API_RATE_LIMITER_H_
 #define STSYNC_API_RATE_LIMITER_H_
 
+#include <deque>
 #include <mutex>
 
 #include "base/clock.h"
@@ -28,10 +32,10 @@ class RateLimiter {
 
  private:
   Clock* const clock_;
-  const std::chrono::nanoseconds spacing_;
-  const std::chrono::nanoseconds burst_;
+  const size_t calls_;                     // per window
+  const std::chrono::nanoseconds window_;  // calls_ / per_second
   std::mutex mu_;
-  SteadyTime next_{};
+  std::deque<SteadyTime> slots_;  // the last calls_ booked, in order
   SteadyTime paused_until_{};
 };
 
