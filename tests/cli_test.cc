@@ -238,6 +238,42 @@ TEST_CASE("status before the first run and once with a failing endpoint") {
 }
 
 TEST_CASE(
+    "an endpoint the tenant is not licensed for (403) is listed, not a "
+    "failure of once, and shown as forbidden by status") {
+  FakeServer server(test::SmallFake({"jobs", "customers"}, 10, 10));
+  REQUIRE(server.Start().ok());
+  Fault unlicensed;
+  unlicensed.path_contains = "/export/customers";
+  unlicensed.count = 1000;
+  unlicensed.status = 403;
+  unlicensed.body = R"({"title":"Forbidden"})";
+  unlicensed.content_type = "application/json";
+  server.AddFault(unlicensed);
+  test::TempDir dir;
+  std::string cfg = WriteConfig(dir, server, "[jobs, customers]");
+  auto once = Stsync({"once", "-c", cfg});
+  CHECK(once.exit_code == 0);
+  CHECK(Contains(once.err,
+                 "forbidden (HTTP 403: the tenant lacks the "
+                 "module, or the app its access): customers"));
+  CHECK(Contains(once.err,
+                 "customers: HTTP 403 forbidden: the tenant lacks "
+                 "the module of customers"));
+  CHECK(test::QueryInt(dir.File("cli.db"), "SELECT count(*) FROM jobs") == 10);
+  int customer_calls = 0;
+  for (const auto& r : server.Requests()) {
+    if (r.path.find("/export/customers") != std::string::npos) ++customer_calls;
+  }
+  CHECK(customer_calls == 1);
+
+  auto status = Stsync({"status", "-c", cfg});
+  CHECK(Contains(status.out, "forbidden: HTTP 403"));
+  auto json = Stsync({"status", "-c", cfg, "--json"});
+  CHECK(Contains(json.out, "\"forbidden\": true"));
+  CHECK(Contains(json.out, "\"forbidden\": false"));
+}
+
+TEST_CASE(
     "a database path holding a non-SQLite file or a newer schema gives exit "
     "1 and is left alone") {
   FakeServer server(test::SmallFake({"jobs"}, 10, 10));

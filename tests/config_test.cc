@@ -121,6 +121,7 @@ TEST_CASE(
   REQUIRE(both.ok());
   CHECK(named(*both, "estimates-legacy") == 1);
   CHECK(c->http.read_timeout == std::chrono::seconds(120));
+  CHECK(c->retry.forbidden_interval == std::chrono::hours(24));
 }
 
 TEST_CASE("an interval below a minute is accepted with one warning") {

@@ -375,6 +375,41 @@ TEST_CASE(
         Millis(150'000 + 75'000));  // 5 min cap, jittered at 0.5
 }
 
+TEST_CASE(
+    "a 403 is not a failure: once skips the feed, run tries it again after "
+    "retry.forbidden_interval") {
+  auto forbid_jobs = [](const std::string& url) {
+    if (FeedOf(url) == "jobs") return HttpResponse{403, {}, ""};
+    return Paged(url, 1);
+  };
+  Harness once(forbid_jobs);
+  once.AddFeed("jobs");
+  once.AddFeed("customers");
+  RunReport report = once.Run(Scheduler::Mode::kDrain);
+  CHECK(report.Failed() == 0);
+  REQUIRE(report.feeds.size() == 2);
+  CHECK(report.feeds[0].forbidden);
+  CHECK_FALSE(report.feeds[0].failed);
+  CHECK(report.feeds[1].drained);
+  size_t jobs_calls = 0;
+  for (const auto& c : once.transport.calls()) {
+    if (FeedOf(c.url) == "jobs") ++jobs_calls;
+  }
+  CHECK(jobs_calls == 1);  // no retries
+  REQUIRE(once.observer.failures.size() == 1);
+  CHECK(once.sink.failures[0].find("HTTP 403 forbidden") != std::string::npos);
+
+  Harness run(forbid_jobs);
+  run.AddFeed("jobs");
+  run.clock.set_on_wait([&](Millis) {
+    if (run.transport.calls().size() >= 3) run.stop.Stop();
+  });
+  run.Run(Scheduler::Mode::kForever);
+  REQUIRE(run.transport.calls().size() >= 2);
+  CHECK(run.At(1) - run.At(0) == std::chrono::hours(24));
+  CHECK(run.observer.retry_in[0] == std::chrono::hours(24));
+}
+
 TEST_CASE("a 429 pauses the whole tenant for its Retry-After") {
   bool throttled = false;
   Harness h([&](const std::string& url) {

@@ -69,9 +69,10 @@ Result<Batch> ApiClient::Fetch(const Feed& feed, const Cursor& from) {
     }
     if (resp.status == 403) {
       return Status::Http(403,
-                          "HTTP 403 forbidden: check the app key and that "
-                          "the app has access to " +
-                              feed.endpoint().name);
+                          "HTTP 403 forbidden: the tenant lacks the "
+                          "module of " +
+                              feed.endpoint().name +
+                              ", or the app has no access to it");
     }
     Status s = Status::Http(
         resp.status, "HTTP " + std::to_string(resp.status) +

@@ -26,6 +26,12 @@ std::optional<long long> AgeSeconds(const std::string& ts, WallTime now) {
   return std::chrono::duration_cast<std::chrono::seconds>(now - *t).count();
 }
 
+// Whether the endpoint's last attempt got HTTP 403 (see ApiClient): the
+// tenant lacks its module, and it is tried again only rarely.
+bool IsForbidden(const FeedState& state) {
+  return state.last_error.rfind("HTTP 403", 0) == 0;
+}
+
 }  // namespace
 
 int StatusCommand(int argc, char** argv) {
@@ -122,6 +128,8 @@ int StatusCommand(int argc, char** argv) {
       str_or_null("last_error_at", cp.last_error_at);
       w.Key("consecutive_failures");
       w.Int64(cp.consecutive_failures);
+      w.Key("forbidden");
+      w.Bool(IsForbidden(cp));
       w.EndObject();
     }
     w.EndArray();
@@ -138,6 +146,7 @@ int StatusCommand(int argc, char** argv) {
     const FeedState* c = find(ec.endpoint.name);
     const FeedState& cp = c ? *c : none;
     std::string error = cp.last_error.empty() ? "-" : cp.last_error;
+    if (IsForbidden(cp)) error = "forbidden: " + error;
     if (!cp.last_error.empty() && cp.consecutive_failures > 1) {
       error = "(" + std::to_string(cp.consecutive_failures) + "x) " + error;
     }

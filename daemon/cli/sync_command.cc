@@ -79,8 +79,16 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
         report.Pages(), report.Records(), secs,
         report.Records() / std::max(secs, 1e-3), report.Failed(),
         report.stopped ? ", stopped by signal" : "");
+    std::string forbidden;
     for (const auto& f : report.feeds) {
       if (f.failed) spdlog::error("{}: failed: {}", f.name, f.last_error);
+      if (f.forbidden) forbidden += (forbidden.empty() ? "" : ", ") + f.name;
+    }
+    if (!forbidden.empty()) {
+      spdlog::warn(
+          "forbidden (HTTP 403: the tenant lacks the module, or the app its "
+          "access): {}",
+          forbidden);
     }
   }
   {

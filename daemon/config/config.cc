@@ -399,6 +399,9 @@ const KeyTable<Config>& RetryKeys() {
                      [](C& c) -> Millis& { return c.retry.max_backoff; }),
       IntegerKey<C>("max_attempts", 1, 1000,
                     [](C& c) -> int& { return c.retry.max_attempts; }),
+      DurationKey<C>(
+          "forbidden_interval", Millis(1),
+          [](C& c) -> Millis& { return c.retry.forbidden_interval; }),
   };
   return keys;
 }

@@ -42,6 +42,9 @@ struct RetryOptions {
   Millis max_backoff{std::chrono::minutes(5)};
   // `once` gives up on an endpoint after this many failures in a row.
   int max_attempts = 8;
+  // After an HTTP 403 (the tenant lacks the endpoint's module, or the app
+  // its access), the endpoint is tried again only after this long.
+  Millis forbidden_interval{std::chrono::hours(24)};
 };
 
 struct Config {

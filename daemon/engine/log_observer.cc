@@ -27,6 +27,7 @@ void LogObserver::OnFeedStart(const FeedStartEvent& e) {
 }
 
 void LogObserver::OnBatch(const BatchEvent& e) {
+  forbidden_.erase(e.endpoint);
   spdlog::info(
       "{}: {} records ({} new, {} updated, {} unchanged), hasMore={}, {} ms",
       e.endpoint, e.records, e.stats.inserted, e.stats.updated,
@@ -53,6 +54,14 @@ void LogObserver::OnBatch(const BatchEvent& e) {
 }
 
 void LogObserver::OnFailure(const FailureEvent& e) {
+  if (e.forbidden) {
+    const bool first = forbidden_.insert(e.endpoint).second;
+    const std::string next =
+        e.retry_in ? "; trying again in " + FormatDuration(*e.retry_in) : "";
+    spdlog::log(first ? spdlog::level::warn : spdlog::level::debug, "{}: {}{}",
+                e.endpoint, e.status.message(), next);
+    return;
+  }
   if (!e.retry_in) {
     spdlog::error("{}: giving up after {} failed attempt(s): {}", e.endpoint,
                   e.attempt, e.status.message());

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 
 #include "model/observer.h"
@@ -29,6 +30,8 @@ class LogObserver : public Observer {
     int64_t records = 0;
   };
   std::map<std::string, Backfill> backfills_;
+  // Feeds whose 403 was logged as a warning; later ones are debug lines.
+  std::set<std::string> forbidden_;
 };
 
 }  // namespace stsync

@@ -162,6 +162,7 @@ void Scheduler::Step(State& s, Mode mode, std::vector<State>& states) {
   s.report.pages++;
   s.report.records += static_cast<int64_t>(batch->records);
   s.report.last_error.clear();
+  s.report.forbidden = false;
   Millis next_in(0);
   if (batch->caught_up) {
     s.report.drained = true;
@@ -184,13 +185,22 @@ void Scheduler::Fail(State& s, Mode mode, const Status& status) {
   if (!recorded.ok()) {
     for (Observer* o : observers_) o->OnSinkError(s.name(), recorded);
   }
+  // A 403 says the tenant lacks the endpoint's module: neither a failure
+  // nor worth a retry soon.
+  const bool forbidden = status.http_status() == 403;
+  s.report.forbidden = forbidden;
   const bool give_up =
-      mode == Mode::kDrain && (s.failures >= options_.retry.max_attempts ||
-                               status.code() == Status::Code::kAuth);
+      mode == Mode::kDrain &&
+      (forbidden || s.failures >= options_.retry.max_attempts ||
+       status.code() == Status::Code::kAuth);
   std::optional<Millis> retry_in;
   if (give_up) {
-    s.report.failed = true;
+    s.report.failed = !forbidden;
     s.done = true;
+  } else if (forbidden) {
+    retry_in = options_.retry.forbidden_interval;
+    s.due = clock_->Now() + *retry_in;
+    s.order = order_++;
   } else {
     retry_in = BackoffDelay(options_.retry, s.failures, options_.random(),
                             status.retry_after());
@@ -198,7 +208,7 @@ void Scheduler::Fail(State& s, Mode mode, const Status& status) {
     s.order = order_++;
   }
   for (Observer* o : observers_) {
-    o->OnFailure({s.name(), status, s.failures, retry_in});
+    o->OnFailure({s.name(), status, s.failures, retry_in, forbidden});
   }
 }
 

@@ -67,8 +67,9 @@ struct FeedReport {
   std::string name;
   int64_t pages = 0;
   int64_t records = 0;
-  bool drained = false;  // caught up at least once
-  bool failed = false;   // gave up (kDrain only)
+  bool drained = false;    // caught up at least once
+  bool failed = false;     // gave up (kDrain only)
+  bool forbidden = false;  // HTTP 403 at its last attempt: not licensed
   std::string last_error;
 };
 

@@ -43,6 +43,9 @@ struct FailureEvent {
   int attempt;  // failures in a row, from 1
   // Until the next attempt, or nullopt when the feed gives up (`once`).
   std::optional<Millis> retry_in;
+  // HTTP 403: the tenant lacks the endpoint's module (or the app its
+  // access). Not a failure of `once`; retried after a long interval.
+  bool forbidden = false;
 };
 
 class Observer {
