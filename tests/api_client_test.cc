@@ -116,6 +116,23 @@ TEST_CASE("a 429 reports Retry-After and pauses every later call") {
   CHECK(wait >= Millis(2900));
 }
 
+TEST_CASE("a 400 on a stored cursor says so and what to run") {
+  Harness h;
+  h.transport.Push(400, R"({"title":"Invalid continuation token"})");
+  auto r = h.client->Fetch(Harness::Feed("jobs"), Cursor::Position("old"));
+  REQUIRE(r.status().http_status() == 400);
+  CHECK(r.status().message().find("the server rejected the stored cursor") !=
+        std::string::npos);
+  CHECK(r.status().message().find("Invalid continuation token") !=
+        std::string::npos);
+  CHECK(r.status().message().find("stsync reset -c CONFIG jobs --from") !=
+        std::string::npos);
+  // From a date, a 400 is about something else.
+  h.transport.Push(400, "bad");
+  r = h.client->Fetch(Harness::Feed("jobs"), Cursor::Date("2020-01-01"));
+  CHECK(r.status().message() == "HTTP 400: bad");
+}
+
 TEST_CASE(
     "a 429 without Retry-After pauses the tenant for 1 s, doubling while they "
     "come in a row, until a success") {
