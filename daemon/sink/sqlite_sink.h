@@ -25,7 +25,8 @@
 // Only one process at a time opens a database for writing (WriterLock).
 //
 // Errors: kBusy when another process holds the write lock past the busy
-// timeout, or (from Open) when another stsync process writes the file; kIo for
+// timeout, or (from Open) when another stsync process writes the file;
+// kInvalid (from Open) when the file holds another tenant's data; kIo for
 // everything else (disk full, not a database, a schema newer than this binary).
 // On any error of Apply nothing was written.
 //
