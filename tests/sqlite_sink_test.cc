@@ -17,6 +17,17 @@ namespace {
 
 const Endpoint& Jobs() { return *FindEndpoint("jobs"); }
 
+// A page of the JSON `records` (comma-separated), continuing at `token`.
+Batch RecordsPage(const std::string& records, const std::string& token,
+                  bool has_more = true) {
+  auto p = ParseExportPage(
+      R"({"hasMore":)" + std::string(has_more ? "true" : "false") +
+          R"(,"continueFrom":")" + token + R"(","data":[)" + records + "]}",
+      Jobs());
+  REQUIRE(p.ok());
+  return std::move(p).value();
+}
+
 // A page of `ids` at version `ts`, continuing at `token`.
 Batch MakePage(const std::vector<int>& ids, const std::string& ts,
                const std::string& token, bool has_more = true,
@@ -27,12 +38,7 @@ Batch MakePage(const std::vector<int>& ids, const std::string& ts,
     data += R"({"id":)" + std::to_string(id) + R"(,"modifiedOn":")" + ts +
             R"(","active":true)" + extra + "}";
   }
-  auto p = ParseExportPage(
-      R"({"hasMore":)" + std::string(has_more ? "true" : "false") +
-          R"(,"continueFrom":")" + token + R"(","data":[)" + data + "]}",
-      Jobs());
-  REQUIRE(p.ok());
-  return std::move(p).value();
+  return RecordsPage(data, token, has_more);
 }
 
 std::unique_ptr<SqliteSink> MustOpen(const std::string& path,
@@ -194,12 +200,8 @@ TEST_CASE("rows without a version are replaced only by different data") {
   test::TempDir dir;
   std::string db = dir.File("s.db");
   auto store = MustOpen(db);
-  auto page = [&](const std::string& rec, const std::string& tok) {
-    auto p = ParseExportPage(R"({"hasMore":true,"continueFrom":")" + tok +
-                                 R"(","data":[)" + rec + "]}",
-                             Jobs());
-    REQUIRE(p.ok());
-    return std::move(p).value();
+  auto page = [](const std::string& rec, const std::string& tok) {
+    return RecordsPage(rec, tok);
   };
   REQUIRE(store->Apply(Jobs(), page(R"({"id":1,"x":1})", "a")).ok());
   CHECK(store->Apply(Jobs(), page(R"({"id":1,"x":1})", "b"))->unchanged == 1);
@@ -220,11 +222,7 @@ TEST_CASE(
   std::string db = dir.File("s.db");
   auto store = MustOpen(db);
   auto apply = [&](const std::string& rec, const std::string& tok) {
-    auto p = ParseExportPage(R"({"hasMore":true,"continueFrom":")" + tok +
-                                 R"(","data":[)" + rec + "]}",
-                             Jobs());
-    REQUIRE(p.ok());
-    auto stats = store->Apply(Jobs(), *p);
+    auto stats = store->Apply(Jobs(), RecordsPage(rec, tok));
     REQUIRE(stats.ok());
     return *stats;
   };

@@ -13,6 +13,8 @@ int OnceCommand(int argc, char** argv) {
       "Fetches pages of every configured endpoint until each answers\n"
       "hasMore=false, then exits: 0 if all succeeded, 1 if any endpoint\n"
       "failed retry.max_attempts times in a row (or a signal stopped it).\n"
+      "An endpoint answered with HTTP 403 (the tenant lacks its module) is\n"
+      "listed as forbidden and is not a failure.\n"
       "\n"
       "  -c, --config FILE    the YAML config\n"
       "      --log-level L    trace, debug, info, warn, error\n";

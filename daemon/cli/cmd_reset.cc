@@ -3,6 +3,7 @@
 
 #include "base/timestamp.h"
 #include "cli/cli.h"
+#include "engine/replicator.h"
 #include "sink/sqlite_sink.h"
 
 namespace stsync {
@@ -42,12 +43,8 @@ int ResetCommand(int argc, char** argv) {
                  from->c_str());
     return kExitUsage;
   }
-  SqliteSinkOptions options;
-  options.busy_timeout = config->busy_timeout;
-  options.tenant = config->tenant;
-  options.environment = config->environment;
-  auto store =
-      SqliteSink::Open(config->database_path, options, RealClock::Get());
+  auto store = SqliteSink::Open(config->database_path, SinkOptionsOf(*config),
+                                RealClock::Get());
   if (!store.ok()) {
     std::fprintf(stderr, "stsync: %s\n", store.status().message().c_str());
     return kExitFailure;

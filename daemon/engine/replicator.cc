@@ -23,6 +23,18 @@ std::vector<ScheduledFeed> FeedsOf(const Config& config) {
   return feeds;
 }
 
+SqliteSinkOptions SinkOptionsOf(const Config& config) {
+  SqliteSinkOptions options;
+  options.busy_timeout = config.busy_timeout;
+  options.tenant = config.tenant;
+  options.environment = config.environment;
+  options.max_bytes = config.max_database_bytes;
+  options.wal_bytes = config.wal_bytes;
+  options.cache_bytes = config.cache_bytes;
+  options.notice = [](const std::string& m) { spdlog::info("{}", m); };
+  return options;
+}
+
 Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
                                                        ReplicatorSeams seams) {
   std::unique_ptr<Replicator> r(new Replicator(config.tenant));
@@ -30,15 +42,8 @@ Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
   if (seams.sink) {
     r->sink_ = std::move(seams.sink);
   } else {
-    SqliteSinkOptions options;
-    options.busy_timeout = config.busy_timeout;
-    options.tenant = config.tenant;
-    options.environment = config.environment;
-    options.max_bytes = config.max_database_bytes;
-    options.wal_bytes = config.wal_bytes;
-    options.cache_bytes = config.cache_bytes;
-    options.notice = [](const std::string& m) { spdlog::info("{}", m); };
-    auto sink = SqliteSink::Open(config.database_path, options, clock);
+    auto sink =
+        SqliteSink::Open(config.database_path, SinkOptionsOf(config), clock);
     if (!sink.ok()) return sink.status();
     r->sink_ = std::move(*sink);
   }

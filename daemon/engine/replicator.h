@@ -25,6 +25,7 @@
 #include "engine/scheduler.h"
 #include "model/observer.h"
 #include "model/sink.h"
+#include "sink/sqlite_sink.h"
 
 namespace stsync {
 
@@ -68,6 +69,10 @@ class Replicator {
 // The feeds `config` selects, each as an ExportFeed for its tenant, in
 // config order.
 std::vector<ScheduledFeed> FeedsOf(const Config& config);
+
+// How a writer opens `config`'s database: its limits, its owner (tenant and
+// environment), and notices of long steps logged at info level.
+SqliteSinkOptions SinkOptionsOf(const Config& config);
 
 }  // namespace stsync
 
