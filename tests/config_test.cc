@@ -30,6 +30,7 @@ endpoints:
   - name: recurring-services
     interval: 1m
     include_recent_changes: true
+    on_rejected_cursor: restart_from_last_seen
 )";
 
 Result<Config> Parse(const std::string& yaml,
@@ -81,6 +82,8 @@ TEST_CASE(
   CHECK(c->endpoints[2].interval == std::chrono::minutes(1));
   CHECK(c->endpoints[2].include_recent_changes);
   CHECK_FALSE(c->endpoints[1].include_recent_changes);
+  CHECK(c->endpoints[2].restart_rejected_cursor);
+  CHECK_FALSE(c->endpoints[0].restart_rejected_cursor);
   CHECK(c->rate_limit == 60);
   CHECK(c->wal_bytes == 64 << 20);
   CHECK(c->cache_bytes == 16 << 20);
@@ -97,7 +100,8 @@ TEST_CASE(
   auto c = Parse(test::Replace(
       test::Replace(kGood, "  environment: integration\n", ""),
       "endpoints:\n  - jobs\n  - customers\n  - name: recurring-services\n"
-      "    interval: 1m\n    include_recent_changes: true\n",
+      "    interval: 1m\n    include_recent_changes: true\n"
+      "    on_rejected_cursor: restart_from_last_seen\n",
       "endpoints: all\n"));
   INFO(c.status().message());
   REQUIRE(c.ok());
@@ -115,7 +119,8 @@ TEST_CASE(
   auto both = Parse(test::Replace(
       kGood,
       "endpoints:\n  - jobs\n  - customers\n  - name: recurring-services\n"
-      "    interval: 1m\n    include_recent_changes: true\n",
+      "    interval: 1m\n    include_recent_changes: true\n"
+      "    on_rejected_cursor: restart_from_last_seen\n",
       "endpoints:\n  - estimates-legacy\n  - all\n"));
   INFO(both.status().message());
   REQUIRE(both.ok());
@@ -174,6 +179,9 @@ TEST_CASE("each bad config fails naming the file, line and key") {
   ExpectError(test::Replace(kGood, "include_recent_changes: false",
                             "include_recent_changes: maybe"),
               {"defaults.include_recent_changes"});
+  ExpectError(test::Replace(kGood, "restart_from_last_seen", "restart"),
+              {"cfg.yaml:20:", "endpoints[2].on_rejected_cursor",
+               "'restart' is not one of fail, restart_from_last_seen"});
   ExpectError(
       test::Replace(kGood, "environment: integration", "environment: staging"),
       {"servicetitan.environment", "staging"});

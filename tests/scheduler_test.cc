@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -134,10 +135,14 @@ class MemorySink : public Sink {
     states_[endpoint].cursor = to;
     return Status::Ok();
   }
+  Result<std::optional<std::string>> NewestVersion(const Endpoint&) override {
+    return newest_version;
+  }
 
   std::vector<std::string> applied;   // "endpoint@next cursor", in order
   std::vector<std::string> failures;  // "endpoint: message"
   int fail_applies = 0;               // the next N applies fail as busy
+  std::optional<std::string> newest_version;  // what NewestVersion says
   std::function<void(const std::string&, const Batch&)> before_apply;
 
  private:
@@ -222,11 +227,13 @@ struct Harness {
     options.random = [] { return 0.5; };
   }
 
-  void AddFeed(const std::string& name, Millis interval = minutes(5)) {
+  ScheduledFeed& AddFeed(const std::string& name,
+                         Millis interval = minutes(5)) {
     ScheduledFeed f;
     f.feed = std::make_shared<ExportFeed>(*FindEndpoint(name), "1", false);
     f.interval = interval;
     feeds.push_back(f);
+    return feeds.back();
   }
 
   RunReport Run(Scheduler::Mode mode) {
@@ -432,6 +439,98 @@ TEST_CASE("a 429 pauses the whole tenant for its Retry-After") {
   CHECK(h.At(2) >= seconds(30));
   REQUIRE(h.observer.retry_in.size() == 1);
   CHECK(h.observer.retry_in[0] == seconds(30));
+}
+
+// Rejects the positions in `rejected` with a 400, as a server would an
+// expired continuation token; answers a date with page 1 of 2 and every
+// other `from` as Paged(url, 2).
+ClockedTransport::Handler Rejecting(std::set<std::string> rejected) {
+  return [rejected](const std::string& url) {
+    const std::string from = From(url);
+    if (rejected.count(from)) {
+      return HttpResponse{400, {}, R"({"title":"Invalid continuation token"})"};
+    }
+    if (Cursor::FromStored(from).kind() == Cursor::Kind::kDate) {
+      return Page(1, FeedOf(url) + "-1", true);
+    }
+    return Paged(url, 2);
+  };
+}
+
+TEST_CASE(
+    "a rejected position fails with the reset to run, and the cursor stays") {
+  Harness h(Rejecting({"expired"}));
+  h.AddFeed("jobs");
+  h.sink.newest_version = "2024-03-10T05:00:00.0000000Z";
+  REQUIRE(h.sink.ResetCursor("jobs", Cursor::Position("expired")).ok());
+  RunReport report = h.Run(Scheduler::Mode::kDrain);
+  // Asking again cannot help: `once` gives up at once.
+  CHECK(report.Failed() == 1);
+  CHECK(h.Requests() == std::vector<std::string>{"jobs expired"});
+  REQUIRE(h.sink.failures.size() == 1);
+  const std::string& m = h.sink.failures[0];
+  CHECK(m.find("the server rejected the stored cursor (HTTP 400: "
+               R"({"title":"Invalid continuation token"}))") !=
+        std::string::npos);
+  CHECK(m.find("stsync reset -c CONFIG jobs --from YYYY-MM-DD") !=
+        std::string::npos);
+  CHECK(m.find("on_rejected_cursor: restart_from_last_seen") !=
+        std::string::npos);
+  CHECK(h.sink.Load("jobs").value()->cursor == Cursor::Position("expired"));
+  // `run` keeps asking, with the usual backoff (the server may change its
+  // mind; the error stays visible in `status`).
+  Harness forever(Rejecting({"expired"}));
+  forever.AddFeed("jobs");
+  REQUIRE(forever.sink.ResetCursor("jobs", Cursor::Position("expired")).ok());
+  forever.clock.set_on_wait([&](Millis) {
+    if (forever.transport.calls().size() >= 3) forever.stop.Stop();
+  });
+  CHECK(forever.Run(Scheduler::Mode::kForever).stopped);
+  CHECK(forever.Requests() == std::vector<std::string>(3, "jobs expired"));
+  REQUIRE(forever.observer.retry_in.size() == 3);
+  CHECK(forever.observer.retry_in[1] > forever.observer.retry_in[0]);
+}
+
+TEST_CASE(
+    "with restart_from_last_seen, a rejected position restarts the feed a "
+    "day before the newest stored version") {
+  Harness h(Rejecting({"expired"}));
+  h.AddFeed("jobs").restart_rejected_cursor = true;
+  h.sink.newest_version = "2024-03-10T05:00:00.0000000Z";
+  REQUIRE(h.sink.ResetCursor("jobs", Cursor::Position("expired")).ok());
+  RunReport report = h.Run(Scheduler::Mode::kDrain);
+  CHECK(report.Failed() == 0);
+  CHECK(report.feeds[0].drained);
+  CHECK(h.Requests() == std::vector<std::string>{
+                            "jobs expired", "jobs 2024-03-09", "jobs jobs-1"});
+  REQUIRE(h.sink.failures.size() == 1);
+  CHECK(h.sink.failures[0].find("restarted the feed from 2024-03-09 "
+                                "(on_rejected_cursor: "
+                                "restart_from_last_seen)") !=
+        std::string::npos);
+  CHECK(h.sink.applied ==
+        std::vector<std::string>{"jobs@jobs-1", "jobs@jobs-2"});
+  // The restart waited for the usual backoff: no tight loop.
+  CHECK(h.At(1) >= Millis(500));
+}
+
+TEST_CASE(
+    "a restart to the same date is not repeated in one run, so a server "
+    "that rejects every position cannot make the feed loop") {
+  Harness h(Rejecting({"expired", "jobs-1"}));
+  h.AddFeed("jobs").restart_rejected_cursor = true;
+  h.sink.newest_version = "2024-03-10T05:00:00.0000000Z";
+  REQUIRE(h.sink.ResetCursor("jobs", Cursor::Position("expired")).ok());
+  RunReport report = h.Run(Scheduler::Mode::kDrain);
+  CHECK(report.Failed() == 1);
+  // Restarted once; page 1's position was rejected too, and `once` gave
+  // up on it.
+  CHECK(h.Requests() == std::vector<std::string>{
+                            "jobs expired", "jobs 2024-03-09", "jobs jobs-1"});
+  REQUIRE(h.sink.failures.size() == 2);
+  CHECK(h.sink.failures[1].find("a restart from 2024-03-09 was already tried "
+                                "in this run") != std::string::npos);
+  CHECK(h.sink.Load("jobs").value()->cursor == Cursor::Position("jobs-1"));
 }
 
 TEST_CASE(

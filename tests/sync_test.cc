@@ -178,6 +178,52 @@ TEST_CASE(
   CHECK(test::QueryText(db, "SELECT last_error FROM _stsync_cursors").empty());
 }
 
+TEST_CASE(
+    "expired continuation tokens: the feed fails with the reset to run, or "
+    "with restart_from_last_seen restarts by date and loses nothing") {
+  FakeServer server(test::SmallFake({"jobs"}, 40, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string db = dir.File("expired.db");
+  Config plain =
+      test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
+  CHECK(Drain(plain).Failed() == 0);
+  server.Mutate("jobs", 7, 5);
+  server.ExpireCursors();
+
+  CHECK(Drain(plain).Failed() == 1);
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 40);
+  const std::string error =
+      test::QueryText(db, "SELECT last_error FROM _stsync_cursors");
+  CHECK(error.find("the server rejected the stored cursor (HTTP 400") !=
+        std::string::npos);
+  CHECK(error.find("stsync reset -c CONFIG jobs --from") != std::string::npos);
+
+  // The fake's records are all from 2024-01-01: the restart goes to the day
+  // before, re-reads the feed and absorbs what it already has.
+  Config restarting = test::MustParseConfig(test::FakeConfigYaml(
+      server, db,
+      "[{name: jobs, on_rejected_cursor: restart_from_last_seen}]"));
+  const size_t before = server.Requests().size();
+  RunReport report = Drain(restarting);
+  CHECK(report.Failed() == 0);
+  ExpectReplica(server, db, "jobs");
+  // The stored token was refused once; then pages from the date on.
+  const auto requests = server.Requests();
+  REQUIRE(requests.size() > before + 1);
+  CHECK(requests[before].status == 400);
+  CHECK(requests[before].from.rfind("v1.", 0) == 0);
+  std::vector<std::string> froms;
+  for (size_t i = before + 1; i < requests.size(); ++i) {
+    CHECK(requests[i].status == 200);
+    froms.push_back(requests[i].from);
+  }
+  REQUIRE(!froms.empty());
+  CHECK(froms[0] == "2023-12-31");
+  CHECK(froms.back().rfind("v2.", 0) == 0);
+  CHECK(test::QueryText(db, "SELECT last_error FROM _stsync_cursors").empty());
+}
+
 TEST_CASE("start_from is the first `from`, the stored cursor wins afterwards") {
   FakeServer server(test::SmallFake({"jobs"}, 30, 10));
   REQUIRE(server.Start().ok());

@@ -74,20 +74,12 @@ Result<Batch> ApiClient::Fetch(const Feed& feed, const Cursor& from) {
                               feed.endpoint().name +
                               ", or the app has no access to it");
     }
-    std::string message =
-        "HTTP " + std::to_string(resp.status) +
-        (resp.body.empty() ? std::string() : ": " + BodyExcerpt(resp.body));
-    if (resp.status == 400 && from.kind() == Cursor::Kind::kPosition) {
-      // Whether a continuation token can expire is not documented; if the
-      // server refuses one, only moving the cursor helps.
-      message = "the server rejected the stored cursor (" + message +
-                "); to restart the feed, stop stsync and run: stsync reset "
-                "-c CONFIG " +
-                feed.endpoint().name +
-                " --from YYYY-MM-DD (a date at or before the newest "
-                "modified_on of its table; repeats are absorbed)";
-    }
-    Status s = Status::Http(resp.status, message);
+    // A 400 on a stored position is told apart by the scheduler
+    // (engine/rejected_cursor.h).
+    Status s = Status::Http(
+        resp.status, "HTTP " + std::to_string(resp.status) +
+                         (resp.body.empty() ? std::string()
+                                            : ": " + BodyExcerpt(resp.body)));
     std::optional<Millis> pause =
         ParseRetryAfter(resp.Header("retry-after"), clock_->WallNow());
     if (resp.status == 429) {

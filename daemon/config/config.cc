@@ -182,6 +182,16 @@ const KeyTable<EndpointConfig>& ScheduleKeys() {
       DateKey<E>(
           "start_from",
           [](E& e) -> std::optional<std::string>& { return e.start_from; }),
+      {"on_rejected_cursor",
+       [](const YamlReader& p, const YAML::Node& v, const std::string& key,
+          E& e) {
+         const std::string s = p.String(v, key);
+         if (s != "fail" && s != "restart_from_last_seen") {
+           p.Fail(v, key,
+                  "'" + s + "' is not one of fail, restart_from_last_seen");
+         }
+         e.restart_rejected_cursor = s == "restart_from_last_seen";
+       }},
   };
   return keys;
 }

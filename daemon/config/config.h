@@ -25,6 +25,11 @@ struct EndpointConfig {
   Millis interval{std::chrono::minutes(5)};  // pause after hasMore=false
   bool include_recent_changes = false;
   std::optional<std::string> start_from;  // first `from` without a cursor
+  // on_rejected_cursor: restart_from_last_seen. When the server answers 400
+  // to a stored continuation token, restart the feed from a date before the
+  // newest version it stored (engine/rejected_cursor.h) instead of failing
+  // until someone runs `stsync reset`.
+  bool restart_rejected_cursor = false;
 };
 
 struct HttpOptions {

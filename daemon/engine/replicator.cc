@@ -18,6 +18,7 @@ std::vector<ScheduledFeed> FeedsOf(const Config& config) {
                                           ec.include_recent_changes);
     f.interval = ec.interval;
     if (ec.start_from) f.start = Cursor::Date(*ec.start_from);
+    f.restart_rejected_cursor = ec.restart_rejected_cursor;
     feeds.push_back(std::move(f));
   }
   return feeds;

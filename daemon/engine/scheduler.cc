@@ -5,6 +5,7 @@
 
 #include "base/background_priority.h"
 #include "engine/backoff.h"
+#include "engine/rejected_cursor.h"
 
 namespace stsync {
 
@@ -35,6 +36,8 @@ struct Scheduler::State {
   int failures = 0;    // in a row
   bool done = false;   // kDrain: caught up or gave up
   bool ready = false;  // prepared and cursor loaded
+  // Where a rejected position last restarted the feed in this run.
+  std::optional<Cursor> restarted_to;
 
   const std::string& name() const { return feed->feed->endpoint().name; }
 };
@@ -177,8 +180,44 @@ void Scheduler::Step(State& s, Mode mode, std::vector<State>& states) {
   }
 }
 
-void Scheduler::Fail(State& s, Mode mode, const Status& status) {
-  if (status.code() == Status::Code::kCancelled) return;
+Status Scheduler::OnRejectedCursor(State& s, const Status& rejected) {
+  const ScheduledFeed& f = *s.feed;
+  if (!f.restart_rejected_cursor) {
+    return RejectedCursorError(rejected, s.name(), "");
+  }
+  auto newest = sink_->NewestVersion(f.feed->endpoint());
+  if (!newest.ok()) {
+    return RejectedCursorError(rejected, s.name(),
+                               "no restart: " + newest.status().message());
+  }
+  const Cursor to = RestartCursor(*newest, f.start);
+  if (s.restarted_to == to) {
+    return RejectedCursorError(
+        rejected, s.name(),
+        "a restart from " + to.Describe() +
+            " was already tried in this run and its positions are rejected "
+            "too");
+  }
+  Status moved = sink_->ResetCursor(s.name(), to);
+  if (!moved.ok()) {
+    return RejectedCursorError(rejected, s.name(),
+                               "no restart: " + moved.message());
+  }
+  s.from = to;
+  s.restarted_to = to;
+  return RestartedCursorNote(rejected, to);
+}
+
+void Scheduler::Fail(State& s, Mode mode, const Status& failure) {
+  if (failure.code() == Status::Code::kCancelled) return;
+  Status status = failure;
+  // A rejected position that was not moved fails the same way every time.
+  bool hopeless = false;
+  if (IsRejectedCursor(failure, s.from)) {
+    const Cursor rejected = s.from;
+    status = OnRejectedCursor(s, failure);
+    hopeless = s.from == rejected;
+  }
   s.failures++;
   s.report.last_error = status.message();
   Status recorded = sink_->RecordFailure(s.name(), status.message());
@@ -191,7 +230,7 @@ void Scheduler::Fail(State& s, Mode mode, const Status& status) {
   s.report.forbidden = forbidden;
   const bool give_up =
       mode == Mode::kDrain &&
-      (forbidden || s.failures >= options_.retry.max_attempts ||
+      (forbidden || hopeless || s.failures >= options_.retry.max_attempts ||
        status.code() == Status::Code::kAuth);
   std::optional<Millis> retry_in;
   if (give_up) {

@@ -7,9 +7,13 @@
 // - Caught up: due again after the feed's interval.
 // - A failure (HTTP, network, invalid batch, sink busy or full): the failure
 //   is recorded, the cursor is untouched, and the feed is retried after a
-//   capped exponential backoff (at least Retry-After). In kDrain mode a feed
-//   gives up after retry.max_attempts failures in a row, or at once on an
-//   authentication failure.
+//   capped exponential backoff (at least Retry-After). The one exception is
+//   a rejected position with restart_rejected_cursor set: the cursor is
+//   moved to a date before the newest stored version (at most once per run
+//   to the same date, so a server that refuses every position cannot make
+//   the feed loop), then the feed is retried the same way. In kDrain mode a
+//   feed gives up after retry.max_attempts failures in a row, or at once on an
+//   authentication failure or a rejected position it did not move.
 //
 // Batches are applied one at a time on the calling thread: one writer, one
 // transaction per batch, in feed order. While a batch is applied, the batch
@@ -53,6 +57,9 @@ struct ScheduledFeed {
   std::shared_ptr<const Feed> feed;
   Millis interval{std::chrono::minutes(5)};  // pause once caught up
   Cursor start;  // the first cursor, when the sink has none stored
+  // When the server rejects a stored position (engine/rejected_cursor.h),
+  // move the cursor to RestartCursor() instead of failing until a reset.
+  bool restart_rejected_cursor = false;
 };
 
 struct SchedulerOptions {
@@ -117,6 +124,9 @@ class Scheduler {
   void StartPrefetch(const State& current, const Cursor& current_next,
                      bool more, std::vector<State>& states);
   void Fail(State& s, Mode mode, const Status& status);
+  // The error to report for a rejected position of `s`; moves its cursor if
+  // its feed allows a restart.
+  Status OnRejectedCursor(State& s, const Status& rejected);
 
   const std::vector<ScheduledFeed> feeds_;
   const SchedulerOptions options_;

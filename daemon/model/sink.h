@@ -66,6 +66,10 @@ class Sink {
   // The feed's state, or nullopt if the sink has never seen it.
   virtual Result<std::optional<FeedState>> Load(
       const std::string& endpoint) = 0;
+  // The largest version (modified_on, normalised) among the endpoint's
+  // rows, or nullopt if it has none with a version.
+  virtual Result<std::optional<std::string>> NewestVersion(
+      const Endpoint& endpoint) = 0;
   // Every feed's state, by endpoint name.
   virtual Result<std::vector<FeedState>> LoadAll() = 0;
 

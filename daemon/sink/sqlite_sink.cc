@@ -530,6 +530,21 @@ Result<std::vector<FeedState>> SqliteSink::LoadAll() {
   return out;
 }
 
+Result<std::optional<std::string>> SqliteSink::NewestVersion(
+    const Endpoint& endpoint) {
+  Stmt s;
+  // max() over the modified_on index: one seek.
+  if (s.Prepare(db_, "SELECT max(modified_on) FROM " +
+                         Quote(endpoint.TableName())) != SQLITE_OK ||
+      sqlite3_step(s.get()) != SQLITE_ROW) {
+    return Error("reading the newest version of " + endpoint.name);
+  }
+  if (sqlite3_column_type(s.get(), 0) == SQLITE_NULL) {
+    return std::optional<std::string>();
+  }
+  return std::optional<std::string>(s.ColumnText(0));
+}
+
 Status SqliteSink::RecordFailure(const std::string& endpoint,
                                  const std::string& message) {
   Stmt s;

@@ -93,6 +93,8 @@ class SqliteSink : public Sink {
                            const Batch& batch) override;
   Result<std::optional<FeedState>> Load(const std::string& endpoint) override;
   Result<std::vector<FeedState>> LoadAll() override;
+  Result<std::optional<std::string>> NewestVersion(
+      const Endpoint& endpoint) override;
   Status RecordFailure(const std::string& endpoint,
                        const std::string& message) override;
   Status ResetCursor(const std::string& endpoint,

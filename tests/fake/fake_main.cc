@@ -40,7 +40,8 @@ constexpr const char* kUsage =
     "                         serving is a send of cached bytes (benchmarks)\n"
     "\n"
     "Admin routes (loopback): GET/POST /admin/faults, POST /admin/mutate,\n"
-    "POST /admin/token-lifetime, POST /admin/revoke-tokens.\n"
+    "POST /admin/token-lifetime, POST /admin/revoke-tokens,\n"
+    "POST /admin/expire-cursors.\n"
     "\n"
     "Credentials: client id demo-client, secret demo-secret, app key\n"
     "demo-app-key, tenant 1234567 (as in config/demo.yaml).\n";

@@ -167,6 +167,11 @@ void FakeServer::AddAdminRoutes() {
                       1, std::atoi(req.get_param_value("seconds").c_str())));
                   res.set_content("ok\n", "text/plain");
                 });
+  server_->Post("/admin/expire-cursors",
+                [this](const httplib::Request&, httplib::Response& res) {
+                  ExpireCursors();
+                  res.set_content("ok\n", "text/plain");
+                });
   server_->Post("/admin/revoke-tokens",
                 [this](const httplib::Request&, httplib::Response& res) {
                   RevokeTokens();

@@ -26,17 +26,23 @@ uint64_t HashName(const std::string& s) {
   return h;
 }
 
-std::string Token(int64_t seq) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "v1.%012llx", static_cast<long long>(seq));
+// Continuation tokens: "v<epoch>.<12 hex digits of seq>". ExpireCursors
+// moves to the next epoch, and tokens of older ones are refused.
+std::string Token(int64_t seq, int epoch) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "v%d.%012llx", epoch,
+                static_cast<long long>(seq));
   return buf;
 }
 
-// Parses a continuation token made by Token(); -1 if it is not one.
-int64_t ParseToken(const std::string& s) {
-  if (s.size() != 15 || s.compare(0, 3, "v1.") != 0) return -1;
+// Parses a continuation token made by Token(_, epoch); -1 if it is not one.
+int64_t ParseToken(const std::string& s, int epoch) {
+  const std::string prefix = "v" + std::to_string(epoch) + ".";
+  if (s.size() != prefix.size() + 12 || s.compare(0, prefix.size(), prefix)) {
+    return -1;
+  }
   int64_t v = 0;
-  for (size_t i = 3; i < s.size(); ++i) {
+  for (size_t i = prefix.size(); i < s.size(); ++i) {
     char c = s[i];
     int d = c >= '0' && c <= '9'   ? c - '0'
             : c >= 'a' && c <= 'f' ? c - 'a' + 10
@@ -274,7 +280,7 @@ std::vector<std::string> FakeServer::TruthRows(
 
 std::vector<std::string> FakeServer::RowsUpTo(const std::string& endpoint,
                                               const std::string& token) const {
-  int64_t last = ParseToken(token);
+  int64_t last = ParseToken(token, cursor_epoch_);
   return last < 0 ? std::vector<std::string>() : LiveRows(endpoint, last);
 }
 
@@ -301,6 +307,12 @@ std::vector<std::string> FakeServer::EndpointNames() const {
 void FakeServer::RevokeTokens() {
   std::lock_guard<std::mutex> lock(mu_);
   tokens_.clear();
+}
+
+void FakeServer::ExpireCursors() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++cursor_epoch_;
+  page_cache_.clear();
 }
 
 void FakeServer::SetTokenLifetime(int seconds) {
@@ -371,7 +383,7 @@ bool FakeServer::RenderPage(const std::string& feed_name,
   // at or after a date.
   size_t pos = 0;
   if (!from.empty()) {
-    int64_t seq = ParseToken(from);
+    int64_t seq = ParseToken(from, cursor_epoch_);
     if (seq >= 0) {
       pos = std::upper_bound(
                 feed.log.begin(), feed.log.end(), seq,
@@ -412,7 +424,7 @@ bool FakeServer::RenderPage(const std::string& feed_name,
   bool more = false;
   for (; i < feed.log.size() && !more; ++i) more = feed.log[i].live;
   *has_more = more;
-  *continue_from = Token(last_seq);
+  *continue_from = Token(last_seq, cursor_epoch_);
   *body = "{\"hasMore\":" + std::string(more ? "true" : "false") +
           ",\"continueFrom\":\"" + *continue_from + "\",\"data\":[" + data +
           "]}";

@@ -161,6 +161,9 @@ class FakeServer {
   // Makes every issued token invalid (the API then answers 401).
   void RevokeTokens();
   void SetTokenLifetime(int seconds);
+  // Makes every continueFrom handed out so far invalid: a request from one
+  // gets a 400, as an expired continuation token might.
+  void ExpireCursors();
 
   // Export requests answered so far (a hanging one is not, yet).
   std::vector<RequestRecord> Requests() const;
@@ -248,6 +251,7 @@ class FakeServer {
   int token_lifetime_seconds_;
   int token_requests_ = 0;
   int64_t token_counter_ = 0;
+  std::atomic<int> cursor_epoch_{1};  // see ExpireCursors
   std::vector<RequestRecord> requests_;
   // Rendered pages by feed, `from` and includeRecentChanges; cleared by
   // Append.
