@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "api/export_page.h"
+#include "api/page_parser.h"
 #include "config/catalog.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

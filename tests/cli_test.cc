@@ -149,12 +149,17 @@ TEST_CASE("stsync-fake refuses a port that is already in use") {
 TEST_CASE("endpoints lists the whole catalog") {
   auto r = Stsync({"endpoints"});
   CHECK(r.exit_code == 0);
-  CHECK(Contains(r.out, "53 endpoints"));
+  CHECK(Contains(r.out, "116 endpoints"));
   CHECK(Contains(r.out, "/jpm/v2/tenant/{tenant}/export/jobs"));
   CHECK(Contains(r.out, "technicianId,jobId"));
   auto json = Stsync({"endpoints", "--json"});
   CHECK(json.exit_code == 0);
   CHECK(Contains(json.out, R"("table": "recurring_services")"));
+  CHECK(Contains(json.out, R"("name": "job-types",
+        "kind": "list",
+        "incremental": true,)"));
+  CHECK(Contains(r.out, "user-roles"));
+  CHECK(Contains(r.out, "list-full"));
 }
 
 TEST_CASE(

@@ -7,7 +7,7 @@
 
 #include <filesystem>
 
-#include "api/export_page.h"
+#include "api/page_parser.h"
 #include "config/catalog.h"
 #include "sink/migrations.h"
 #include "test_util.h"

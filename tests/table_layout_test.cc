@@ -4,7 +4,7 @@
 
 #include <doctest/doctest.h>
 
-#include "api/export_page.h"
+#include "api/page_parser.h"
 #include "config/catalog.h"
 #include "sink/sqlite_sink.h"
 #include "test_util.h"

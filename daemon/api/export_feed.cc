@@ -1,6 +1,6 @@
 #include "api/export_feed.h"
 
-#include "api/export_page.h"
+#include "api/page_parser.h"
 
 namespace stsync {
 
@@ -12,11 +12,7 @@ ExportFeed::ExportFeed(Endpoint endpoint, std::string tenant,
 
 FeedRequest ExportFeed::Request(const Cursor& from) const {
   FeedRequest r;
-  r.path = endpoint_.path;
-  const std::string placeholder = "{tenant}";
-  for (size_t pos; (pos = r.path.find(placeholder)) != std::string::npos;) {
-    r.path.replace(pos, placeholder.size(), tenant_);
-  }
+  r.path = endpoint_.PathFor(tenant_);
   r.params = endpoint_.params;
   if (!from.at_start()) r.params.emplace_back("from", from.value());
   if (include_recent_changes_) {

@@ -1,7 +1,7 @@
 // ExportFeed: a Data Export endpoint as a Feed.
 //
 // The request is GET {path}?{params}&from={cursor}[&includeRecentChanges=
-// true]; the body is the export envelope (api/export_page.h). A page that
+// true]; the body is the export envelope (api/page_parser.h). A page that
 // says hasMore=true but hands back the position it was asked for would be
 // fetched forever, so Read refuses it (kBadResponse).
 //

@@ -8,7 +8,7 @@
 // by the entry and carrying the record's parent key. A record whose key is
 // null may be keyed by a hash of identity fields (FallbackKey).
 //
-// An envelope reader (api/export_page.cc; the list-endpoint feed's next)
+// An envelope reader (api/page_parser.cc; the list-endpoint feed's next)
 // forwards the events that occur inside `data`. The first bad record is
 // kept as status(); the whole page is then refused by the caller.
 //

@@ -2,6 +2,7 @@
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "cli/cli.h"
@@ -16,9 +17,11 @@ int EndpointsCommand(int argc, char** argv) {
   spec.usage =
       "Usage: stsync endpoints [--json]\n"
       "\n"
-      "Lists the built-in export endpoints: the name to use in the config,\n"
-      "the table it fills, its key, the field ordering versions, and its "
-      "path.\n";
+      "Lists the built-in endpoints: the name to use in the config, its kind\n"
+      "(export: a Data Export feed; list: a regular list endpoint, read\n"
+      "incrementally by modifiedOnOrAfter, or in full on every pass), its\n"
+      "key, the field ordering versions, and its path. The table is the name\n"
+      "with '-' replaced by '_'.\n";
   int code = kExitOk;
   auto args = ParseArgs(spec, argc, argv, &code);
   if (!args) return code;
@@ -26,6 +29,10 @@ int EndpointsCommand(int argc, char** argv) {
     std::string s;
     for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
     return s;
+  };
+  auto kind = [](const Endpoint& e) -> std::string {
+    if (e.kind == EndpointKind::kExport) return "export";
+    return e.modified_filter ? "list" : "list-full";
   };
   if (args->Has("--json")) {
     rapidjson::StringBuffer buf;
@@ -35,6 +42,13 @@ int EndpointsCommand(int argc, char** argv) {
       w.StartObject();
       w.Key("name");
       w.String(e.name.c_str());
+      w.Key("kind");
+      w.String(e.kind == EndpointKind::kExport ? "export" : "list");
+      if (e.kind == EndpointKind::kList) {
+        // Read by modifiedOnOrAfter, or in full on every pass.
+        w.Key("incremental");
+        w.Bool(e.modified_filter);
+      }
       w.Key("table");
       w.String(e.TableName().c_str());
       w.Key("path");
@@ -53,20 +67,25 @@ int EndpointsCommand(int argc, char** argv) {
     std::printf("%s\n", buf.GetString());
     return kExitOk;
   }
-  std::printf("%-26s %-26s %-20s %-11s %s\n", "NAME", "TABLE", "KEY", "VERSION",
-              "PATH");
+  int width = 4;
+  for (const auto& e : Catalog()) {
+    width = std::max(width, static_cast<int>(e.name.size()));
+  }
+  std::printf("%-*s %-9s %-20s %-11s %s\n", width, "NAME", "KIND", "KEY",
+              "VERSION", "PATH");
   for (const auto& e : Catalog()) {
     std::string key = join(e.key_fields);
     if (!e.explode_field.empty()) key += " (per " + e.explode_field + " entry)";
     std::string path = e.path;
     if (!SelectedByAll(e.name)) path += "  (not in 'all': by name only)";
-    std::printf("%-26s %-26s %-20s %-11s %s\n", e.name.c_str(),
-                e.TableName().c_str(), key.c_str(), e.version_field.c_str(),
+    std::printf("%-*s %-9s %-20s %-11s %s\n", width, e.name.c_str(),
+                kind(e).c_str(), key.c_str(), e.version_field.c_str(),
                 path.c_str());
   }
   std::printf(
       "\n%zu endpoints. 'all' in the config selects every one not marked "
-      "otherwise.\n",
+      "otherwise.\nKIND list-full: no modifiedOnOrAfter, so every pass reads "
+      "every record.\n",
       Catalog().size());
   return kExitOk;
 }

@@ -150,8 +150,11 @@ std::vector<Endpoint> BuildCatalog() {
 }  // namespace
 
 const std::vector<Endpoint>& Catalog() {
-  static const std::vector<Endpoint>* catalog =
-      new std::vector<Endpoint>(BuildCatalog());
+  static const std::vector<Endpoint>* catalog = [] {
+    auto* all = new std::vector<Endpoint>(BuildCatalog());
+    for (Endpoint& e : ListCatalog()) all->push_back(std::move(e));
+    return all;
+  }();
   return *catalog;
 }
 

@@ -175,8 +175,16 @@ std::vector<std::string> FieldList(const YamlReader& p, const YAML::Node& node,
 const KeyTable<EndpointConfig>& ScheduleKeys() {
   using E = EndpointConfig;
   static const KeyTable<E> keys = {
-      DurationKey<E>("interval", Millis(1),
-                     [](E& e) -> Millis& { return e.interval; }),
+      {"interval",
+       [](const YamlReader& p, const YAML::Node& v, const std::string& key,
+          E& e) {
+         e.interval = p.Duration(v, key, Millis(1));
+         e.interval_set = true;
+       }},
+      DurationKey<E>("list_overlap", Millis(0),
+                     [](E& e) -> Millis& { return e.list_overlap; }),
+      IntegerKey<E>("page_size", 1, 5000,
+                    [](E& e) -> int& { return e.page_size; }),
       BoolKey<E>("include_recent_changes",
                  [](E& e) -> bool& { return e.include_recent_changes; }),
       DateKey<E>(
@@ -563,6 +571,15 @@ Config Parse(const YamlReader& p, const YAML::Node& root,
   }
   if (const YAML::Node l = root["log"]) ReadKeys(p, l, "log", LogKeys(), c);
   ReadEndpoints(p, root, c);
+  for (EndpointConfig& ec : c.endpoints) {
+    if (ec.endpoint.kind != EndpointKind::kList) continue;
+    if (!ec.endpoint.modified_filter && !ec.interval_set) {
+      ec.interval = std::chrono::hours(1);
+    }
+    if (ec.page_size == 0 || ec.page_size > ec.endpoint.max_page_size) {
+      ec.page_size = ec.endpoint.max_page_size;
+    }
+  }
   WarnAboutShortIntervals(c);
   return c;
 }

@@ -22,7 +22,10 @@ namespace stsync {
 
 struct EndpointConfig {
   Endpoint endpoint;
-  Millis interval{std::chrono::minutes(5)};  // pause after hasMore=false
+  // The pause after a caught-up batch (hasMore=false). Unless set, 1 hour
+  // for a list endpoint read in full on every pass (its cost control).
+  Millis interval{std::chrono::minutes(5)};
+  bool interval_set = false;  // in `defaults` or the endpoint's entry
   bool include_recent_changes = false;
   std::optional<std::string> start_from;  // first `from` without a cursor
   // on_rejected_cursor: restart_from_last_seen. When the server answers 400
@@ -30,6 +33,12 @@ struct EndpointConfig {
   // newest version it stored (engine/rejected_cursor.h) instead of failing
   // until someone runs `stsync reset`.
   bool restart_rejected_cursor = false;
+  // List endpoints: how far before the newest version seen a pass starts
+  // (api/list_feed.h).
+  Millis list_overlap{std::chrono::minutes(5)};
+  // List endpoints: records per request; 0 for the largest the endpoint
+  // takes (Endpoint::max_page_size).
+  int page_size = 0;
 };
 
 struct HttpOptions {

@@ -6,6 +6,7 @@
 
 #include "api/export_feed.h"
 #include "api/httplib_transport.h"
+#include "api/list_feed.h"
 #include "sink/sqlite_sink.h"
 
 namespace stsync {
@@ -14,8 +15,13 @@ std::vector<ScheduledFeed> FeedsOf(const Config& config) {
   std::vector<ScheduledFeed> feeds;
   for (const EndpointConfig& ec : config.endpoints) {
     ScheduledFeed f;
-    f.feed = std::make_shared<ExportFeed>(ec.endpoint, config.tenant,
-                                          ec.include_recent_changes);
+    if (ec.endpoint.kind == EndpointKind::kList) {
+      f.feed = std::make_shared<ListFeed>(ec.endpoint, config.tenant,
+                                          ec.list_overlap, ec.page_size);
+    } else {
+      f.feed = std::make_shared<ExportFeed>(ec.endpoint, config.tenant,
+                                            ec.include_recent_changes);
+    }
     f.interval = ec.interval;
     if (ec.start_from) f.start = Cursor::Date(*ec.start_from);
     f.restart_rejected_cursor = ec.restart_rejected_cursor;

@@ -2,6 +2,15 @@
 
 namespace stsync {
 
+std::string Endpoint::PathFor(const std::string& tenant) const {
+  std::string out = path;
+  const std::string placeholder = "{tenant}";
+  for (size_t pos; (pos = out.find(placeholder)) != std::string::npos;) {
+    out.replace(pos, placeholder.size(), tenant);
+  }
+  return out;
+}
+
 std::string Endpoint::TableName() const {
   std::string t = name;
   for (char& c : t) {

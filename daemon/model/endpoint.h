@@ -13,6 +13,17 @@
 
 namespace stsync {
 
+// How a feed is read: a Data Export endpoint (continuation tokens) or a
+// regular list endpoint (page and pageSize; api/list_feed.h).
+enum class EndpointKind { kExport, kList };
+
+// How a list endpoint is asked for records in modification order.
+enum class ListOrder {
+  kDefault,    // no way documented: the server's own order
+  kSortParam,  // sort=+ModifiedOn
+  kOrderBy,    // orderBy=modifiedOn&orderByDirection=asc
+};
+
 struct Endpoint {
   // Lower-case, dash-separated; the config name. The table is the same with
   // '-' replaced by '_'.
@@ -35,8 +46,18 @@ struct Endpoint {
   // identity and must be present, or the record is refused. Empty: a null
   // key is an error.
   std::vector<std::string> fallback_key_fields;
+  EndpointKind kind = EndpointKind::kExport;
+  // List endpoints: whether a pass can ask only for records modified on or
+  // after a time (modifiedOnOrAfter, with version_field = modifiedOn);
+  // otherwise every pass reads them all.
+  bool modified_filter = false;
+  ListOrder order = ListOrder::kDefault;
+  // List endpoints: the largest pageSize the server takes.
+  int max_page_size = 5000;
 
   std::string TableName() const;
+  // `path` with every {tenant} replaced by `tenant`.
+  std::string PathFor(const std::string& tenant) const;
   // Columns holding the key fields, in order (snake_case of the fields).
   std::vector<std::string> KeyColumns() const;
   // The column holding parent_field, or "".

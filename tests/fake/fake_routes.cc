@@ -182,9 +182,11 @@ void FakeServer::AddAdminRoutes() {
 void FakeServer::AddExportRoutes() {
   for (auto& [name, feed_ref] : feeds_) {
     const std::string feed_name = name;
+    const bool is_list = feed_ref.endpoint.kind == EndpointKind::kList;
     server_->Get(
         PathPattern(feed_ref.endpoint.path),
-        [this, feed_name](const httplib::Request& req, httplib::Response& res) {
+        [this, feed_name, is_list](const httplib::Request& req,
+                                   httplib::Response& res) {
           ++requests_started_;
           RequestRecord rec;
           rec.path = req.path;
@@ -221,6 +223,10 @@ void FakeServer::AddExportRoutes() {
           }
           if (req.matches[1] != options_.tenant) {
             json_error(404, "Tenant not found");
+            return finish();
+          }
+          if (is_list) {
+            ServeList(feed_name, req, res, &rec.records);
             return finish();
           }
           auto page = PageAfter(feed_name, rec.from, rec.recent);

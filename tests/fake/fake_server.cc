@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <set>
 #include <string_view>
@@ -178,10 +179,12 @@ void FakeServer::Render(const Feed& feed, int64_t index, int64_t revision,
     }
     // A feed versioned by createdOn keeps its version when a record
     // changes, as job-canceled-logs does.
-    add(e.version_field,
-        "\"" + (e.version_field == "createdOn" ? FakeTimestamp(idx) : ver) +
-            "\"");
-    done.push_back(e.version_field);
+    if (!e.version_field.empty()) {
+      add(e.version_field,
+          "\"" + (e.version_field == "createdOn" ? FakeTimestamp(idx) : ver) +
+              "\"");
+      done.push_back(e.version_field);
+    }
     for (const Field& f : shape) {
       if (std::find(done.begin(), done.end(), f.name) != done.end()) continue;
       if (f.name == "active") {
@@ -235,7 +238,7 @@ void FakeServer::Append(Feed& feed, int64_t index, bool active) {
   } else {
     feed.revision[index] = 0;
   }
-  Entry entry{seq, index, "", {}, true};
+  Entry entry{seq, index, "", {}, true, active};
   Render(feed, index, revision, FakeTimestamp(seq), active, &entry);
   feed.latest[index] = feed.log.size();
   feed.log.push_back(std::move(entry));
@@ -307,6 +310,110 @@ std::vector<std::string> FakeServer::EndpointNames() const {
 void FakeServer::RevokeTokens() {
   std::lock_guard<std::mutex> lock(mu_);
   tokens_.clear();
+}
+
+void FakeServer::Update(const std::string& endpoint, int64_t index,
+                        bool active) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = feeds_.find(endpoint);
+  if (it == feeds_.end() || !it->second.latest.count(index)) return;
+  Append(it->second, index, active);
+}
+
+void FakeServer::SetAfterListRequest(
+    std::function<void(const std::string& endpoint, int requests)> hook) {
+  after_list_request_ = std::move(hook);
+}
+
+void FakeServer::ServeList(const std::string& feed_name,
+                           const httplib::Request& req, httplib::Response& res,
+                           int* records) {
+  auto error = [&](const std::string& title) {
+    res.status = 400;
+    res.set_content(
+        "{\"type\":\"error\",\"title\":\"" + title + "\",\"status\":400}",
+        "application/json");
+  };
+  auto number = [&](const char* name, int64_t fallback) -> int64_t {
+    if (!req.has_param(name)) return fallback;
+    const std::string v = req.get_param_value(name);
+    if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos ||
+        v.size() > 9) {
+      return -1;
+    }
+    return std::stoll(v);
+  };
+  int requests = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const Feed& feed = feeds_.at(feed_name);
+    const Endpoint& e = feed.endpoint;
+    const int64_t page = number("page", 1);
+    const int64_t page_size = number("pageSize", 50);
+    if (page < 1) return error("page must be a positive integer");
+    if (page_size < 1 || page_size > e.max_page_size) {
+      return error("pageSize must be between 1 and " +
+                   std::to_string(e.max_page_size));
+    }
+    std::string since;
+    if (req.has_param("modifiedOnOrAfter")) {
+      auto t = NormalizeTimestamp(req.get_param_value("modifiedOnOrAfter"));
+      if (!t) return error("modifiedOnOrAfter is not a date-time");
+      since = *t;
+    }
+    // The endpoints with an `active` parameter return active records only,
+    // unless asked for False or Any.
+    const bool has_active =
+        std::any_of(e.params.begin(), e.params.end(),
+                    [](const auto& p) { return p.first == "active"; });
+    std::string active = has_active ? "true" : "any";
+    if (req.has_param("active")) {
+      active = req.get_param_value("active");
+      for (char& c : active) c = static_cast<char>(std::tolower(c));
+    }
+    const bool by_modified = req.get_param_value("sort") == "+ModifiedOn" ||
+                             (req.get_param_value("orderBy") == "modifiedOn" &&
+                              req.get_param_value("orderByDirection") == "asc");
+    // The live records that match, in the order asked for: the log is in
+    // modification order; the default is by id.
+    std::vector<const Entry*> match;
+    for (const Entry& entry : feed.log) {
+      if (!entry.live) continue;
+      if (!since.empty() &&
+          *NormalizeTimestamp(FakeTimestamp(entry.seq)) < since) {
+        continue;
+      }
+      if ((active == "true" && !entry.active) ||
+          (active == "false" && entry.active)) {
+        continue;
+      }
+      match.push_back(&entry);
+    }
+    if (!by_modified) {
+      std::sort(match.begin(), match.end(), [](const Entry* a, const Entry* b) {
+        return a->index < b->index;
+      });
+    }
+    const size_t first = static_cast<size_t>((page - 1) * page_size);
+    std::string data;
+    *records = 0;
+    for (size_t i = first;
+         i < match.size() && i < first + static_cast<size_t>(page_size); ++i) {
+      if (!data.empty()) data += ',';
+      data += match[i]->json;
+      ++*records;
+    }
+    const bool more = first + static_cast<size_t>(page_size) < match.size();
+    res.status = 200;
+    res.set_content("{\"page\":" + std::to_string(page) +
+                        ",\"pageSize\":" + std::to_string(page_size) +
+                        ",\"hasMore\":" + (more ? "true" : "false") +
+                        ",\"totalCount\":" + std::to_string(match.size()) +
+                        ",\"data\":[" + data + "]}",
+                    "application/json; charset=utf-8");
+    requests = ++list_requests_[feed_name];
+  }
+  if (after_list_request_) after_list_request_(feed_name, requests);
 }
 
 void FakeServer::ExpireCursors() {

@@ -1,7 +1,9 @@
 // FakeServer: a ServiceTitan stand-in on loopback, for the tests and the demo.
 //
-// It implements the OAuth2 token endpoint and every catalog export endpoint
-// with the real envelope ({"hasMore", "continueFrom", "data"}), serving
+// It implements the OAuth2 token endpoint and every catalog endpoint with
+// the real envelope: an export's {"hasMore", "continueFrom", "data"}, a list
+// endpoint's {"page", "pageSize", "hasMore", "totalCount", "data"} with its
+// filters and sort orders (ServeList), serving
 // deterministic records shaped like the OpenAPI documents' (record_shapes).
 // Each endpoint's feed is a log ordered by version: an update appends a new
 // version and retires the old one, as the real feed does. With
@@ -17,6 +19,7 @@
 //   POST /admin/mutate?endpoint=jobs&updates=5&inserts=2
 //   POST /admin/token-lifetime?seconds=5
 //   POST /admin/revoke-tokens
+//   POST /admin/expire-cursors
 //
 // Thread safety: all public methods are thread-safe.
 #ifndef STSYNC_TESTS_FAKE_FAKE_SERVER_H_
@@ -25,6 +28,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -39,6 +43,7 @@
 
 namespace httplib {
 class Server;
+struct Request;
 struct Response;
 }  // namespace httplib
 
@@ -161,6 +166,14 @@ class FakeServer {
   // Makes every issued token invalid (the API then answers 401).
   void RevokeTokens();
   void SetTokenLifetime(int seconds);
+  // Gives record `index` of `endpoint` a new version (modifiedOn now), as
+  // an edit in ServiceTitan would.
+  void Update(const std::string& endpoint, int64_t index, bool active);
+  // Called after each list-endpoint request is answered, with the endpoint
+  // and how many list requests it has had; it may call Update (a change in
+  // the middle of a pass). Set before Start.
+  void SetAfterListRequest(
+      std::function<void(const std::string& endpoint, int requests)> hook);
   // Makes every continueFrom handed out so far invalid: a request from one
   // gets a 400, as an expired continuation token might.
   void ExpireCursors();
@@ -185,6 +198,7 @@ class FakeServer {
     // exploded entries of job-history); empty when the record is its row.
     std::vector<std::string> rows;
     bool live;
+    bool active = true;
   };
   struct Feed {
     Endpoint endpoint;
@@ -229,6 +243,10 @@ class FakeServer {
   bool RenderPage(const std::string& feed_name, const std::string& from,
                   bool recent, std::string* body, int* records,
                   std::string* continue_from, bool* has_more) const;
+  // Answers a list endpoint's request (page, pageSize, modifiedOnOrAfter,
+  // active, sort/orderBy), with the list envelope. Takes mu_.
+  void ServeList(const std::string& feed_name, const httplib::Request& req,
+                 httplib::Response& res, int* records);
   // Appends to the request log. Takes mu_: never call with it held.
   void Record(const RequestRecord& r);
 
@@ -252,6 +270,8 @@ class FakeServer {
   int token_requests_ = 0;
   int64_t token_counter_ = 0;
   std::atomic<int> cursor_epoch_{1};  // see ExpireCursors
+  std::function<void(const std::string&, int)> after_list_request_;
+  std::map<std::string, int> list_requests_;  // by endpoint
   std::vector<RequestRecord> requests_;
   // Rendered pages by feed, `from` and includeRecentChanges; cleared by
   // Append.

@@ -1,4 +1,4 @@
-#include "api/export_page.h"
+#include "api/page_parser.h"
 
 #include <doctest/doctest.h>
 

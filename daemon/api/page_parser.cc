@@ -1,4 +1,4 @@
-#include "api/export_page.h"
+#include "api/page_parser.h"
 
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
@@ -8,19 +8,21 @@
 namespace stsync {
 namespace {
 
-// The SAX handler of an export envelope: validates `hasMore`,
-// `continueFrom` and `data`, and forwards what is inside `data` to a
+// The SAX handler of a page envelope: validates `hasMore`, `data` and (an
+// export's) `continueFrom`, and forwards what is inside `data` to a
 // RecordReader. Depth 1 is the envelope's members, 2 the elements of
 // `data`; anything deeper is the records'.
 class PageReader
     : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PageReader> {
  public:
-  PageReader(const Endpoint& e, Batch* batch, const rapidjson::StringStream* in)
-      : records_(e, batch), in_(in) {}
+  PageReader(const Endpoint& e, bool is_export, Batch* batch,
+             const rapidjson::StringStream* in)
+      : records_(e, batch), is_export_(is_export), in_(in) {}
 
-  // Sets the batch's next cursor and caught-up flag; after Finish is ok.
+  // Sets the batch's caught-up flag and (export) next cursor; after Finish
+  // is ok.
   void Complete(Batch* batch) const {
-    batch->next = Cursor::Position(continue_from_);
+    if (is_export_) batch->next = Cursor::Position(continue_from_);
     batch->caught_up = !has_more_;
   }
 
@@ -35,10 +37,10 @@ class PageReader
     if (!has_more_is_bool_) {
       return Status::BadResponse("'hasMore' is not a boolean");
     }
-    if (!(env_seen_ & kContinueFrom) || continue_from_null_) {
+    if (is_export_ && (!(env_seen_ & kContinueFrom) || continue_from_null_)) {
       return Status::BadResponse("envelope has no 'continueFrom'");
     }
-    if (continue_from_.empty()) {
+    if (is_export_ && continue_from_.empty()) {
       return Status::BadResponse("'continueFrom' is not a non-empty string");
     }
     if (!(env_seen_ & kData)) {
@@ -135,6 +137,7 @@ class PageReader
   }
 
   RecordReader records_;
+  const bool is_export_;
   const rapidjson::StringStream* const in_;
   int depth_ = 0;        // containers open
   uint64_t member_ = 0;  // the envelope member whose value comes next
@@ -148,9 +151,7 @@ class PageReader
   bool in_data_ = false;
 };
 
-}  // namespace
-
-Result<Batch> ParseExportPage(std::string body, const Endpoint& e) {
+Result<Batch> ParsePage(std::string body, const Endpoint& e, bool is_export) {
   Batch page;
   page.body = std::move(body);
   if (page.body.size() > UINT32_MAX) {
@@ -158,7 +159,7 @@ Result<Batch> ParseExportPage(std::string body, const Endpoint& e) {
   }
   // Iterative parsing keeps deeply nested input off the call stack.
   rapidjson::StringStream in(page.body.c_str());
-  PageReader handler(e, &page, &in);
+  PageReader handler(e, is_export, &page, &in);
   rapidjson::Reader reader;
   rapidjson::ParseResult ok =
       reader.Parse<rapidjson::kParseIterativeFlag>(in, handler);
@@ -178,6 +179,16 @@ Result<Batch> ParseExportPage(std::string body, const Endpoint& e) {
   if (!s.ok()) return s;
   handler.Complete(&page);
   return page;
+}
+
+}  // namespace
+
+Result<Batch> ParseExportPage(std::string body, const Endpoint& e) {
+  return ParsePage(std::move(body), e, /*is_export=*/true);
+}
+
+Result<Batch> ParseListPage(std::string body, const Endpoint& e) {
+  return ParsePage(std::move(body), e, /*is_export=*/false);
 }
 
 }  // namespace stsync
