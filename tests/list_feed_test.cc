@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "base/timestamp.h"
 #include "config/catalog.h"
 
 namespace stsync {
@@ -35,8 +36,15 @@ const std::string kT1 = "2024-03-01T10:00:00.0000000Z";
 const std::string kT2 = "2024-03-01T11:00:00.0000000Z";
 const std::string kT3 = "2024-03-01T12:00:00.0000000Z";
 
+// Its wall time is in 2023, before every version above.
+FakeClock* TestClock() {
+  static FakeClock* clock = new FakeClock();
+  return clock;
+}
+
 ListFeed Zones() {
-  return ListFeed(*FindEndpoint("zones"), "42", std::chrono::minutes(5), 100);
+  return ListFeed(*FindEndpoint("zones"), "42", std::chrono::minutes(5), 100,
+                  TestClock());
 }
 
 }  // namespace
@@ -57,7 +65,7 @@ TEST_CASE("a list pass asks for modification order, all states, and a page") {
   CHECK(p["modifiedOnOrAfter"] == "2024-02-01T00:00:00.0000000Z");
   // job-types sorts with orderBy; a page size above the spec's is capped.
   ListFeed types(*FindEndpoint("job-types"), "42", std::chrono::minutes(5),
-                 9000);
+                 9000, TestClock());
   p = ParamsOf(types.Request(Cursor::Start()));
   CHECK(p["orderBy"] == "modifiedOn");
   CHECK(p["orderByDirection"] == "asc");
@@ -111,20 +119,30 @@ TEST_CASE(
   const Endpoint* terms = FindEndpoint("payment-terms");  // sort: no date
   REQUIRE(terms);
   REQUIRE(terms->order == ListOrder::kDefault);
-  ListFeed unsorted(*terms, "42", std::chrono::minutes(5), 100);
+  ListFeed unsorted(*terms, "42", std::chrono::minutes(5), 100, TestClock());
   CHECK(ParamsOf(unsorted.Request(Cursor::Start())).count("sort") == 0);
   auto u = unsorted.Read(ListPage({kT1, kT2}, true), Cursor::Start());
   REQUIRE(u.ok());
   p = ParamsOf(unsorted.Request(u->next));
   CHECK(p.count("modifiedOnOrAfter") == 0);
   CHECK(p["page"] == "2");
+  // A record changed on page 1 while page 2 is read is newer than the
+  // pass's start, but maybe older than its newest record: the next pass
+  // starts before the start (by the clock, less the overlap).
+  const std::string started = FormatTimestamp(TestClock()->WallNow());
+  TestClock()->Advance(std::chrono::minutes(10));
+  auto end = unsorted.Read(ListPage({kT3}, false), u->next);
+  REQUIRE(end.ok());
+  CHECK(ParamsOf(unsorted.Request(end->next))["modifiedOnOrAfter"] ==
+        FormatTimestamp(*ParseNormalizedTimestamp(started) -
+                        std::chrono::minutes(5)));
 }
 
 TEST_CASE("an endpoint without modifiedOnOrAfter is read in full each pass") {
   const Endpoint* roles = FindEndpoint("user-roles");
   REQUIRE(roles);
   REQUIRE_FALSE(roles->modified_filter);
-  ListFeed feed(*roles, "42", std::chrono::minutes(5), 100);
+  ListFeed feed(*roles, "42", std::chrono::minutes(5), 100, TestClock());
   auto b = feed.Read(R"({"hasMore":false,"data":[{"id":1,"name":"a"}]})",
                      Cursor::Start());
   REQUIRE(b.ok());

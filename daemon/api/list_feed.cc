@@ -10,10 +10,12 @@ namespace stsync {
 namespace {
 
 // The position texts, fields separated by '|':
-//   "list|pass|<since>|<page>|<newest>"  within a pass
-//   "list|done|<newest>"                 after a pass
+//   "list|pass|<since>|<page>|<newest>|<started>"  within a pass
+//   "list|done|<mark>"                             after a pass
 // <since> is the pass's modifiedOnOrAfter ("" for none), <newest> the
-// newest version seen so far ("" for none); both normalised timestamps.
+// newest version seen so far ("" for none), <started> when the pass began
+// (local time), <mark> where the next pass starts before; all normalised
+// timestamps.
 constexpr char kSep = '|';
 
 std::vector<std::string> Split(const std::string& s) {
@@ -35,17 +37,23 @@ bool IsTimestampOrEmpty(const std::string& s) {
 }  // namespace
 
 struct ListFeed::Pass {
-  std::string since;   // modifiedOnOrAfter, "" for none
-  int64_t page = 1;    // 1-based
-  std::string newest;  // high-water mark so far, "" if none
+  std::string since;    // modifiedOnOrAfter, "" for none
+  int64_t page = 1;     // 1-based
+  std::string newest;   // high-water mark so far, "" if none
+  std::string started;  // "" until the pass's first page is read
 };
 
 ListFeed::ListFeed(Endpoint endpoint, std::string tenant, Millis overlap,
-                   int page_size)
+                   int page_size, Clock* clock)
     : endpoint_(std::move(endpoint)),
       tenant_(std::move(tenant)),
       overlap_(overlap),
-      page_size_(std::min(page_size, endpoint_.max_page_size)) {}
+      page_size_(std::min(page_size, endpoint_.max_page_size)),
+      clock_(clock) {}
+
+bool ListFeed::PagesByKey() const {
+  return endpoint_.modified_filter && endpoint_.order != ListOrder::kDefault;
+}
 
 ListFeed::Pass ListFeed::PassAt(const Cursor& from) const {
   Pass pass;
@@ -55,13 +63,14 @@ ListFeed::Pass ListFeed::PassAt(const Cursor& from) const {
   }
   if (from.kind() != Cursor::Kind::kPosition) return pass;
   const std::vector<std::string> f = Split(from.value());
-  if (f.size() == 5 && f[0] == "list" && f[1] == "pass" &&
-      IsTimestampOrEmpty(f[2]) && IsTimestampOrEmpty(f[4])) {
+  if (f.size() == 6 && f[0] == "list" && f[1] == "pass" &&
+      IsTimestampOrEmpty(f[2]) && IsTimestampOrEmpty(f[4]) &&
+      IsTimestampOrEmpty(f[5])) {
     int64_t page = 0;
     auto [end, ec] =
         std::from_chars(f[3].data(), f[3].data() + f[3].size(), page);
     if (ec == std::errc() && end == f[3].data() + f[3].size() && page >= 1) {
-      return Pass{f[2], page, f[4]};
+      return Pass{f[2], page, f[4], f[5]};
     }
   } else if (f.size() == 3 && f[0] == "list" && f[1] == "done" &&
              IsTimestampOrEmpty(f[2])) {
@@ -107,7 +116,8 @@ Result<Batch> ListFeed::Read(std::string body, const Cursor& from) const {
         "the server answered hasMore=true with no "
         "records");
   }
-  const Pass pass = PassAt(from);
+  Pass pass = PassAt(from);
+  if (pass.started.empty()) pass.started = FormatTimestamp(clock_->WallNow());
   // The newest version of the page, and whether the page came in ascending
   // version order (so that nothing older than its newest is still to come).
   std::string page_newest;
@@ -119,14 +129,20 @@ Result<Batch> ListFeed::Read(std::string body, const Cursor& from) const {
   const std::string newest = std::max(pass.newest, page_newest);
   std::string next;
   if (batch->caught_up) {
-    next = std::string("list") + kSep + "done" + kSep + newest;
+    // Paged by offset, a pass misses changes to pages it has read; they
+    // are newer than its start, so the next pass starts no later.
+    std::string mark = newest;
+    if (!PagesByKey() && !mark.empty()) mark = std::min(mark, pass.started);
+    next = std::string("list") + kSep + "done" + kSep + mark;
   } else {
-    Pass after{pass.since, pass.page + 1, newest};
-    const bool by_key = endpoint_.modified_filter &&
-                        endpoint_.order != ListOrder::kDefault && ascending;
-    if (by_key && page_newest > pass.since) after = {page_newest, 1, newest};
+    Pass after{pass.since, pass.page + 1, newest, pass.started};
+    if (PagesByKey() && ascending && page_newest > pass.since) {
+      after.since = page_newest;
+      after.page = 1;
+    }
     next = std::string("list") + kSep + "pass" + kSep + after.since + kSep +
-           std::to_string(after.page) + kSep + after.newest;
+           std::to_string(after.page) + kSep + after.newest + kSep +
+           after.started;
   }
   batch->next = Cursor::Position(next);
   return batch;

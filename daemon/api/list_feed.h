@@ -18,7 +18,10 @@
 // records modified on or after the page's newest version, from page 1. Only
 // records sharing one timestamp across more than a page are paged by
 // offset. Endpoints that cannot sort are paged by offset within a pass
-// (their default order, by id, does not move a changed record).
+// (their default order, by id, does not move a changed record); a record
+// changed on a page the pass has read comes with the next pass, which
+// therefore starts no later than this pass began (by the Clock, less the
+// overlap). Endpoints without modifiedOnOrAfter are read in full each pass.
 //
 // The Cursor of a list feed is a position only this class reads: the pass's
 // filter, its page and the high-water mark so far, or the high-water mark
@@ -42,9 +45,10 @@ class ListFeed : public Feed {
  public:
   // `tenant` replaces {tenant} in the endpoint's path; `overlap` is how far
   // before the high-water mark a pass starts; `page_size` is the pageSize
-  // asked for (at most endpoint.max_page_size).
-  ListFeed(Endpoint endpoint, std::string tenant, Millis overlap,
-           int page_size);
+  // asked for (at most endpoint.max_page_size). `clock` (borrowed, must
+  // outlive this) dates the start of a pass.
+  ListFeed(Endpoint endpoint, std::string tenant, Millis overlap, int page_size,
+           Clock* clock);
 
   const Endpoint& endpoint() const override { return endpoint_; }
   FeedRequest Request(const Cursor& from) const override;
@@ -53,11 +57,14 @@ class ListFeed : public Feed {
  private:
   struct Pass;
   Pass PassAt(const Cursor& from) const;
+  // Whether pages are followed by modifiedOnOrAfter (else by page number).
+  bool PagesByKey() const;
 
   const Endpoint endpoint_;
   const std::string tenant_;
   const Millis overlap_;
   const int page_size_;
+  Clock* const clock_;
 };
 
 }  // namespace stsync

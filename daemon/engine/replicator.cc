@@ -11,13 +11,13 @@
 
 namespace stsync {
 
-std::vector<ScheduledFeed> FeedsOf(const Config& config) {
+std::vector<ScheduledFeed> FeedsOf(const Config& config, Clock* clock) {
   std::vector<ScheduledFeed> feeds;
   for (const EndpointConfig& ec : config.endpoints) {
     ScheduledFeed f;
     if (ec.endpoint.kind == EndpointKind::kList) {
       f.feed = std::make_shared<ListFeed>(ec.endpoint, config.tenant,
-                                          ec.list_overlap, ec.page_size);
+                                          ec.list_overlap, ec.page_size, clock);
     } else {
       f.feed = std::make_shared<ExportFeed>(ec.endpoint, config.tenant,
                                             ec.include_recent_changes);
@@ -78,8 +78,8 @@ Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
   observers.insert(observers.end(), seams.observers.begin(),
                    seams.observers.end());
   r->scheduler_ = std::make_unique<Scheduler>(
-      FeedsOf(config), std::move(options), r->client_.get(), r->sink_.get(),
-      std::move(observers), &r->stop_, clock);
+      FeedsOf(config, clock), std::move(options), r->client_.get(),
+      r->sink_.get(), std::move(observers), &r->stop_, clock);
   Transport* t = r->transport_.get();
   r->stop_.OnStop([t] { t->Cancel(); });
   return r;

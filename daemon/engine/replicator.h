@@ -66,9 +66,9 @@ class Replicator {
   std::unique_ptr<Scheduler> scheduler_;
 };
 
-// The feeds `config` selects, each as an ExportFeed for its tenant, in
-// config order.
-std::vector<ScheduledFeed> FeedsOf(const Config& config);
+// The feeds `config` selects, each as an ExportFeed or a ListFeed (dating
+// its passes by `clock`) for its tenant, in config order.
+std::vector<ScheduledFeed> FeedsOf(const Config& config, Clock* clock);
 
 // How a writer opens `config`'s database: its limits, its owner (tenant and
 // environment), and notices of long steps logged at info level.
