@@ -95,6 +95,31 @@ TEST_CASE(
   CHECK(sized->cache_bytes == 32 << 20);
 }
 
+TEST_CASE("index names fields of an endpoint's view") {
+  auto c = Parse(test::Replace(kGood, "  - customers\n",
+                               "  - name: customers\n"
+                               "    index: [mergedToId, paymentTermId]\n"));
+  INFO(c.status().message());
+  REQUIRE(c.ok());
+  CHECK(c->endpoints[1].endpoint.indexed_fields ==
+        std::vector<std::string>{"mergedToId", "paymentTermId"});
+  CHECK(c->endpoints[0].endpoint.indexed_fields.empty());
+  ExpectError(test::Replace(kGood, "  - customers\n",
+                            "  - name: customers\n    index: [address]\n"),
+              {"cfg.yaml:", "endpoints[1].index",
+               "'address' is not a top-level scalar field of customers (the "
+               "columns of its view customers_v)"});
+  ExpectError(test::Replace(kGood, "  - customers\n",
+                            "  - name: customers\n    index: [name, name]\n"),
+              {"endpoints[1].index", "'name' is listed twice"});
+  ExpectError(test::Replace(kGood, "  - customers\n",
+                            "  - name: customers\n    index: [\"a b\"]\n"),
+              {"endpoints[1].index", "'a b' is not a field name"});
+  ExpectError(test::Replace(kGood, "  include_recent_changes: false\n",
+                            "  include_recent_changes: false\n  index: id\n"),
+              {"defaults.index", "unknown key"});
+}
+
 TEST_CASE(
     "production is the default environment and `all` takes the whole catalog") {
   auto c = Parse(test::Replace(

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "api/record_reader.h"
 #include "config/catalog.h"
 
 namespace stsync {
@@ -237,6 +238,37 @@ TEST_CASE("job-history entries may come before the record's jobId") {
 TEST_CASE("an invalid record does not hide a later syntax error") {
   ExpectBad(R"({"hasMore":true,"continueFrom":"x","data":[{"name":1}],)",
             "malformed JSON");
+}
+
+}  // namespace stsync
+
+namespace stsync {
+
+TEST_CASE(
+    "a string key (a GUID) is keyed by its hash, and a list page needs no "
+    "continueFrom") {
+  Endpoint e = *FindEndpoint("journal-entries");
+  REQUIRE(e.string_key);
+  auto p = ParseListPage(
+      R"({"page":1,"pageSize":3,"hasMore":false,"totalCount":3,"data":[)"
+      R"({"id":"7f0c-aa","modifiedOn":"2024-01-01T00:00:00Z"},)"
+      R"({"id":"7f0c-ab","modifiedOn":"2024-01-01T00:00:00Z"},)"
+      R"({"id":"7f0c-aa","modifiedOn":"2024-01-02T00:00:00Z"}]})",
+      e);
+  REQUIRE(p.ok());
+  REQUIRE(p->rows.size() == 3);
+  CHECK(p->caught_up);
+  CHECK(p->rows[0].key[0] == FallbackKey(R"(id="7f0c-aa")"));
+  CHECK(p->rows[0].key[0] < 0);
+  CHECK(p->rows[0].key[0] != p->rows[1].key[0]);
+  CHECK(p->rows[0].key[0] == p->rows[2].key[0]);
+  // Elsewhere a string id is an error, as before.
+  auto bad = ParseListPage(
+      R"({"hasMore":false,"data":[{"id":"7f0c-aa","modifiedOn":"2024-01-01"}]})",
+      *FindEndpoint("zones"));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("key field 'id' is not an integer") !=
+        std::string::npos);
 }
 
 }  // namespace stsync

@@ -233,6 +233,17 @@ void WithQuery(const std::string& db_path, const std::string& sql, F&& on_row) {
 
 }  // namespace
 
+void Exec(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(db_path.c_str(), &db) == SQLITE_OK);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  INFO(sql, ": ", err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+}
+
 std::vector<std::string> TableData(const std::string& db_path,
                                    const std::string& table) {
   std::vector<std::string> rows;

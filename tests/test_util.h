@@ -93,6 +93,9 @@ std::vector<std::string> TableData(const std::string& db_path,
 // A single integer from a query.
 int64_t QueryInt(const std::string& db_path, const std::string& sql);
 std::string QueryText(const std::string& db_path, const std::string& sql);
+// Runs `sql` (any number of statements) on a writable connection of its
+// own, as a user's sqlite3 shell would; fails the test on an error.
+void Exec(const std::string& db_path, const std::string& sql);
 // Every row of a query, each column as text ("" for NULL).
 std::vector<std::vector<std::string>> QueryRows(const std::string& db_path,
                                                 const std::string& sql);

@@ -243,6 +243,10 @@ struct RecordReader::State {
                   : v.kind == JsonValue::Kind::kInt ? ObjectFields::Got::kInt
                                                     : ObjectFields::Got::kOther;
       f.row.key[k] = v.i;
+      if (e_.string_key && v.kind == JsonValue::Kind::kString) {
+        f.keys[k] = ObjectFields::Got::kInt;
+        f.row.key[k] = FallbackKey(e_.key_fields[k] + "=" + IdentityPart(v));
+      }
     }
     if ((first & kRoleVersion) && v.kind != JsonValue::Kind::kNull) {
       if (v.kind != JsonValue::Kind::kString) {

@@ -153,9 +153,27 @@ const std::vector<Endpoint>& Catalog() {
   static const std::vector<Endpoint>* catalog = [] {
     auto* all = new std::vector<Endpoint>(BuildCatalog());
     for (Endpoint& e : ListCatalog()) all->push_back(std::move(e));
+    for (Endpoint& e : *all) {
+      std::string key = e.path;
+      if (!e.explode_field.empty()) key += "#" + e.explode_field;
+      e.view_fields = FieldNames(SpecFields(key));
+    }
     return all;
   }();
   return *catalog;
+}
+
+std::vector<std::string> FieldNames(std::string_view spec_fields) {
+  std::vector<std::string> names;
+  size_t start = 0;
+  while (start < spec_fields.size()) {
+    size_t end = spec_fields.find(',', start);
+    if (end == std::string_view::npos) end = spec_fields.size();
+    std::string_view item = spec_fields.substr(start, end - start);
+    names.emplace_back(item.substr(0, item.find(':')));
+    start = end + 1;
+  }
+  return names;
 }
 
 const Endpoint* FindEndpoint(std::string_view name) {

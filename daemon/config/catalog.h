@@ -22,6 +22,16 @@ const std::vector<Endpoint>& Catalog();
 // The list endpoints of the catalog (list_catalog.cc), in a stable order.
 std::vector<Endpoint> ListCatalog();
 
+// The top-level scalar fields of the records of the endpoint at `key` (its
+// path, with "#<explode_field>" for the entries of an exploded one), per the
+// spec, as "name:K,name:K,..." with K one of I (integer), N (number), S
+// (string), B (bool), D (date-time); "" if unknown. Generated
+// (spec_fields.cc).
+std::string_view SpecFields(std::string_view key);
+
+// The names in a SpecFields() text.
+std::vector<std::string> FieldNames(std::string_view spec_fields);
+
 // The built-in endpoint called `name`, or nullptr.
 const Endpoint* FindEndpoint(std::string_view name);
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -253,6 +254,29 @@ const KeyTable<Endpoint>& CustomEndpointKeys() {
   return keys;
 }
 
+// An endpoint entry's `index`: fields of its view to index. A built-in
+// endpoint's must be among its view's columns.
+void ReadIndex(const YamlReader& p, const YAML::Node& node,
+               const std::string& key, Endpoint& e) {
+  const YAML::Node ix = node["index"];
+  if (!ix) return;
+  const std::string ix_key = key + ".index";
+  std::vector<std::string> fields = FieldList(p, ix, ix_key);
+  std::set<std::string> seen;
+  for (const auto& f : fields) {
+    if (!seen.insert(f).second)
+      p.Fail(ix, ix_key, "'" + f + "' is listed twice");
+    if (!e.view_fields.empty() &&
+        std::find(e.view_fields.begin(), e.view_fields.end(), f) ==
+            e.view_fields.end()) {
+      p.Fail(ix, ix_key,
+             "'" + f + "' is not a top-level scalar field of " + e.name +
+                 " (the columns of its view " + e.TableName() + "_v)");
+    }
+  }
+  e.indexed_fields = std::move(fields);
+}
+
 EndpointConfig ParseEndpoint(const YamlReader& p, const YAML::Node& node,
                              const std::string& key,
                              const EndpointConfig& defaults) {
@@ -273,6 +297,7 @@ EndpointConfig ParseEndpoint(const YamlReader& p, const YAML::Node& node,
   std::set<std::string> allowed = KeyNames(ScheduleKeys());
   allowed.merge(KeyNames(CustomEndpointKeys()));
   allowed.insert("name");
+  allowed.insert("index");
   p.CheckKeys(node, key, allowed);
   ReadPresentKeys(p, node, key, ScheduleKeys(), ec);
   if (!node["name"]) p.Fail(node, key + ".name", "missing");
@@ -292,6 +317,7 @@ EndpointConfig ParseEndpoint(const YamlReader& p, const YAML::Node& node,
       }
     }
     ec.endpoint = *builtin;
+    ReadIndex(p, node, key, ec.endpoint);
     return ec;
   }
   if (builtin) {
@@ -308,6 +334,7 @@ EndpointConfig ParseEndpoint(const YamlReader& p, const YAML::Node& node,
   Endpoint e;
   e.name = name;
   ReadPresentKeys(p, node, key, CustomEndpointKeys(), e);
+  ReadIndex(p, node, key, e);
   ec.endpoint = e;
   return ec;
 }

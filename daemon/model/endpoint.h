@@ -46,6 +46,10 @@ struct Endpoint {
   // identity and must be present, or the record is refused. Empty: a null
   // key is an error.
   std::vector<std::string> fallback_key_fields;
+  // The (single) key field is a string, such as a GUID: a row is keyed by a
+  // hash of it (a negative number, see FallbackKey); the JSON and the view
+  // keep the string.
+  bool string_key = false;
   EndpointKind kind = EndpointKind::kExport;
   // List endpoints: whether a pass can ask only for records modified on or
   // after a time (modifiedOnOrAfter, with version_field = modifiedOn);
@@ -54,6 +58,11 @@ struct Endpoint {
   ListOrder order = ListOrder::kDefault;
   // List endpoints: the largest pageSize the server takes.
   int max_page_size = 5000;
+  // The top-level scalar fields of a row, per the spec: the columns of the
+  // table's <table>_v view. Empty: no view (a custom endpoint).
+  std::vector<std::string> view_fields;
+  // Fields to index (the config's `index`), as their view columns.
+  std::vector<std::string> indexed_fields;
 
   std::string TableName() const;
   // `path` with every {tenant} replaced by `tenant`.

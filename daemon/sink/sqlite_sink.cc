@@ -13,6 +13,7 @@
 #include "sink/migrations.h"
 #include "sink/sqlite_statement.h"
 #include "sink/table_layout.h"
+#include "sink/table_views.h"
 #include "sink/wal_checkpointer.h"
 #include "sink/writer_lock.h"
 
@@ -94,6 +95,7 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(
   }
   std::unique_ptr<SqliteSink> store(new SqliteSink(db, clock));
   store->path_ = path;
+  store->notice_ = options.notice;
   store->lock_ = std::move(lock);
   sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count()));
   sqlite3_extended_result_codes(db, 1);
@@ -341,6 +343,9 @@ Status SqliteSink::Prepare(const Endpoint& e) {
   const std::string parent = e.ParentColumn();
   Status s = Exec(CreateTableSql(e));
   if (!s.ok()) return s.WithContext("creating table for " + e.name);
+  s = SyncView(db_, e);
+  if (s.ok()) s = SyncFieldIndexes(db_, e, notice_);
+  if (!s.ok()) return s;
 
   auto st = std::make_unique<Statements>();
   st->key_count = keys.size();

@@ -142,6 +142,7 @@ class SqliteSink : public Sink {
   int64_t wal_pages_ = 0;
   std::string path_;
   int wal_fd_ = -1;  // the WAL, for StartWalWriteback; -1 until opened
+  std::function<void(const std::string&)> notice_;  // SqliteSinkOptions'
 };
 
 }  // namespace stsync

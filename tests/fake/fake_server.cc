@@ -131,6 +131,14 @@ void FakeServer::Render(const Feed& feed, int64_t index, int64_t revision,
     uint64_t h = Mix(Mix(salt, HashName(f.name)), idx * 1000 + rev);
     switch (f.kind) {
       case FieldKind::kInteger:
+        // A reference to another record (jobTypeId, customerId, ...) names
+        // one that exists: every endpoint's ids start at 1000, so joins on
+        // the demo data find rows.
+        if (f.name.size() > 2 &&
+            f.name.compare(f.name.size() - 2, 2, "Id") == 0) {
+          return std::to_string(1000 +
+                                h % std::max(1, options_.records_per_endpoint));
+        }
         return std::to_string(h % 900000 + 100);
       case FieldKind::kNumber:
         return std::to_string(h % 100000 / 100) + "." +
@@ -174,7 +182,11 @@ void FakeServer::Render(const Feed& feed, int64_t index, int64_t revision,
       const std::string& f = e.key_fields[k];
       int64_t v = k == 0 ? key_base + idx : 50 + idx % 7;
       bool null_id = !e.fallback_key_fields.empty() && idx % 10 == 3;
-      add(f, null_id ? "null" : std::to_string(v));
+      if (e.string_key) {  // a GUID-like text
+        add(f, "\"0000" + std::to_string(v) + "-aa-bb\"");
+      } else {
+        add(f, null_id ? "null" : std::to_string(v));
+      }
       done.push_back(f);
     }
     // A feed versioned by createdOn keeps its version when a record

@@ -3,6 +3,8 @@
 #include <map>
 #include <string_view>
 
+#include "config/catalog.h"
+
 namespace stsync::fake {
 namespace {
 
@@ -428,9 +430,14 @@ std::vector<Field> RecordShape(const std::string& endpoint) {
   // The legacy estimates export serves the same records as the current one.
   auto it =
       Shapes().find(endpoint == "estimates-legacy" ? "estimates" : endpoint);
-  if (it == Shapes().end()) return {};
+  std::string_view rest;
+  if (it != Shapes().end()) {
+    rest = it->second;
+  } else if (const Endpoint* e = FindEndpoint(endpoint)) {
+    // A list endpoint: the scalar fields of its spec.
+    rest = SpecFields(e->path);
+  }
   std::vector<Field> fields;
-  std::string_view rest = it->second;
   while (!rest.empty()) {
     size_t comma = rest.find(',');
     std::string_view item = rest.substr(0, comma);

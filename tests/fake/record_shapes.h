@@ -27,8 +27,10 @@ struct Field {
 };
 
 // The fields of one record of `endpoint` (for job-history: one history
-// entry). Empty for an unknown endpoint; a custom endpoint gets a small
-// generic shape with its key and version fields.
+// entry): written out for the export endpoints, the spec's scalar fields
+// (config/catalog.h SpecFields) for list endpoints. Empty for an unknown
+// endpoint; a custom endpoint gets a small generic shape with its key and
+// version fields.
 std::vector<Field> RecordShape(const std::string& endpoint);
 
 }  // namespace stsync::fake
