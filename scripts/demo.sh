@@ -29,10 +29,14 @@ cat <<'MSG'
 
 The demo database is ./demo.db. Query it while stsync writes, for example:
 
-  sqlite3 -readonly demo.db "SELECT id, json_extract(data, '$.jobNumber') AS job_number,
-                          modified_on FROM jobs ORDER BY modified_on DESC LIMIT 5"
+  sqlite3 -readonly demo.db "SELECT id, jobNumber, total, modifiedOn FROM jobs_v
+                             ORDER BY modifiedOn DESC LIMIT 5"
   sqlite3 -readonly demo.db "SELECT active, count(*) FROM customers GROUP BY active"
-  sqlite3 -readonly demo.db "SELECT job_id, count(*) FROM job_history GROUP BY job_id LIMIT 5"
+  sqlite3 -readonly demo.db "SELECT t.name, count(*) FROM jobs_v j
+                             JOIN job_types_v t ON t.id = j.jobTypeId GROUP BY t.id LIMIT 5"
+
+Each table has a view <table>_v of its records' fields; the README has more
+questions answered with SQL.
 MSG
 echo
-sqlite3 -readonly -header -column demo.db "SELECT id, json_extract(data, '$.jobNumber') AS job_number, modified_on FROM jobs ORDER BY modified_on DESC LIMIT 5"
+sqlite3 -readonly -header -column demo.db "SELECT id, jobNumber, total, modifiedOn FROM jobs_v ORDER BY modifiedOn DESC LIMIT 5"
