@@ -377,18 +377,7 @@ TEST_CASE(
   std::string db = dir.File("cli.db");
   for (int round = 0; round < 3; ++round) {
     test::Process run({kBin, "run", "-c", cfg});
-    REQUIRE(test::WaitUntil(
-        [&] {
-          // The file exists a moment before its first migration commits.
-          return std::filesystem::exists(db) &&
-                 test::QueryInt(db,
-                                "SELECT count(*) FROM sqlite_master WHERE "
-                                "name = '_stsync_cursors'") == 1 &&
-                 test::QueryInt(db,
-                                "SELECT coalesce(sum(pages), 0) FROM "
-                                "_stsync_cursors") >= (round + 1) * 4;
-        },
-        std::chrono::seconds(20)));
+    REQUIRE(test::WaitForPages(db, (round + 1) * 4, std::chrono::seconds(20)));
     double stop_seconds = 0;
     auto r = StopWith(run, round == 1 ? SIGINT : SIGTERM, &stop_seconds);
     INFO(r.err);

@@ -4,7 +4,6 @@
 
 #include <sstream>
 
-#include "engine/replicator.h"
 #include "test_util.h"
 
 namespace stsync {
@@ -51,9 +50,7 @@ TEST_CASE("the README's SQL questions run on a synced tenant and find rows") {
       server, db,
       "[jobs, job-types, estimates, customers, locations, zones, "
       "technician-shifts, technicians]"));
-  auto r = Replicator::Create(config);
-  REQUIRE(r.ok());
-  REQUIRE((*r)->Run(Scheduler::Mode::kDrain).Failed() == 0);
+  REQUIRE(test::SyncOnce(config).Failed() == 0);
   for (const auto& sql : queries) {
     INFO(sql);
     CHECK_FALSE(test::QueryRows(db, sql).empty());

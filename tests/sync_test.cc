@@ -19,12 +19,7 @@ namespace {
 using fake::FakeServer;
 using fake::Fault;
 
-RunReport Drain(const Config& config) {
-  auto r = Replicator::Create(config);
-  INFO(r.status().message());
-  REQUIRE(r.ok());
-  return (*r)->Run(Scheduler::Mode::kDrain);
-}
+RunReport Drain(const Config& config) { return test::SyncOnce(config); }
 
 void ExpectReplica(const FakeServer& server, const std::string& db,
                    const std::string& endpoint) {

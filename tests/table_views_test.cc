@@ -4,7 +4,6 @@
 #include <doctest/doctest.h>
 
 #include "config/catalog.h"
-#include "engine/replicator.h"
 #include "sink/sqlite_sink.h"
 #include "test_util.h"
 
@@ -46,9 +45,7 @@ TEST_CASE(
   const std::string db = dir.File("views.db");
   Config config = test::MustParseConfig(
       test::FakeConfigYaml(server, db, "[jobs, job-history, job-types]"));
-  auto r = Replicator::Create(config);
-  REQUIRE(r.ok());
-  REQUIRE((*r)->Run(Scheduler::Mode::kDrain).Failed() == 0);
+  REQUIRE(test::SyncOnce(config).Failed() == 0);
 
   const Endpoint& jobs = *FindEndpoint("jobs");
   CHECK(Columns(db, "jobs_v") == jobs.view_fields);

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/replicator.h"
 #include "sink/migrations.h"
 
 namespace stsync::test {
@@ -382,6 +383,33 @@ bool WaitUntil(const std::function<bool()>& condition,
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return condition();
+}
+
+}  // namespace stsync::test
+
+namespace stsync::test {
+
+bool WaitForPages(const std::string& db, int64_t pages,
+                  std::chrono::milliseconds timeout) {
+  return WaitUntil(
+      [&] {
+        // The file exists a moment before its first migration commits.
+        return std::filesystem::exists(db) &&
+               QueryInt(db,
+                        "SELECT count(*) FROM sqlite_master WHERE name = "
+                        "'_stsync_cursors'") == 1 &&
+               QueryInt(db,
+                        "SELECT coalesce(sum(pages), 0) FROM "
+                        "_stsync_cursors") >= pages;
+      },
+      timeout);
+}
+
+RunReport SyncOnce(const Config& config) {
+  auto r = Replicator::Create(config);
+  INFO(r.status().message());
+  REQUIRE(r.ok());
+  return (*r)->Run(Scheduler::Mode::kDrain);
 }
 
 }  // namespace stsync::test

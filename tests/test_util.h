@@ -14,6 +14,7 @@
 
 #include "api/transport.h"
 #include "config/config.h"
+#include "engine/scheduler.h"
 #include "fake/fake_server.h"
 
 namespace stsync::test {
@@ -151,6 +152,15 @@ void Skip(const std::string& reason);
 bool Skipped();
 
 // Polls `condition` every 10 ms for at most `timeout`.
+// Waits (at most `timeout`) until a daemon writing `db` has committed at
+// least `pages` pages in all.
+bool WaitForPages(const std::string& db, int64_t pages,
+                  std::chrono::milliseconds timeout);
+
+// Syncs `config` once (Scheduler kDrain) in process, or fails the test if
+// the Replicator cannot be built.
+RunReport SyncOnce(const Config& config);
+
 bool WaitUntil(const std::function<bool()>& condition,
                std::chrono::milliseconds timeout);
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -71,12 +72,28 @@ class SignalWatcher {
   std::thread thread_;
 };
 
-// The body of `run` and `once`: load config, set up logging and signals,
-// sync in `mode`, print a summary. Returns the exit code.
+class Replicator;
+
+// What a command built on SyncCommand does differently (`backfill`).
+struct SyncHooks {
+  // A usage problem with the arguments, given the config: the message
+  // (printed, exit 2), or nullopt.
+  std::function<std::optional<std::string>(const Args&, const Config&)>
+      validate;
+  // Builds the replicator; null: Replicator::Create(config).
+  std::function<Result<std::unique_ptr<Replicator>>(const Args&, const Config&)>
+      create;
+  // Printed (logged at info) after the summary of a run without failures.
+  std::string done_note;
+};
+
+// The body of `run`, `once` and `backfill`: load config, set up logging and
+// signals, sync in `mode`, print a summary. Returns the exit code.
 int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
-                char** argv);
+                char** argv, const SyncHooks& hooks = {});
 
 int RunCommand(int argc, char** argv);
+int BackfillCommand(int argc, char** argv);
 int OnceCommand(int argc, char** argv);
 int StatusCommand(int argc, char** argv);
 int ResetCommand(int argc, char** argv);

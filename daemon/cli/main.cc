@@ -12,14 +12,16 @@ namespace {
 constexpr const char* kUsage =
     "Usage: stsync COMMAND [OPTIONS]\n"
     "\n"
-    "Keeps an SQLite database in sync with ServiceTitan's Data Export API.\n"
+    "Keeps an SQLite database in sync with ServiceTitan's Data Export API\n"
+    "(and its list endpoints, for the entities without an export).\n"
     "\n"
     "Commands:\n"
     "  run           poll the configured endpoints until stopped (the daemon)\n"
     "  once          sync every endpoint until it is caught up, then exit\n"
     "  status        show rows, cursor age and last error per endpoint\n"
     "  reset         forget an endpoint's cursor so it re-exports\n"
-    "  endpoints     list the built-in export endpoints\n"
+    "  backfill      re-export a date range of an endpoint, cursor untouched\n"
+    "  endpoints     list the built-in endpoints\n"
     "  check-config  validate a config file without running\n"
     "\n"
     "Run 'stsync COMMAND --help' for a command's options.\n"
@@ -54,6 +56,7 @@ int main(int argc, char** argv) {
   if (cmd == "once") return stsync::OnceCommand(rest_argc, rest);
   if (cmd == "status") return stsync::StatusCommand(rest_argc, rest);
   if (cmd == "reset") return stsync::ResetCommand(rest_argc, rest);
+  if (cmd == "backfill") return stsync::BackfillCommand(rest_argc, rest);
   if (cmd == "endpoints") return stsync::EndpointsCommand(rest_argc, rest);
   if (cmd == "check-config") return stsync::CheckConfigCommand(rest_argc, rest);
   std::fprintf(stderr, "stsync: unknown command '%s'\n\n%s", cmd.c_str(),

@@ -12,7 +12,7 @@
 namespace stsync {
 
 int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
-                char** argv) {
+                char** argv, const SyncHooks& hooks) {
   int code = kExitOk;
   auto args = ParseArgs(spec, argc, argv, &code);
   if (!args) return code;
@@ -27,6 +27,14 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
   }
   auto config = LoadConfigForCommand(*args, &code);
   if (!config) return code;
+  if (hooks.validate) {
+    if (auto problem = hooks.validate(*args, *config)) {
+      std::fprintf(stderr, "stsync %s: %s\nRun 'stsync %s --help' for usage.\n",
+                   spec.command.c_str(), problem->c_str(),
+                   spec.command.c_str());
+      return kExitUsage;
+    }
+  }
   SetUpLogging(level.value_or(config->log_level));
   for (const auto& w : config->warnings) spdlog::warn("{}", w);
 
@@ -44,7 +52,8 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
         if (active) active->CancelAgain();
       });
 
-  auto replicator = Replicator::Create(*config);
+  auto replicator =
+      hooks.create ? hooks.create(*args, *config) : Replicator::Create(*config);
   if (!replicator.ok()) {
     spdlog::error("{}", replicator.status().message());
     return kExitFailure;
@@ -59,8 +68,9 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
     if (stop_requested) active->Stop();
   }
   spdlog::info("stsync {} {}: {} endpoint(s), tenant {}, database {}",
-               Version(), mode == Scheduler::Mode::kDrain ? "once" : "run",
-               config->endpoints.size(), config->tenant, config->database_path);
+               Version(), spec.command,
+               hooks.create ? 1 : config->endpoints.size(), config->tenant,
+               config->database_path);
 
   auto started = std::chrono::steady_clock::now();
   std::vector<TenantReport> reports = supervisor->Run(mode);
@@ -100,7 +110,9 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
     return stopped ? kExitOk : kExitFailure;
   }
   if (stopped) return kExitFailure;
-  return failed > 0 ? kExitFailure : kExitOk;
+  if (failed > 0) return kExitFailure;
+  if (!hooks.done_note.empty()) spdlog::info("{}", hooks.done_note);
+  return kExitOk;
 }
 
 }  // namespace stsync

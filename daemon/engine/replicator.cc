@@ -77,9 +77,13 @@ Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
   std::vector<Observer*> observers = {&r->log_};
   observers.insert(observers.end(), seams.observers.begin(),
                    seams.observers.end());
+  std::vector<ScheduledFeed> feeds = FeedsOf(config, clock);
+  if (seams.wrap_feed) {
+    for (ScheduledFeed& f : feeds) f.feed = seams.wrap_feed(std::move(f.feed));
+  }
   r->scheduler_ = std::make_unique<Scheduler>(
-      FeedsOf(config, clock), std::move(options), r->client_.get(),
-      r->sink_.get(), std::move(observers), &r->stop_, clock);
+      std::move(feeds), std::move(options), r->client_.get(), r->sink_.get(),
+      std::move(observers), &r->stop_, clock);
   Transport* t = r->transport_.get();
   r->stop_.OnStop([t] { t->Cancel(); });
   return r;

@@ -37,6 +37,9 @@ struct ReplicatorSeams {
   std::function<double()> random;  // null: seeded from std::random_device
   // Told of every batch and failure, besides the log; must outlive it.
   std::vector<Observer*> observers;
+  // If set, wraps each feed FeedsOf builds (a backfill bounds them).
+  std::function<std::shared_ptr<const Feed>(std::shared_ptr<const Feed>)>
+      wrap_feed;
 };
 
 class Replicator {

@@ -63,6 +63,12 @@ class Sink {
   virtual Result<ApplyStats> Apply(const Endpoint& endpoint,
                                    const Batch& batch) = 0;
 
+  // Upserts every row of `batch` like Apply, in one transaction, but leaves
+  // the feed's cursor where it is: a backfill of a range (engine/backfill.h).
+  // The feed's row count includes the new keys.
+  virtual Result<ApplyStats> ApplyRows(const Endpoint& endpoint,
+                                       const Batch& batch) = 0;
+
   // The feed's state, or nullopt if the sink has never seen it.
   virtual Result<std::optional<FeedState>> Load(
       const std::string& endpoint) = 0;

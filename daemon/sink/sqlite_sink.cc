@@ -389,6 +389,15 @@ Status SqliteSink::Prepare(const Endpoint& e) {
 }
 
 Result<ApplyStats> SqliteSink::Apply(const Endpoint& e, const Batch& page) {
+  return ApplyBatch(e, page, /*store_cursor=*/true);
+}
+
+Result<ApplyStats> SqliteSink::ApplyRows(const Endpoint& e, const Batch& page) {
+  return ApplyBatch(e, page, /*store_cursor=*/false);
+}
+
+Result<ApplyStats> SqliteSink::ApplyBatch(const Endpoint& e, const Batch& page,
+                                          bool store_cursor) {
   auto it = statements_.find(e.name);
   if (it == statements_.end()) {
     return Status::Invalid(e.name + ": Prepare was not called");
@@ -450,22 +459,36 @@ Result<ApplyStats> SqliteSink::Apply(const Endpoint& e, const Batch& page) {
     }
   }
 
-  Stmt& cp = cursor_->stmt;
-  cp.Text(1, e.name);
-  if (auto stored = page.next.ToStored()) {
-    cp.Text(2, *stored);
+  if (store_cursor) {
+    Stmt& cp = cursor_->stmt;
+    cp.Text(1, e.name);
+    if (auto stored = page.next.ToStored()) {
+      cp.Text(2, *stored);
+    } else {
+      cp.Null(2);
+    }
+    cp.Text(3, now);
+    if (!page.caught_up) {
+      cp.Null(4);
+    } else {
+      cp.Text(4, now);
+    }
+    cp.Int(5, stats.inserted);
+    if (sqlite3_step(cp.get()) != SQLITE_DONE) return fail("writing cursor");
+    cp.Reset();
   } else {
-    cp.Null(2);
+    // Only the row count: a feed never seen gets a state without a cursor.
+    Stmt count;
+    if (count.Prepare(db_,
+                      "INSERT INTO _stsync_cursors (endpoint, row_count) "
+                      "VALUES (?1, ?2) ON CONFLICT (endpoint) DO UPDATE SET "
+                      "row_count = row_count + ?2") != SQLITE_OK) {
+      return fail("counting rows");
+    }
+    count.Text(1, e.name);
+    count.Int(2, stats.inserted);
+    if (sqlite3_step(count.get()) != SQLITE_DONE) return fail("counting rows");
   }
-  cp.Text(3, now);
-  if (!page.caught_up) {
-    cp.Null(4);
-  } else {
-    cp.Text(4, now);
-  }
-  cp.Int(5, stats.inserted);
-  if (sqlite3_step(cp.get()) != SQLITE_DONE) return fail("writing cursor");
-  cp.Reset();
   if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
     return fail("commit");
   }

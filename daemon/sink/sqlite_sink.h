@@ -91,6 +91,8 @@ class SqliteSink : public Sink {
   Status Prepare(const Endpoint& endpoint) override;
   Result<ApplyStats> Apply(const Endpoint& endpoint,
                            const Batch& batch) override;
+  Result<ApplyStats> ApplyRows(const Endpoint& endpoint,
+                               const Batch& batch) override;
   Result<std::optional<FeedState>> Load(const std::string& endpoint) override;
   Result<std::vector<FeedState>> LoadAll() override;
   Result<std::optional<std::string>> NewestVersion(
@@ -116,6 +118,9 @@ class SqliteSink : public Sink {
   struct CursorStatement;
   SqliteSink(sqlite3* db, Clock* clock);
   Status Exec(const std::string& sql);
+  // Apply and ApplyRows: the batch's rows, and its cursor if `store_cursor`.
+  Result<ApplyStats> ApplyBatch(const Endpoint& e, const Batch& batch,
+                                bool store_cursor);
   // The first column of the first row of a PRAGMA, as text.
   Result<std::string> Pragma(const std::string& sql);
   Status Migrate(const SqliteSinkOptions& options);

@@ -1,0 +1,117 @@
+#include "engine/backfill.h"
+
+#include "base/timestamp.h"
+
+namespace stsync {
+namespace {
+
+// Writes rows only: the live feed's cursor and state stay as they are, and
+// the feed always starts at its configured start (the range's).
+class RowsOnlySink : public Sink {
+ public:
+  explicit RowsOnlySink(std::unique_ptr<Sink> inner)
+      : inner_(std::move(inner)) {}
+
+  Status Prepare(const Endpoint& e) override { return inner_->Prepare(e); }
+  Result<ApplyStats> Apply(const Endpoint& e, const Batch& batch) override {
+    return inner_->ApplyRows(e, batch);
+  }
+  Result<ApplyStats> ApplyRows(const Endpoint& e, const Batch& batch) override {
+    return inner_->ApplyRows(e, batch);
+  }
+  Result<std::optional<std::string>> NewestVersion(const Endpoint& e) override {
+    return inner_->NewestVersion(e);
+  }
+  Result<std::optional<FeedState>> Load(const std::string&) override {
+    return std::optional<FeedState>();
+  }
+  Result<std::vector<FeedState>> LoadAll() override {
+    return inner_->LoadAll();
+  }
+  Status RecordFailure(const std::string&, const std::string&) override {
+    return Status::Ok();  // logged; the live feed's state is not ours
+  }
+  Status ResetCursor(const std::string&,
+                     const std::optional<Cursor>&) override {
+    return Status::Invalid("a backfill does not move the cursor");
+  }
+
+ private:
+  std::unique_ptr<Sink> inner_;
+};
+
+// Ends the feed at the first batch that reaches `end` (a normalised
+// timestamp, exclusive).
+class BoundedFeed : public Feed {
+ public:
+  BoundedFeed(std::shared_ptr<const Feed> inner, std::string end)
+      : inner_(std::move(inner)), end_(std::move(end)) {}
+
+  const Endpoint& endpoint() const override { return inner_->endpoint(); }
+  FeedRequest Request(const Cursor& from) const override {
+    return inner_->Request(from);
+  }
+  Result<Batch> Read(std::string body, const Cursor& from) const override {
+    auto batch = inner_->Read(std::move(body), from);
+    if (!batch.ok()) return batch;
+    for (const Row& row : batch->rows) {
+      if (row.version >= end_) batch->caught_up = true;
+    }
+    return batch;
+  }
+
+ private:
+  const std::shared_ptr<const Feed> inner_;
+  const std::string end_;
+};
+
+}  // namespace
+
+Status CheckBackfillRange(const Config& config, const BackfillRange& range) {
+  if (!config.FindEndpoint(range.endpoint)) {
+    return Status::NotFound("endpoint '" + range.endpoint + "' is not in " +
+                            config.file);
+  }
+  if (range.from.size() != 10 || !NormalizeTimestamp(range.from)) {
+    return Status::Invalid("--from '" + range.from +
+                           "' is not a date (YYYY-MM-DD)");
+  }
+  if (range.to && (range.to->size() != 10 || !NormalizeTimestamp(*range.to))) {
+    return Status::Invalid("--to '" + *range.to +
+                           "' is not a date (YYYY-MM-DD)");
+  }
+  if (range.to && *range.to <= range.from) {
+    return Status::Invalid("--to " + *range.to + " is not after --from " +
+                           range.from);
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Replicator>> CreateBackfill(const Config& config,
+                                                   const BackfillRange& range,
+                                                   ReplicatorSeams seams) {
+  Status valid = CheckBackfillRange(config, range);
+  if (!valid.ok()) return valid;
+  const EndpointConfig* ec = config.FindEndpoint(range.endpoint);
+  std::string end;
+  if (range.to) end = *NormalizeTimestamp(*range.to);
+  Config one = config;
+  one.endpoints = {*ec};
+  one.endpoints[0].start_from = range.from;
+  if (!seams.sink) {
+    Clock* clock = seams.clock ? seams.clock : RealClock::Get();
+    auto sink =
+        SqliteSink::Open(config.database_path, SinkOptionsOf(config), clock);
+    if (!sink.ok()) return sink.status();
+    seams.sink = std::move(*sink);
+  }
+  seams.sink = std::make_unique<RowsOnlySink>(std::move(seams.sink));
+  if (!end.empty()) {
+    seams.wrap_feed = [end](std::shared_ptr<const Feed> feed) {
+      return std::make_shared<BoundedFeed>(std::move(feed), end);
+    };
+  }
+  return Replicator::Create(one, std::move(seams));
+}
+
+}  // namespace stsync
