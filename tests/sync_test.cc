@@ -866,13 +866,14 @@ TEST_CASE(
     CHECK(Param(r, "modifiedOnOrAfter").empty());
   }
   CHECK(Param(requests[3], "page") == "1");
-  // The interval: 1 hour unless the config sets one; `defaults` counts.
-  auto unset = test::MustParseConfig(test::Replace(
-      test::FakeConfigYaml(server, db, "[user-roles, zones]"),
-      "  interval: 100ms\n", "  include_recent_changes: false\n"));
-  CHECK(unset.endpoints[0].interval == std::chrono::hours(1));
-  CHECK(unset.endpoints[1].interval == std::chrono::minutes(5));
-  CHECK(config.endpoints[0].interval == std::chrono::milliseconds(100));
+  // The interval: 1 hour unless the endpoint's own entry sets one; the one
+  // in `defaults` (100ms here) is for the other endpoints.
+  auto own = test::MustParseConfig(test::FakeConfigYaml(
+      server, db,
+      "[user-roles, zones, {name: arrival-windows, interval: 2h}]"));
+  CHECK(own.endpoints[0].interval == std::chrono::hours(1));
+  CHECK(own.endpoints[1].interval == std::chrono::milliseconds(100));
+  CHECK(own.endpoints[2].interval == std::chrono::hours(2));
 }
 
 }  // namespace stsync

@@ -523,6 +523,9 @@ void ReadEndpoints(const YamlReader& p, const YAML::Node& root, Config& c) {
   if (const YAML::Node d = root["defaults"]) {
     ReadKeys(p, d, "defaults", ScheduleKeys(), defaults);
   }
+  // Only an endpoint's own entry overrides the hourly pass of a list
+  // endpoint read in full (see EndpointConfig::interval).
+  defaults.interval_set = false;
   const YAML::Node eps = root["endpoints"];
   if (!eps) p.Fail(root, "endpoints", "missing (list endpoint names, or all)");
   std::set<std::string> seen;

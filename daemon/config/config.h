@@ -22,10 +22,12 @@ namespace stsync {
 
 struct EndpointConfig {
   Endpoint endpoint;
-  // The pause after a caught-up batch (hasMore=false). Unless set, 1 hour
-  // for a list endpoint read in full on every pass (its cost control).
+  // The pause after a caught-up batch (hasMore=false): the endpoint's own
+  // `interval`, else the one in `defaults`, else 5 minutes; but 1 hour for
+  // a list endpoint read in full on every pass (its cost control) unless
+  // its own entry sets one.
   Millis interval{std::chrono::minutes(5)};
-  bool interval_set = false;  // in `defaults` or the endpoint's entry
+  bool interval_set = false;  // in the endpoint's own entry
   bool include_recent_changes = false;
   std::optional<std::string> start_from;  // first `from` without a cursor
   // on_rejected_cursor: restart_from_last_seen. When the server answers 400
