@@ -357,6 +357,13 @@ TEST_CASE(
     CHECK(view.size() == e.view_fields.size());
     CHECK(view == expected);
     CHECK_FALSE(view.empty());
+    // Names fit in json_extract's '$.name' path and a quoted column.
+    for (const auto& f : e.view_fields) {
+      INFO(f);
+      CHECK(std::all_of(f.begin(), f.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+      }));
+    }
   }
 }
 

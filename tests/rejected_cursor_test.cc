@@ -2,17 +2,23 @@
 
 #include <doctest/doctest.h>
 
+#include "config/catalog.h"
+
 namespace stsync {
 
-TEST_CASE("only a 400 to a stored position is a rejected cursor") {
+TEST_CASE("only a 400 to an export's stored position is a rejected cursor") {
   const Status bad = Status::Http(400, "HTTP 400: bad");
-  CHECK(IsRejectedCursor(bad, Cursor::Position("v1.abc")));
-  CHECK_FALSE(IsRejectedCursor(bad, Cursor::Start()));
-  CHECK_FALSE(IsRejectedCursor(bad, Cursor::Date("2024-01-01")));
+  const Endpoint& jobs = *FindEndpoint("jobs");
+  CHECK(IsRejectedCursor(bad, Cursor::Position("v1.abc"), jobs));
+  CHECK_FALSE(IsRejectedCursor(bad, Cursor::Start(), jobs));
+  CHECK_FALSE(IsRejectedCursor(bad, Cursor::Date("2024-01-01"), jobs));
   CHECK_FALSE(IsRejectedCursor(Status::Http(404, "HTTP 404"),
-                               Cursor::Position("v1.abc")));
-  CHECK_FALSE(
-      IsRejectedCursor(Status::Network("reset"), Cursor::Position("v1.abc")));
+                               Cursor::Position("v1.abc"), jobs));
+  CHECK_FALSE(IsRejectedCursor(Status::Network("reset"),
+                               Cursor::Position("v1.abc"), jobs));
+  // A list endpoint's positions are stsync's: a 400 is about the request.
+  CHECK_FALSE(IsRejectedCursor(bad, Cursor::Position("list|done|"),
+                               *FindEndpoint("zones")));
 }
 
 TEST_CASE("a restart begins the day before the newest stored version") {

@@ -4,8 +4,11 @@
 
 namespace stsync {
 
-bool IsRejectedCursor(const Status& status, const Cursor& from) {
-  return status.http_status() == 400 && from.kind() == Cursor::Kind::kPosition;
+bool IsRejectedCursor(const Status& status, const Cursor& from,
+                      const Endpoint& endpoint) {
+  return status.http_status() == 400 &&
+         from.kind() == Cursor::Kind::kPosition &&
+         endpoint.kind == EndpointKind::kExport;
 }
 
 Cursor RestartCursor(const std::optional<std::string>& newest_version,

@@ -20,13 +20,16 @@
 
 #include "base/status.h"
 #include "model/cursor.h"
+#include "model/endpoint.h"
 
 namespace stsync {
 
-// True if `status`, the answer to a request from `from`, is the server
-// refusing a position it handed out (HTTP 400). A 400 from the start or a
-// date is about something else and is not matched.
-bool IsRejectedCursor(const Status& status, const Cursor& from);
+// True if `status`, the answer to `endpoint`'s request from `from`, is the
+// server refusing a position it handed out (HTTP 400 to an export feed's
+// continueFrom). A 400 from the start or a date, or to a list endpoint
+// (whose positions are stsync's own), is about something else.
+bool IsRejectedCursor(const Status& status, const Cursor& from,
+                      const Endpoint& endpoint);
 
 // How far before the newest stored version a restart begins. The date is
 // already rounded down to the day; the extra day covers records older than

@@ -213,7 +213,7 @@ void Scheduler::Fail(State& s, Mode mode, const Status& failure) {
   Status status = failure;
   // A rejected position that was not moved fails the same way every time.
   bool hopeless = false;
-  if (IsRejectedCursor(failure, s.from)) {
+  if (IsRejectedCursor(failure, s.from, s.feed->feed->endpoint())) {
     const Cursor rejected = s.from;
     status = OnRejectedCursor(s, failure);
     hopeless = s.from == rejected;

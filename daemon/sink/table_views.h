@@ -34,6 +34,8 @@ namespace stsync {
 std::string ViewName(const Endpoint& e);
 
 // The SQL expression of `field` of a row: json_extract(data, '$.field').
+// `field` is letters, digits and '_' (the catalog's fields and the
+// config's `index` are).
 std::string FieldExpression(const std::string& field);
 
 // Creates or replaces e's view (none if e has no view_fields).
