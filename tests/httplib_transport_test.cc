@@ -61,6 +61,49 @@ TEST_CASE(
   CHECK(no_app_key->status == 401);
 }
 
+TEST_CASE(
+    "the fake's list endpoints: the page size cap, bad parameters, and "
+    "active records by default") {
+  fake::FakeServer server(test::SmallFake({"zones", "user-roles"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  server.Mutate("zones", 6, 0);  // every third update deactivates
+  HttplibTransport t(Options());
+  HttpHeaders ok = {{"Authorization", "Bearer " + Token(t, server)},
+                    {"ST-App-Key", server.options().app_key}};
+  const std::string zones =
+      server.BaseUrl() + "/dispatch/v2/tenant/1234567/zones";
+  auto status = [&](const std::string& query) {
+    auto r = t.Get(zones + query, ok);
+    REQUIRE(r.ok());
+    return r->status;
+  };
+  CHECK(status("?pageSize=5000") == 200);
+  CHECK(status("?pageSize=5001") == 400);
+  CHECK(status("?page=0") == 400);
+  CHECK(status("?modifiedOnOrAfter=yesterday") == 400);
+  // business-units/intacct-like caps come from the catalog: 500 there.
+  fake::FakeServer intacct(test::SmallFake({"business-units-intacct"}, 3, 3));
+  REQUIRE(intacct.Start().ok());
+  HttpHeaders ok2 = {{"Authorization", "Bearer " + Token(t, intacct)},
+                     {"ST-App-Key", intacct.options().app_key}};
+  const std::string intacct_url =
+      intacct.BaseUrl() + "/settings/v2/tenant/1234567/business-units/intacct";
+  CHECK(t.Get(intacct_url + "?pageSize=501", ok2)->status == 400);
+  CHECK(t.Get(intacct_url + "?pageSize=500", ok2)->status == 200);
+  // Without active=Any, only active records, as ServiceTitan answers.
+  auto count = [&](const std::string& query) {
+    auto r = t.Get(zones + "?pageSize=100" + query, ok);
+    REQUIRE(r.ok());
+    REQUIRE(r->status == 200);
+    size_t at = r->body.find("\"totalCount\":");
+    REQUIRE(at != std::string::npos);
+    return std::stoi(r->body.substr(at + 13));
+  };
+  CHECK(count("&active=Any") == 30);
+  CHECK(count("") == 28);
+  CHECK(count("&active=False") == 2);
+}
+
 TEST_CASE("a body over max_page_bytes is refused") {
   fake::FakeServer server(test::SmallFake({"jobs"}, 50, 50));
   REQUIRE(server.Start().ok());
