@@ -50,8 +50,8 @@ test::ProcessResult StopWith(test::Process& process, int sig, double* seconds) {
 }  // namespace
 
 TEST_CASE("every command answers --help and --version with exit code 0") {
-  for (const char* cmd :
-       {"run", "once", "status", "reset", "endpoints", "check-config"}) {
+  for (const char* cmd : {"run", "once", "status", "reset", "backfill",
+                          "endpoints", "check-config"}) {
     INFO(cmd);
     auto help = Stsync({cmd, "--help"});
     CHECK(help.exit_code == 0);

@@ -34,10 +34,19 @@ int CheckConfigCommand(int argc, char** argv) {
   std::printf("  database %s\n", config->database_path.c_str());
   std::printf("  %zu endpoint(s):\n", config->endpoints.size());
   for (const auto& ec : config->endpoints) {
-    std::printf("    %-26s every %s%s%s\n", ec.endpoint.name.c_str(),
-                FormatDuration(ec.interval).c_str(),
-                ec.include_recent_changes ? ", includeRecentChanges" : "",
-                ec.start_from ? (", from " + *ec.start_from).c_str() : "");
+    std::string notes;
+    if (ec.endpoint.kind == EndpointKind::kList) {
+      notes += ec.endpoint.modified_filter ? ", list" : ", list read in full";
+    } else if (ec.include_recent_changes) {
+      notes += ", includeRecentChanges";
+    }
+    if (ec.start_from) notes += ", from " + *ec.start_from;
+    if (!ec.endpoint.indexed_fields.empty()) {
+      notes += ", index";
+      for (const auto& f : ec.endpoint.indexed_fields) notes += " " + f;
+    }
+    std::printf("    %-26s every %s%s\n", ec.endpoint.name.c_str(),
+                FormatDuration(ec.interval).c_str(), notes.c_str());
   }
   return kExitOk;
 }
