@@ -95,6 +95,59 @@ TEST_CASE(
   CHECK(sized->cache_bytes == 32 << 20);
 }
 
+TEST_CASE(
+    "tenants: ids or mappings beside servicetitan.tenant, each with its own "
+    "file") {
+  const std::string tenants =
+      "tenants:\n"
+      "  - 2222222\n"
+      "  - id: 3333333\n"
+      "    client_id: other\n"
+      "    client_secret: other-secret\n"
+      "    endpoints: [zones]\n"
+      "database:\n";
+  auto c =
+      Parse(test::Replace(test::Replace(kGood, "database:\n", tenants),
+                          "  path: /tmp/x.db\n", "  path: /tmp/{tenant}.db\n"));
+  INFO(c.status().message());
+  REQUIRE(c.ok());
+  auto all = TenantConfigs(*c);
+  REQUIRE(all.size() == 3);
+  CHECK(all[0]->tenant == "1234567");
+  CHECK(all[0]->database_path == "/tmp/1234567.db");
+  CHECK(all[1]->tenant == "2222222");
+  CHECK(all[1]->client_id == "cid");
+  CHECK(all[1]->endpoints.size() == 3);
+  CHECK(all[2]->database_path == "/tmp/3333333.db");
+  CHECK(all[2]->client_id == "other");
+  CHECK(all[2]->client_secret == "other-secret");
+  REQUIRE(all[2]->endpoints.size() == 1);
+  CHECK(all[2]->endpoints[0].endpoint.name == "zones");
+  CHECK(FindTenant(*c, "2222222") == all[1]);
+  CHECK(FindTenant(*c, "9") == nullptr);
+  // A single tenant keeps the plain shape.
+  CHECK(TenantConfigs(*Parse(kGood)).size() == 1);
+
+  ExpectError(test::Replace(kGood, "database:\n", tenants),
+              {"database.path",
+               "must contain {tenant} when there is more "
+               "than one tenant"});
+  ExpectError(
+      test::Replace(kGood, "database:\n", "tenants: [1234567]\ndatabase:\n"),
+      {"tenants[0]", "tenant 1234567 is listed twice"});
+  ExpectError(
+      test::Replace(kGood, "database:\n", "tenants: [12ab]\ndatabase:\n"),
+      {"tenants[0]", "'12ab' is not a numeric tenant id"});
+  ExpectError(
+      test::Replace(kGood, "database:\n",
+                    "tenants:\n  - id: 5\n    colour: red\ndatabase:\n"),
+      {"tenants[0].colour", "unknown key"});
+  ExpectError(test::Replace(kGood, "  tenant: 1234567\n", ""),
+              {"servicetitan.tenant",
+               "give servicetitan.tenant, or list "
+               "tenants:"});
+}
+
 TEST_CASE("index names fields of an endpoint's view") {
   auto c = Parse(test::Replace(kGood, "  - customers\n",
                                "  - name: customers\n"

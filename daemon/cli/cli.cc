@@ -96,6 +96,32 @@ std::optional<Config> LoadConfigForCommand(const Args& args, int* exit_code) {
   return std::move(config).value();
 }
 
+std::optional<std::vector<const Config*>> SelectTenants(const Args& args,
+                                                        const Config& config,
+                                                        bool one,
+                                                        int* exit_code) {
+  std::vector<const Config*> all = TenantConfigs(config);
+  std::string ids;
+  for (const Config* t : all) ids += (ids.empty() ? "" : ", ") + t->tenant;
+  if (auto id = args.Option("--tenant")) {
+    if (const Config* t = FindTenant(config, *id)) {
+      return std::vector<const Config*>{t};
+    }
+    std::fprintf(stderr, "stsync: tenant %s is not in %s (tenants: %s)\n",
+                 id->c_str(), config.file.c_str(), ids.c_str());
+    *exit_code = kExitUsage;
+    return std::nullopt;
+  }
+  if (one && all.size() > 1) {
+    std::fprintf(stderr,
+                 "stsync: %s has %zu tenants (%s): say which with --tenant\n",
+                 config.file.c_str(), all.size(), ids.c_str());
+    *exit_code = kExitUsage;
+    return std::nullopt;
+  }
+  return all;
+}
+
 void SetUpLogging(const std::string& level) {
   auto logger = spdlog::stderr_color_mt("stsync");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");

@@ -49,6 +49,14 @@ std::optional<Args> ParseArgs(const ArgSpec& spec, int argc, char** argv,
 // failure. Logs the config's warnings.
 std::optional<Config> LoadConfigForCommand(const Args& args, int* exit_code);
 
+// The tenants a command acts on: the one --tenant names, else every one of
+// `config`. With `one`, a config of several tenants needs --tenant. Prints
+// the problem and sets *exit_code = 2 on failure.
+std::optional<std::vector<const Config*>> SelectTenants(const Args& args,
+                                                        const Config& config,
+                                                        bool one,
+                                                        int* exit_code);
+
 // Sets up spdlog on stderr at `level` ("info", "debug", ...).
 void SetUpLogging(const std::string& level);
 

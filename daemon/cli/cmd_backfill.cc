@@ -16,11 +16,13 @@ BackfillRange RangeOf(const Args& args) {
 int BackfillCommand(int argc, char** argv) {
   ArgSpec spec;
   spec.command = "backfill";
-  spec.value_options = {"--config", "--from", "--to", "--log-level"};
+  spec.value_options = {"--config", "--from", "--to", "--log-level",
+                        "--tenant"};
   spec.min_positional = 1;
   spec.max_positional = 1;
   spec.usage =
-      "Usage: stsync backfill -c FILE ENDPOINT --from DATE [--to DATE]\n"
+      "Usage: stsync backfill -c FILE [--tenant ID] ENDPOINT --from DATE\n"
+      "                      [--to DATE]\n"
       "\n"
       "Exports ENDPOINT again from DATE (YYYY-MM-DD: records modified on or\n"
       "after it) until it is caught up, or until a page reaches --to, and\n"
@@ -33,6 +35,7 @@ int BackfillCommand(int argc, char** argv) {
       "  -c, --config FILE    the YAML config (ENDPOINT must be in it)\n"
       "      --from DATE      the first day of the range\n"
       "      --to DATE        the day after the range (default: up to now)\n"
+      "      --tenant ID      the tenant (required if the config has several)\n"
       "      --log-level L    trace, debug, info, warn, error\n";
   SyncHooks hooks;
   hooks.validate = [](const Args& args,

@@ -29,24 +29,26 @@ int CheckConfigCommand(int argc, char** argv) {
     std::fprintf(stderr, "warning: %s\n", w.c_str());
   }
   std::printf("%s: ok\n", config->file.c_str());
-  std::printf("  tenant %s (%s), API %s\n", config->tenant.c_str(),
-              config->environment.c_str(), config->api_url.c_str());
-  std::printf("  database %s\n", config->database_path.c_str());
-  std::printf("  %zu endpoint(s):\n", config->endpoints.size());
-  for (const auto& ec : config->endpoints) {
-    std::string notes;
-    if (ec.endpoint.kind == EndpointKind::kList) {
-      notes += ec.endpoint.modified_filter ? ", list" : ", list read in full";
-    } else if (ec.include_recent_changes) {
-      notes += ", includeRecentChanges";
+  for (const Config* t : TenantConfigs(*config)) {
+    std::printf("  tenant %s (%s), API %s\n", t->tenant.c_str(),
+                t->environment.c_str(), t->api_url.c_str());
+    std::printf("  database %s\n", t->database_path.c_str());
+    std::printf("  %zu endpoint(s):\n", t->endpoints.size());
+    for (const auto& ec : t->endpoints) {
+      std::string notes;
+      if (ec.endpoint.kind == EndpointKind::kList) {
+        notes += ec.endpoint.modified_filter ? ", list" : ", list read in full";
+      } else if (ec.include_recent_changes) {
+        notes += ", includeRecentChanges";
+      }
+      if (ec.start_from) notes += ", from " + *ec.start_from;
+      if (!ec.endpoint.indexed_fields.empty()) {
+        notes += ", index";
+        for (const auto& f : ec.endpoint.indexed_fields) notes += " " + f;
+      }
+      std::printf("    %-26s every %s%s\n", ec.endpoint.name.c_str(),
+                  FormatDuration(ec.interval).c_str(), notes.c_str());
     }
-    if (ec.start_from) notes += ", from " + *ec.start_from;
-    if (!ec.endpoint.indexed_fields.empty()) {
-      notes += ", index";
-      for (const auto& f : ec.endpoint.indexed_fields) notes += " " + f;
-    }
-    std::printf("    %-26s every %s%s\n", ec.endpoint.name.c_str(),
-                FormatDuration(ec.interval).c_str(), notes.c_str());
   }
   return kExitOk;
 }

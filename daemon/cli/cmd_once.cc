@@ -6,9 +6,9 @@ namespace stsync {
 int OnceCommand(int argc, char** argv) {
   ArgSpec spec;
   spec.command = "once";
-  spec.value_options = {"--config", "--log-level"};
+  spec.value_options = {"--config", "--log-level", "--tenant"};
   spec.usage =
-      "Usage: stsync once -c FILE [--log-level LEVEL]\n"
+      "Usage: stsync once -c FILE [--tenant ID] [--log-level LEVEL]\n"
       "\n"
       "Fetches pages of every configured endpoint until each answers\n"
       "hasMore=false, then exits: 0 if all succeeded, 1 if any endpoint\n"
@@ -17,6 +17,7 @@ int OnceCommand(int argc, char** argv) {
       "listed as forbidden and is not a failure.\n"
       "\n"
       "  -c, --config FILE    the YAML config\n"
+      "      --tenant ID      only this tenant (default: every one)\n"
       "      --log-level L    trace, debug, info, warn, error\n";
   return SyncCommand(spec, Scheduler::Mode::kDrain, argc, argv);
 }

@@ -11,11 +11,11 @@ namespace stsync {
 int ResetCommand(int argc, char** argv) {
   ArgSpec spec;
   spec.command = "reset";
-  spec.value_options = {"--config", "--from"};
+  spec.value_options = {"--config", "--from", "--tenant"};
   spec.min_positional = 1;
   spec.max_positional = 1;
   spec.usage =
-      "Usage: stsync reset -c FILE ENDPOINT [--from DATE]\n"
+      "Usage: stsync reset -c FILE [--tenant ID] ENDPOINT [--from DATE]\n"
       "\n"
       "Forgets ENDPOINT's cursor, so that the next run exports it again:\n"
       "from DATE (YYYY-MM-DD) if given, else from the configured start_from\n"
@@ -24,12 +24,17 @@ int ResetCommand(int argc, char** argv) {
       "it first, since a running daemon keeps its own position.\n"
       "\n"
       "  -c, --config FILE    the YAML config\n"
-      "      --from DATE      restart the feed at this date\n";
+      "      --from DATE      restart the feed at this date\n"
+      "      --tenant ID      the tenant (required if the config has "
+      "several)\n";
   int code = kExitOk;
   auto args = ParseArgs(spec, argc, argv, &code);
   if (!args) return code;
-  auto config = LoadConfigForCommand(*args, &code);
-  if (!config) return code;
+  auto loaded = LoadConfigForCommand(*args, &code);
+  if (!loaded) return code;
+  auto tenants = SelectTenants(*args, *loaded, /*one=*/true, &code);
+  if (!tenants) return code;
+  const Config* config = (*tenants)[0];
   const std::string& name = args->positional[0];
   if (!config->FindEndpoint(name)) {
     std::fprintf(stderr, "stsync reset: endpoint '%s' is not in %s\n",

@@ -6,9 +6,9 @@ namespace stsync {
 int RunCommand(int argc, char** argv) {
   ArgSpec spec;
   spec.command = "run";
-  spec.value_options = {"--config", "--log-level"};
+  spec.value_options = {"--config", "--log-level", "--tenant"};
   spec.usage =
-      "Usage: stsync run -c FILE [--log-level LEVEL]\n"
+      "Usage: stsync run -c FILE [--tenant ID] [--log-level LEVEL]\n"
       "\n"
       "Polls every configured endpoint until SIGTERM or SIGINT: pages with\n"
       "hasMore=true are fetched at once, then each endpoint waits its\n"
@@ -17,6 +17,7 @@ int RunCommand(int argc, char** argv) {
       "\n"
       "  -c, --config FILE    the YAML config (see "
       "config/stsync.example.yaml)\n"
+      "      --tenant ID      only this tenant (default: every one)\n"
       "      --log-level L    trace, debug, info, warn, error (overrides "
       "log.level)\n";
   return SyncCommand(spec, Scheduler::Mode::kForever, argc, argv);

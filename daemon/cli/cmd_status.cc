@@ -32,119 +32,103 @@ bool IsForbidden(const FeedState& state) {
   return state.last_error.rfind("HTTP 403", 0) == 0;
 }
 
-}  // namespace
+// What the database of one tenant says of its feeds.
+struct TenantStates {
+  bool exists = true;
+  std::vector<FeedState> states;
 
-int StatusCommand(int argc, char** argv) {
-  ArgSpec spec;
-  spec.command = "status";
-  spec.value_options = {"--config"};
-  spec.flags = {"--json"};
-  spec.usage =
-      "Usage: stsync status -c FILE [--json]\n"
-      "\n"
-      "Shows, per configured endpoint: rows stored, pages committed, the age\n"
-      "of its cursor, when it last caught up, and its last error.\n"
-      "Reads the database without locking out the daemon.\n"
-      "\n"
-      "  -c, --config FILE    the YAML config\n"
-      "      --json           machine-readable output\n";
-  int code = kExitOk;
-  auto args = ParseArgs(spec, argc, argv, &code);
-  if (!args) return code;
-  auto config = LoadConfigForCommand(*args, &code);
-  if (!config) return code;
+  const FeedState& Of(const std::string& endpoint) const {
+    static const FeedState kNone;
+    for (const auto& c : states) {
+      if (c.endpoint == endpoint) return c;
+    }
+    return kNone;
+  }
+};
 
+Result<TenantStates> LoadStates(const Config& config) {
   SqliteSinkOptions options;
   options.read_only = true;
-  options.busy_timeout = config->busy_timeout;
-  std::vector<FeedState> states;
-  bool exists = true;
+  options.busy_timeout = config.busy_timeout;
+  TenantStates out;
   auto store =
-      SqliteSink::Open(config->database_path, options, RealClock::Get());
+      SqliteSink::Open(config.database_path, options, RealClock::Get());
   if (!store.ok()) {
     if (store.status().code() != Status::Code::kNotFound) {
-      std::fprintf(stderr, "stsync: %s\n", store.status().message().c_str());
-      return kExitFailure;
+      return store.status();
     }
-    exists = false;
-  } else {
-    auto all = (*store)->LoadAll();
-    if (!all.ok()) {
-      std::fprintf(stderr, "stsync: %s\n", all.status().message().c_str());
-      return kExitFailure;
-    }
-    states = std::move(*all);
+    out.exists = false;
+    return out;
   }
-  auto find = [&](const std::string& name) -> const FeedState* {
-    for (const auto& c : states) {
-      if (c.endpoint == name) return &c;
-    }
-    return nullptr;
-  };
-  const WallTime now = RealClock::Get()->WallNow();
-  const FeedState none;
+  auto all = (*store)->LoadAll();
+  if (!all.ok()) return all.status();
+  out.states = std::move(*all);
+  return out;
+}
 
-  if (args->Has("--json")) {
-    rapidjson::StringBuffer buf;
-    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+using JsonWriter = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+
+void WriteJson(JsonWriter& w, const Config& config, const TenantStates& t,
+               WallTime now) {
+  w.StartObject();
+  w.Key("tenant");
+  w.String(config.tenant.c_str());
+  w.Key("database");
+  w.String(config.database_path.c_str());
+  w.Key("exists");
+  w.Bool(t.exists);
+  w.Key("endpoints");
+  w.StartArray();
+  for (const auto& ec : config.endpoints) {
+    const FeedState& cp = t.Of(ec.endpoint.name);
     w.StartObject();
-    w.Key("database");
-    w.String(config->database_path.c_str());
-    w.Key("exists");
-    w.Bool(exists);
-    w.Key("endpoints");
-    w.StartArray();
-    for (const auto& ec : config->endpoints) {
-      const FeedState* c = find(ec.endpoint.name);
-      const FeedState& cp = c ? *c : none;
-      w.StartObject();
-      w.Key("endpoint");
-      w.String(ec.endpoint.name.c_str());
-      w.Key("table");
-      w.String(ec.endpoint.TableName().c_str());
-      w.Key("rows");
-      w.Int64(cp.row_count);
-      w.Key("pages");
-      w.Int64(cp.pages);
-      w.Key("has_cursor");
-      w.Bool(cp.cursor.has_value());
-      auto str_or_null = [&](const char* key, const std::string& v) {
-        w.Key(key);
-        if (v.empty()) {
-          w.Null();
-        } else {
-          w.String(v.c_str());
-        }
-      };
-      str_or_null("cursor_updated_at", cp.cursor_updated_at);
-      w.Key("cursor_age_seconds");
-      if (auto a = AgeSeconds(cp.cursor_updated_at, now)) {
-        w.Int64(*a);
-      } else {
+    w.Key("endpoint");
+    w.String(ec.endpoint.name.c_str());
+    w.Key("table");
+    w.String(ec.endpoint.TableName().c_str());
+    w.Key("rows");
+    w.Int64(cp.row_count);
+    w.Key("pages");
+    w.Int64(cp.pages);
+    w.Key("has_cursor");
+    w.Bool(cp.cursor.has_value());
+    auto str_or_null = [&](const char* key, const std::string& v) {
+      w.Key(key);
+      if (v.empty()) {
         w.Null();
+      } else {
+        w.String(v.c_str());
       }
-      str_or_null("caught_up_at", cp.caught_up_at);
-      str_or_null("last_error", cp.last_error);
-      str_or_null("last_error_at", cp.last_error_at);
-      w.Key("consecutive_failures");
-      w.Int64(cp.consecutive_failures);
-      w.Key("forbidden");
-      w.Bool(IsForbidden(cp));
-      w.EndObject();
+    };
+    str_or_null("cursor_updated_at", cp.cursor_updated_at);
+    w.Key("cursor_age_seconds");
+    if (auto a = AgeSeconds(cp.cursor_updated_at, now)) {
+      w.Int64(*a);
+    } else {
+      w.Null();
     }
-    w.EndArray();
+    str_or_null("caught_up_at", cp.caught_up_at);
+    str_or_null("last_error", cp.last_error);
+    str_or_null("last_error_at", cp.last_error_at);
+    w.Key("consecutive_failures");
+    w.Int64(cp.consecutive_failures);
+    w.Key("forbidden");
+    w.Bool(IsForbidden(cp));
     w.EndObject();
-    std::printf("%s\n", buf.GetString());
-    return kExitOk;
   }
+  w.EndArray();
+  w.EndObject();
+}
 
-  std::printf("database: %s%s\n\n", config->database_path.c_str(),
-              exists ? "" : " (not created yet)");
+void PrintText(const Config& config, const TenantStates& t, bool name_tenant,
+               WallTime now) {
+  if (name_tenant) std::printf("tenant: %s\n", config.tenant.c_str());
+  std::printf("database: %s%s\n\n", config.database_path.c_str(),
+              t.exists ? "" : " (not created yet)");
   std::printf("%-26s %10s %7s  %-12s %-12s %s\n", "ENDPOINT", "ROWS", "PAGES",
               "CURSOR", "CAUGHT UP", "LAST ERROR");
-  for (const auto& ec : config->endpoints) {
-    const FeedState* c = find(ec.endpoint.name);
-    const FeedState& cp = c ? *c : none;
+  for (const auto& ec : config.endpoints) {
+    const FeedState& cp = t.Of(ec.endpoint.name);
     std::string error = cp.last_error.empty() ? "-" : cp.last_error;
     if (IsForbidden(cp)) error = "forbidden: " + error;
     if (!cp.last_error.empty() && cp.consecutive_failures > 1) {
@@ -156,6 +140,67 @@ int StatusCommand(int argc, char** argv) {
                 static_cast<long long>(cp.pages),
                 Age(cp.cursor_updated_at, now).c_str(),
                 Age(cp.caught_up_at, now).c_str(), error.c_str());
+  }
+}
+
+}  // namespace
+
+int StatusCommand(int argc, char** argv) {
+  ArgSpec spec;
+  spec.command = "status";
+  spec.value_options = {"--config", "--tenant"};
+  spec.flags = {"--json"};
+  spec.usage =
+      "Usage: stsync status -c FILE [--tenant ID] [--json]\n"
+      "\n"
+      "Shows, per configured endpoint: rows stored, pages committed, the age\n"
+      "of its cursor, when it last caught up, and its last error; for every\n"
+      "tenant of the config, or the one --tenant names. Reads the databases\n"
+      "without locking out the daemon.\n"
+      "\n"
+      "  -c, --config FILE    the YAML config\n"
+      "      --tenant ID      only this tenant\n"
+      "      --json           machine-readable output: one tenant's object,\n"
+      "                       or {\"tenants\": [...]} for several\n";
+  int code = kExitOk;
+  auto args = ParseArgs(spec, argc, argv, &code);
+  if (!args) return code;
+  auto config = LoadConfigForCommand(*args, &code);
+  if (!config) return code;
+  auto tenants = SelectTenants(*args, *config, /*one=*/false, &code);
+  if (!tenants) return code;
+  std::vector<TenantStates> states;
+  for (const Config* t : *tenants) {
+    auto loaded = LoadStates(*t);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "stsync: %s\n", loaded.status().message().c_str());
+      return kExitFailure;
+    }
+    states.push_back(std::move(*loaded));
+  }
+  const WallTime now = RealClock::Get()->WallNow();
+  const bool several = tenants->size() > 1;
+  if (args->Has("--json")) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    if (several) {
+      w.StartObject();
+      w.Key("tenants");
+      w.StartArray();
+    }
+    for (size_t i = 0; i < tenants->size(); ++i) {
+      WriteJson(w, *(*tenants)[i], states[i], now);
+    }
+    if (several) {
+      w.EndArray();
+      w.EndObject();
+    }
+    std::printf("%s\n", buf.GetString());
+    return kExitOk;
+  }
+  for (size_t i = 0; i < tenants->size(); ++i) {
+    if (i > 0) std::printf("\n");
+    PrintText(*(*tenants)[i], states[i], several, now);
   }
   return kExitOk;
 }

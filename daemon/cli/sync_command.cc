@@ -27,8 +27,12 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
   }
   auto config = LoadConfigForCommand(*args, &code);
   if (!config) return code;
+  // A backfill acts on one tenant; run and once on all, or the one named.
+  auto selected = SelectTenants(*args, *config, hooks.create != nullptr, &code);
+  if (!selected) return code;
+  const std::vector<const Config*> tenants = *selected;
   if (hooks.validate) {
-    if (auto problem = hooks.validate(*args, *config)) {
+    if (auto problem = hooks.validate(*args, *tenants[0])) {
       std::fprintf(stderr, "stsync %s: %s\nRun 'stsync %s --help' for usage.\n",
                    spec.command.c_str(), problem->c_str(),
                    spec.command.c_str());
@@ -52,14 +56,22 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
         if (active) active->CancelAgain();
       });
 
-  auto replicator =
-      hooks.create ? hooks.create(*args, *config) : Replicator::Create(*config);
-  if (!replicator.ok()) {
-    spdlog::error("{}", replicator.status().message());
-    return kExitFailure;
-  }
+  // One Replicator per tenant (a backfill builds its own, for one).
   std::vector<std::unique_ptr<Replicator>> replicators;
-  replicators.push_back(std::move(*replicator));
+  for (const Config* tenant : tenants) {
+    ReplicatorSeams seams;
+    if (tenants.size() > 1) seams.log_prefix = tenant->tenant + "/";
+    auto replicator = hooks.create
+                          ? hooks.create(*args, *tenant)
+                          : Replicator::Create(*tenant, std::move(seams));
+    if (!replicator.ok()) {
+      spdlog::error("{}{}",
+                    tenants.size() > 1 ? "tenant " + tenant->tenant + ": " : "",
+                    replicator.status().message());
+      return kExitFailure;
+    }
+    replicators.push_back(std::move(*replicator));
+  }
   Supervisor* supervisor = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -67,10 +79,12 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
     supervisor = active.get();
     if (stop_requested) active->Stop();
   }
-  spdlog::info("stsync {} {}: {} endpoint(s), tenant {}, database {}",
-               Version(), spec.command,
-               hooks.create ? 1 : config->endpoints.size(), config->tenant,
-               config->database_path);
+  for (const Config* tenant : tenants) {
+    spdlog::info("stsync {} {}: {} endpoint(s), tenant {}, database {}",
+                 Version(), spec.command,
+                 hooks.create ? 1 : tenant->endpoints.size(), tenant->tenant,
+                 tenant->database_path);
+  }
 
   auto started = std::chrono::steady_clock::now();
   std::vector<TenantReport> reports = supervisor->Run(mode);
@@ -83,22 +97,26 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
     const RunReport& report = t.run;
     failed += report.Failed();
     stopped = stopped || report.stopped;
+    const std::string who =
+        reports.size() > 1 ? "tenant " + t.tenant + ": " : "";
     spdlog::info(
-        "done: {} pages, {} records in {:.1f} s ({:.0f} records/s), "
+        "{}done: {} pages, {} records in {:.1f} s ({:.0f} records/s), "
         "{} endpoint(s) failed{}",
-        report.Pages(), report.Records(), secs,
+        who, report.Pages(), report.Records(), secs,
         report.Records() / std::max(secs, 1e-3), report.Failed(),
         report.stopped ? ", stopped by signal" : "");
     std::string forbidden;
     for (const auto& f : report.feeds) {
-      if (f.failed) spdlog::error("{}: failed: {}", f.name, f.last_error);
+      if (f.failed) {
+        spdlog::error("{}{}: failed: {}", who, f.name, f.last_error);
+      }
       if (f.forbidden) forbidden += (forbidden.empty() ? "" : ", ") + f.name;
     }
     if (!forbidden.empty()) {
       spdlog::warn(
-          "forbidden (HTTP 403: the tenant lacks the module, or the app its "
+          "{}forbidden (HTTP 403: the tenant lacks the module, or the app its "
           "access): {}",
-          forbidden);
+          who, forbidden);
     }
   }
   {

@@ -339,6 +339,11 @@ EndpointConfig ParseEndpoint(const YamlReader& p, const YAML::Node& node,
   return ec;
 }
 
+bool IsTenantId(const std::string& t) {
+  return !t.empty() && t.size() <= 19 &&
+         t.find_first_not_of("0123456789") == std::string::npos;
+}
+
 // What `servicetitan:` says, before the URLs are settled.
 struct ServiceTitanSection {
   Config* c;
@@ -364,13 +369,11 @@ const KeyTable<ServiceTitanSection>& ServiceTitanKeys() {
        [](const YamlReader& p, const YAML::Node& v, const std::string& key,
           S& s) {
          std::string t = p.String(v, key);
-         if (t.empty() || t.size() > 19 ||
-             t.find_first_not_of("0123456789") != std::string::npos) {
+         if (!IsTenantId(t)) {
            p.Fail(v, key, "'" + t + "' is not a numeric tenant id");
          }
          s.c->tenant = t;
-       },
-       true},
+       }},
       TextKey<S>(
           "client_id", [](S& s) -> std::string& { return s.c->client_id; },
           true),
@@ -518,7 +521,8 @@ void AddCatalog(const EndpointConfig& defaults, std::set<std::string>* seen,
   }
 }
 
-void ReadEndpoints(const YamlReader& p, const YAML::Node& root, Config& c) {
+// `defaults:`, the schedule every endpoint entry starts from.
+EndpointConfig ReadDefaults(const YamlReader& p, const YAML::Node& root) {
   EndpointConfig defaults;
   if (const YAML::Node d = root["defaults"]) {
     ReadKeys(p, d, "defaults", ScheduleKeys(), defaults);
@@ -526,31 +530,141 @@ void ReadEndpoints(const YamlReader& p, const YAML::Node& root, Config& c) {
   // Only an endpoint's own entry overrides the hourly pass of a list
   // endpoint read in full (see EndpointConfig::interval).
   defaults.interval_set = false;
-  const YAML::Node eps = root["endpoints"];
-  if (!eps) p.Fail(root, "endpoints", "missing (list endpoint names, or all)");
+  return defaults;
+}
+
+// An endpoint list (`endpoints`, or a tenant's) at `key`: names, mappings,
+// or `all`.
+std::vector<EndpointConfig> ReadEndpointList(const YamlReader& p,
+                                             const YAML::Node& eps,
+                                             const std::string& key,
+                                             const EndpointConfig& defaults) {
+  std::vector<EndpointConfig> out;
   std::set<std::string> seen;
   if (eps.IsScalar()) {
-    if (p.String(eps, "endpoints") != "all") {
-      p.Fail(eps, "endpoints", "must be a list of endpoints, or all");
+    if (p.String(eps, key) != "all") {
+      p.Fail(eps, key, "must be a list of endpoints, or all");
     }
-    return AddCatalog(defaults, &seen, &c.endpoints);
-  }
-  if (!eps.IsSequence() || eps.size() == 0) {
-    p.Fail(eps, "endpoints", "must be a non-empty list, or all");
-  }
-  for (size_t i = 0; i < eps.size(); ++i) {
-    std::string key = "endpoints[" + std::to_string(i) + "]";
-    const YAML::Node item = eps[i];
-    if (item.IsScalar() && item.Scalar() == "all") {
-      AddCatalog(defaults, &seen, &c.endpoints);
-      continue;
+    AddCatalog(defaults, &seen, &out);
+  } else {
+    if (!eps.IsSequence() || eps.size() == 0) {
+      p.Fail(eps, key, "must be a non-empty list, or all");
     }
-    EndpointConfig ec = ParseEndpoint(p, item, key, defaults);
-    if (!seen.insert(ec.endpoint.name).second) {
-      p.Fail(item, key, "endpoint '" + ec.endpoint.name + "' is listed twice");
+    for (size_t i = 0; i < eps.size(); ++i) {
+      std::string item_key = key + "[" + std::to_string(i) + "]";
+      const YAML::Node item = eps[i];
+      if (item.IsScalar() && item.Scalar() == "all") {
+        AddCatalog(defaults, &seen, &out);
+        continue;
+      }
+      EndpointConfig ec = ParseEndpoint(p, item, item_key, defaults);
+      if (!seen.insert(ec.endpoint.name).second) {
+        p.Fail(item, item_key,
+               "endpoint '" + ec.endpoint.name + "' is listed twice");
+      }
+      out.push_back(ec);
     }
-    c.endpoints.push_back(ec);
   }
+  for (EndpointConfig& ec : out) {
+    if (ec.endpoint.kind != EndpointKind::kList) continue;
+    if (!ec.endpoint.modified_filter && !ec.interval_set) {
+      ec.interval = std::chrono::hours(1);
+    }
+    if (ec.page_size == 0 || ec.page_size > ec.endpoint.max_page_size) {
+      ec.page_size = ec.endpoint.max_page_size;
+    }
+  }
+  return out;
+}
+
+// `tenants:`: more tenants beside (or instead of) servicetitan.tenant, each
+// with the shared settings unless its entry overrides credentials or
+// endpoints. Leaves `c` as the first tenant, with every tenant (itself
+// included) in c.tenants when there is more than one, and {tenant} in
+// database.path replaced by each one's id.
+void ReadTenants(const YamlReader& p, const YAML::Node& root,
+                 const EndpointConfig& defaults, Config& c) {
+  const YAML::Node list = root["tenants"];
+  std::vector<Config> all;
+  std::set<std::string> ids;
+  if (!c.tenant.empty()) {
+    all.push_back(c);
+    ids.insert(c.tenant);
+  }
+  if (list) {
+    if (!list.IsSequence() || list.size() == 0) {
+      p.Fail(list, "tenants",
+             "must be a non-empty list of tenant ids or mappings with id");
+    }
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string key = "tenants[" + std::to_string(i) + "]";
+      const YAML::Node item = list[i];
+      Config t = c;
+      // The id: the item itself, or its `id`. (Assigning a YAML::Node
+      // would overwrite the node it refers to; reset rebinds it.)
+      YAML::Node id_node;
+      id_node.reset(item);
+      if (item.IsMap()) {
+        p.CheckKeys(item, key,
+                    {"id", "client_id", "client_secret", "client_secret_file",
+                     "app_key", "endpoints"});
+        if (!item["id"]) p.Fail(item, key + ".id", "missing");
+        id_node.reset(item["id"]);
+        if (item["client_id"]) {
+          t.client_id = p.String(item["client_id"], key + ".client_id");
+        }
+        if (item["app_key"]) {
+          t.app_key = p.String(item["app_key"], key + ".app_key");
+        }
+        if (item["client_secret"] && item["client_secret_file"]) {
+          p.Fail(item["client_secret_file"], key + ".client_secret_file",
+                 "give either client_secret or client_secret_file, not both");
+        }
+        if (item["client_secret"]) {
+          t.client_secret =
+              p.String(item["client_secret"], key + ".client_secret");
+        } else if (item["client_secret_file"]) {
+          t.client_secret =
+              p.ReadSecretFile(item["client_secret_file"],
+                               key + ".client_secret_file", &c.warnings);
+        }
+        if (item["endpoints"]) {
+          t.endpoints = ReadEndpointList(p, item["endpoints"],
+                                         key + ".endpoints", defaults);
+        }
+      }
+      const std::string where = item.IsMap() ? key + ".id" : key;
+      t.tenant = p.String(id_node, where);
+      if (!IsTenantId(t.tenant)) {
+        p.Fail(id_node, where, "'" + t.tenant + "' is not a numeric tenant id");
+      }
+      if (!ids.insert(t.tenant).second) {
+        p.Fail(id_node, where, "tenant " + t.tenant + " is listed twice");
+      }
+      all.push_back(std::move(t));
+    }
+  }
+  if (all.empty()) {
+    p.Fail(root["servicetitan"], "servicetitan.tenant",
+           "missing (give servicetitan.tenant, or list tenants:)");
+  }
+  const std::string placeholder = "{tenant}";
+  const size_t at = c.database_path.find(placeholder);
+  if (all.size() > 1 && at == std::string::npos) {
+    p.Fail(root["database"]["path"], "database.path",
+           "must contain {tenant} when there is more than one tenant, so "
+           "that each has its own file (e.g. /var/lib/stsync/{tenant}.db)");
+  }
+  for (Config& t : all) {
+    if (at != std::string::npos) {
+      t.database_path.replace(at, placeholder.size(), t.tenant);
+    }
+    t.warnings.clear();
+  }
+  std::vector<std::string> warnings = std::move(c.warnings);
+  c = all[0];
+  c.warnings = std::move(warnings);
+  if (all.size() > 1) c.tenants = std::move(all);
 }
 
 // ServiceTitan asks export clients to wait 5 to 10 minutes after
@@ -585,8 +699,8 @@ Config Parse(const YamlReader& p, const YAML::Node& root,
     p.Fail(root, "(top level)", "the file is empty");
   }
   p.CheckKeys(root, "",
-              {"servicetitan", "database", "defaults", "endpoints", "http",
-               "retry", "log"});
+              {"servicetitan", "tenants", "database", "defaults", "endpoints",
+               "http", "retry", "log"});
   ReadServiceTitan(p, root, c);
   if (const YAML::Node h = root["http"]) ReadKeys(p, h, "http", HttpKeys(), c);
   SettleUrls(p, root, c);  // after http.allow_insecure_http
@@ -600,21 +714,33 @@ Config Parse(const YamlReader& p, const YAML::Node& root,
     }
   }
   if (const YAML::Node l = root["log"]) ReadKeys(p, l, "log", LogKeys(), c);
-  ReadEndpoints(p, root, c);
-  for (EndpointConfig& ec : c.endpoints) {
-    if (ec.endpoint.kind != EndpointKind::kList) continue;
-    if (!ec.endpoint.modified_filter && !ec.interval_set) {
-      ec.interval = std::chrono::hours(1);
-    }
-    if (ec.page_size == 0 || ec.page_size > ec.endpoint.max_page_size) {
-      ec.page_size = ec.endpoint.max_page_size;
-    }
-  }
+  const EndpointConfig defaults = ReadDefaults(p, root);
+  const YAML::Node eps = root["endpoints"];
+  if (!eps) p.Fail(root, "endpoints", "missing (list endpoint names, or all)");
+  c.endpoints = ReadEndpointList(p, eps, "endpoints", defaults);
+  ReadTenants(p, root, defaults, c);
   WarnAboutShortIntervals(c);
   return c;
 }
 
 }  // namespace
+
+std::vector<const Config*> TenantConfigs(const Config& config) {
+  std::vector<const Config*> out;
+  if (config.tenants.empty()) {
+    out.push_back(&config);
+  } else {
+    for (const Config& t : config.tenants) out.push_back(&t);
+  }
+  return out;
+}
+
+const Config* FindTenant(const Config& config, const std::string& id) {
+  for (const Config* t : TenantConfigs(config)) {
+    if (t->tenant == id) return t;
+  }
+  return nullptr;
+}
 
 const EndpointConfig* Config::FindEndpoint(const std::string& name) const {
   for (const auto& e : endpoints) {

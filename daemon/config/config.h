@@ -84,10 +84,20 @@ struct Config {
   std::vector<EndpointConfig> endpoints;
   // Non-fatal findings (e.g. a world-readable secret file), to be logged.
   std::vector<std::string> warnings;
+  // With more than one tenant (`tenants:`): each tenant's whole config, the
+  // first being this one, each with its own database file ({tenant} in
+  // database.path), credentials and endpoints. Empty for a single tenant.
+  std::vector<Config> tenants;
 
   // The configured endpoint called `name`, or nullptr.
   const EndpointConfig* FindEndpoint(const std::string& name) const;
 };
+
+// Every tenant's config: `config.tenants`, or `config` itself alone.
+std::vector<const Config*> TenantConfigs(const Config& config);
+
+// The tenant `id` of `config`, or nullptr.
+const Config* FindTenant(const Config& config, const std::string& id);
 
 using EnvLookup =
     std::function<std::optional<std::string>(const std::string& name)>;

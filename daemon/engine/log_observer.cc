@@ -17,11 +17,15 @@ long long Ms(std::chrono::steady_clock::duration d) {
 
 }  // namespace
 
+std::string LogObserver::Name(const std::string& endpoint) const {
+  return prefix_ + endpoint;
+}
+
 void LogObserver::OnFeedStart(const FeedStartEvent& e) {
   if (e.resumed) {
-    spdlog::info("{}: resuming from its stored cursor", e.endpoint);
+    spdlog::info("{}: resuming from its stored cursor", Name(e.endpoint));
   } else {
-    spdlog::info("{}: no stored cursor, starting at {}", e.endpoint,
+    spdlog::info("{}: no stored cursor, starting at {}", Name(e.endpoint),
                  e.from.Describe());
   }
 }
@@ -30,11 +34,11 @@ void LogObserver::OnBatch(const BatchEvent& e) {
   forbidden_.erase(e.endpoint);
   spdlog::info(
       "{}: {} records ({} new, {} updated, {} unchanged), hasMore={}, {} ms",
-      e.endpoint, e.records, e.stats.inserted, e.stats.updated,
+      Name(e.endpoint), e.records, e.stats.inserted, e.stats.updated,
       e.stats.unchanged, !e.caught_up, Ms(e.finished - e.started));
   if (e.caught_up) {
     backfills_.erase(e.endpoint);
-    spdlog::debug("{}: caught up; next poll in {}", e.endpoint,
+    spdlog::debug("{}: caught up; next poll in {}", Name(e.endpoint),
                   FormatDuration(e.next_in));
     return;
   }
@@ -48,7 +52,7 @@ void LogObserver::OnBatch(const BatchEvent& e) {
     double secs = std::max(1e-3, Ms(e.finished - b.started) / 1000.0);
     spdlog::info(
         "{}: backfill in progress: {} records in {:.0f} s ({:.0f} records/s)",
-        e.endpoint, b.records, secs, b.records / secs);
+        Name(e.endpoint), b.records, secs, b.records / secs);
     b.last_report = e.finished;
   }
 }
@@ -59,21 +63,21 @@ void LogObserver::OnFailure(const FailureEvent& e) {
     const std::string next =
         e.retry_in ? "; trying again in " + FormatDuration(*e.retry_in) : "";
     spdlog::log(first ? spdlog::level::warn : spdlog::level::debug, "{}: {}{}",
-                e.endpoint, e.status.message(), next);
+                Name(e.endpoint), e.status.message(), next);
     return;
   }
   if (!e.retry_in) {
-    spdlog::error("{}: giving up after {} failed attempt(s): {}", e.endpoint,
-                  e.attempt, e.status.message());
+    spdlog::error("{}: giving up after {} failed attempt(s): {}",
+                  Name(e.endpoint), e.attempt, e.status.message());
     return;
   }
-  spdlog::warn("{}: attempt {} failed: {}; retrying in {}", e.endpoint,
+  spdlog::warn("{}: attempt {} failed: {}; retrying in {}", Name(e.endpoint),
                e.attempt, e.status.message(), FormatDuration(*e.retry_in));
 }
 
 void LogObserver::OnSinkError(const std::string& endpoint,
                               const Status& status) {
-  spdlog::warn("{}: could not record the failure: {}", endpoint,
+  spdlog::warn("{}: could not record the failure: {}", Name(endpoint),
                status.message());
 }
 

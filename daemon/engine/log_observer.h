@@ -17,6 +17,10 @@ namespace stsync {
 
 class LogObserver : public Observer {
  public:
+  // `prefix` comes before each endpoint's name ("1111111/" for a tenant
+  // when the daemon serves several).
+  explicit LogObserver(std::string prefix = "") : prefix_(std::move(prefix)) {}
+
   void OnFeedStart(const FeedStartEvent& e) override;
   void OnBatch(const BatchEvent& e) override;
   void OnFailure(const FailureEvent& e) override;
@@ -30,6 +34,9 @@ class LogObserver : public Observer {
     int64_t records = 0;
   };
   std::map<std::string, Backfill> backfills_;
+  std::string Name(const std::string& endpoint) const;
+
+  const std::string prefix_;
   // Feeds whose 403 was logged as a warning; later ones are debug lines.
   std::set<std::string> forbidden_;
 };

@@ -44,7 +44,8 @@ SqliteSinkOptions SinkOptionsOf(const Config& config) {
 
 Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
                                                        ReplicatorSeams seams) {
-  std::unique_ptr<Replicator> r(new Replicator(config.tenant));
+  std::unique_ptr<Replicator> r(
+      new Replicator(config.tenant, seams.log_prefix));
   Clock* clock = seams.clock ? seams.clock : RealClock::Get();
   if (seams.sink) {
     r->sink_ = std::move(seams.sink);

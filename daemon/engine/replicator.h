@@ -37,6 +37,9 @@ struct ReplicatorSeams {
   std::function<double()> random;  // null: seeded from std::random_device
   // Told of every batch and failure, besides the log; must outlive it.
   std::vector<Observer*> observers;
+  // Before each endpoint's name in log lines ("1111111/" for a tenant when
+  // the daemon serves several).
+  std::string log_prefix;
   // If set, wraps each feed FeedsOf builds (a backfill bounds them).
   std::function<std::shared_ptr<const Feed>(std::shared_ptr<const Feed>)>
       wrap_feed;
@@ -56,7 +59,8 @@ class Replicator {
   const std::string& tenant() const { return tenant_; }
 
  private:
-  explicit Replicator(std::string tenant) : tenant_(std::move(tenant)) {}
+  Replicator(std::string tenant, std::string log_prefix)
+      : tenant_(std::move(tenant)), log_(std::move(log_prefix)) {}
 
   const std::string tenant_;
   StopSignal stop_;

@@ -1,9 +1,10 @@
 // Supervisor: owns the Replicators of a daemon, one per tenant, runs each
 // on its own thread and stops them together.
 //
-// Today a config names one tenant, so there is one Replicator; the shape is
-// what lets more tenants, and later a config reload (stop, rebuild, start
-// the changed ones), come in without touching the scheduler's loop.
+// A config may name many tenants (`tenants:`), one Replicator each; they
+// share nothing, so one tenant's failures, throttling or hung server never
+// stall another. The shape also lets a config reload (stop, rebuild, start
+// the changed ones) come in later without touching the scheduler's loop.
 //
 // Thread safety: Run is called once, from one thread; Stop and CancelAgain
 // may be called from any thread at any time, also before Run.

@@ -35,6 +35,7 @@ constexpr const char* kUsage =
     "                         creation, so they come later in the feed than\n"
     "                         their id: 0 (default) serves ids in order, 0.3\n"
     "                         is a realistic tenant, 1 fully random\n"
+    "  --tenants a,b,c        more tenant ids to serve (the same data)\n"
     "  --seed N               seed for faults and mutations (default 1)\n"
     "  --prerender            render every page before listening, so that\n"
     "                         serving is a send of cached bytes (benchmarks)\n"
@@ -54,6 +55,18 @@ int ToInt(const char* s, const char* what) {
     std::exit(2);
   }
   return static_cast<int>(v);
+}
+
+// "a,b,c" -> {"a", "b", "c"}; empty items are skipped.
+std::vector<std::string> SplitList(const std::string& list) {
+  std::vector<std::string> out;
+  for (size_t pos = 0; pos <= list.size();) {
+    size_t comma = list.find(',', pos);
+    if (comma == std::string::npos) comma = list.size();
+    if (comma > pos) out.push_back(list.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  return out;
 }
 
 }  // namespace
@@ -91,15 +104,10 @@ int main(int argc, char** argv) {
       options.page_size = std::max(1, ToInt(v, "page size"));
     } else if (a == "--token-lifetime") {
       options.token_lifetime_seconds = std::max(1, ToInt(v, "token lifetime"));
+    } else if (a == "--tenants") {
+      options.extra_tenants = SplitList(v);
     } else if (a == "--endpoints") {
-      std::string list = v;
-      for (size_t pos = 0; pos <= list.size();) {
-        size_t comma = list.find(',', pos);
-        if (comma == std::string::npos) comma = list.size();
-        if (comma > pos)
-          options.endpoints.push_back(list.substr(pos, comma - pos));
-        pos = comma + 1;
-      }
+      options.endpoints = SplitList(v);
     } else if (a == "--mutate-every") {
       auto d = stsync::ParseDuration(v);
       if (!d || d->count() == 0) {

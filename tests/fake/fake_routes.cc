@@ -2,6 +2,7 @@
 // admin routes that tests and the benchmark drive.
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -221,7 +222,10 @@ void FakeServer::AddExportRoutes() {
             json_error(401, "App key is missing or invalid");
             return finish();
           }
-          if (req.matches[1] != options_.tenant) {
+          if (req.matches[1] != options_.tenant &&
+              std::find(options_.extra_tenants.begin(),
+                        options_.extra_tenants.end(),
+                        req.matches[1]) == options_.extra_tenants.end()) {
             json_error(404, "Tenant not found");
             return finish();
           }

@@ -61,6 +61,9 @@ struct FakeOptions {
   int token_lifetime_seconds = 900;
   // How far back a page starts with includeRecentChanges=true.
   int recent_overlap = 3;
+  // More tenant ids served, each with the same data (a daemon of many
+  // tenants against one fake).
+  std::vector<std::string> extra_tenants;
   // Catalog endpoints to serve; empty means all of them.
   std::vector<std::string> endpoints;
   // Custom endpoints to serve as well (generic records).
