@@ -142,11 +142,13 @@ class MemorySink : public Sink {
   Result<std::optional<std::string>> NewestVersion(const Endpoint&) override {
     return newest_version;
   }
+  void Idle() override { ++idles; }
 
   std::vector<std::string> applied;   // "endpoint@next cursor", in order
   std::vector<std::string> failures;  // "endpoint: message"
   int fail_applies = 0;               // the next N applies fail as busy
   std::optional<std::string> newest_version;  // what NewestVersion says
+  int idles = 0;                              // Idle() calls
   std::function<void(const std::string&, const Batch&)> before_apply;
 
  private:
@@ -579,6 +581,28 @@ TEST_CASE(
         std::vector<std::string>{"jobs@jobs-1", "jobs@jobs-2"});
   REQUIRE(h.sink.failures.size() == 1);
   CHECK(h.sink.failures[0].find("locked") != std::string::npos);
+}
+
+TEST_CASE("the sink is told to idle before a long wait, not a short one") {
+  Harness h([](const std::string& url) { return Paged(url, 2); });
+  h.AddFeed("jobs", minutes(5));
+  h.clock.set_on_wait([&](Millis) {
+    if (h.transport.calls().size() >= 4) h.stop.Stop();
+  });
+  // Paged: page 1 (no wait), page 2 caught up, then 5-minute waits.
+  REQUIRE(h.Run(Scheduler::Mode::kForever).stopped);
+  CHECK(h.sink.idles == h.clock.waits());
+  CHECK(h.sink.idles >= 2);
+  // Backoff waits under a second do not idle.
+  Harness quick([](const std::string&) {
+    return HttpResponse{500, {}, "oops"};
+  });
+  quick.options.retry.initial_backoff = Millis(100);
+  quick.options.retry.max_backoff = Millis(200);
+  quick.AddFeed("jobs");
+  REQUIRE(quick.Run(Scheduler::Mode::kDrain).Failed() == 1);
+  CHECK(quick.clock.waits() > 0);
+  CHECK(quick.sink.idles == 0);
 }
 
 TEST_CASE("stop during a wait ends the run at once, with nothing lost") {

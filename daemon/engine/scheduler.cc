@@ -68,6 +68,9 @@ RunReport Scheduler::Run(Mode mode) {
     State* next = FirstDue(states, nullptr);
     if (!next) break;  // kDrain: every feed caught up or gave up
     if (next->due > clock_->Now()) {
+      // Nothing to do for a while (every feed caught up or backing off):
+      // with many tenants, idle caches add up.
+      if (next->due - clock_->Now() >= std::chrono::seconds(1)) sink_->Idle();
       if (!clock_->WaitUntil(next->due, *stop_)) break;
       continue;
     }

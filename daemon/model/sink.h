@@ -83,6 +83,10 @@ class Sink {
   virtual Status RecordFailure(const std::string& endpoint,
                                const std::string& message) = 0;
 
+  // Every feed waits for a while: the sink may give back memory it can
+  // rebuild (caches). Optional.
+  virtual void Idle() {}
+
   // Moves the feed's cursor to `to`, or forgets it (nullopt: the next run
   // starts at the configured start). Rows are kept.
   virtual Status ResetCursor(const std::string& endpoint,

@@ -1,6 +1,7 @@
 #include "sink/sqlite_sink.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -571,6 +572,13 @@ Result<std::optional<std::string>> SqliteSink::NewestVersion(
     return std::optional<std::string>();
   }
   return std::optional<std::string>(s.ColumnText(0));
+}
+
+void SqliteSink::Idle() {
+  sqlite3_db_release_memory(db_);
+#ifdef __GLIBC__
+  malloc_trim(0);  // and hand the freed pages back to the system
+#endif
 }
 
 Status SqliteSink::RecordFailure(const std::string& endpoint,

@@ -101,6 +101,8 @@ class SqliteSink : public Sink {
                        const std::string& message) override;
   Status ResetCursor(const std::string& endpoint,
                      const std::optional<Cursor>& to) override;
+  // Frees the connection's unused page cache (sqlite3_db_release_memory).
+  void Idle() override;
 
   int schema_version() const { return schema_version_; }
   // Whether WAL checkpoints run on a thread of their own (SQLite 3.51.3 or
