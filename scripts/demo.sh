@@ -29,8 +29,8 @@ cat <<'MSG'
 
 The demo database is ./demo.db. Query it while stsync writes, for example:
 
-  sqlite3 -readonly demo.db "SELECT id, jobNumber, total, modifiedOn FROM jobs_v
-                             ORDER BY modifiedOn DESC LIMIT 5"
+  sqlite3 -readonly demo.db "SELECT id, jobNumber, total, customerId FROM jobs_v
+                             WHERE active LIMIT 5"
   sqlite3 -readonly demo.db "SELECT active, count(*) FROM customers GROUP BY active"
   sqlite3 -readonly demo.db "SELECT t.name, count(*) FROM jobs_v j
                              JOIN job_types_v t ON t.id = j.jobTypeId GROUP BY t.id LIMIT 5"
@@ -39,4 +39,4 @@ Each table has a view <table>_v of its records' fields; the README has more
 questions answered with SQL.
 MSG
 echo
-sqlite3 -readonly -header -column demo.db "SELECT id, jobNumber, total, modifiedOn FROM jobs_v ORDER BY modifiedOn DESC LIMIT 5"
+sqlite3 -readonly -header -column demo.db "SELECT v.id, v.jobNumber, v.total, j.modified_on FROM jobs_v v JOIN jobs j USING (id) ORDER BY j.modified_on DESC LIMIT 5"
