@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <random>
 #include <thread>
@@ -26,6 +27,66 @@ int EnvInt(const char* name, int fallback) {
   return v ? std::atoi(v) : fallback;
 }
 
+// Every page a few ms late, so that kills land mid-request too.
+void SlowDown(fake::FakeServer& server) {
+  fake::Fault slow;
+  slow.status = 0;
+  slow.delay_ms = 3;
+  slow.count = 1 << 30;
+  server.AddFault(slow);
+}
+
+// Runs `stsync run -c cfg` and kills it with SIGKILL after a random 5 to
+// 300 ms, `kills` times; every fifth time the server's data changes first,
+// so incremental polls get killed too. After each kill that left stsync's
+// tables in `db`, the file must pass integrity_check, and for each of
+// `checked` with a stored cursor, its table must hold every row of
+// `required(endpoint, cursor)` and its row_count must match the table.
+// Returns how many such cursor checks were made.
+int KillRepeatedly(
+    fake::FakeServer& server, const std::string& cfg, const std::string& db,
+    const std::vector<std::string>& checked, int kills, unsigned seed,
+    const std::function<std::vector<std::string>(
+        const std::string& endpoint, const std::string& cursor)>& required) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> pause_ms(5, 300);
+  int checks = 0;
+  for (int k = 0; k < kills; ++k) {
+    if (k % 5 == 4) {
+      for (const auto& e : server.EndpointNames()) server.Mutate(e, 8, 4);
+    }
+    {
+      test::Process run({STSYNC_BIN, "run", "-c", cfg});
+      std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
+      run.Signal(SIGKILL);
+      REQUIRE(run.Wait(std::chrono::seconds(10)).signal == SIGKILL);
+    }
+    if (!std::filesystem::exists(db)) continue;
+    INFO("after kill ", k + 1, " (seed ", seed, ")");
+    REQUIRE(test::QueryText(db, "PRAGMA integrity_check") == "ok");
+    if (test::QueryInt(db,
+                       "SELECT count(*) FROM sqlite_master "
+                       "WHERE name = '_stsync_cursors'") == 0) {
+      continue;
+    }
+    for (const auto& e : checked) {
+      const std::string cursor = test::QueryText(
+          db,
+          "SELECT cursor FROM _stsync_cursors WHERE endpoint = '" + e + "'");
+      if (cursor.empty()) continue;
+      INFO(e, " at ", cursor);
+      auto rows = test::TableData(db, FindEndpoint(e)->TableName());
+      auto want = required(e, cursor);
+      CHECK(std::includes(rows.begin(), rows.end(), want.begin(), want.end()));
+      CHECK(test::QueryInt(
+                db, "SELECT row_count FROM _stsync_cursors WHERE endpoint = '" +
+                        e + "'") == static_cast<int64_t>(rows.size()));
+      ++checks;
+    }
+  }
+  return checks;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -37,57 +98,19 @@ TEST_CASE(
   const std::vector<std::string> endpoints = {"jobs", "customers",
                                               "job-history"};
   fake::FakeServer server(test::SmallFake(endpoints, 300, 10));
-  fake::Fault slow;  // a few ms per page, so kills land mid-request too
-  slow.status = 0;
-  slow.delay_ms = 3;
-  slow.count = 1 << 30;
-  server.AddFault(slow);
+  SlowDown(server);
   REQUIRE(server.Start().ok());
   test::TempDir dir;
   std::string db = dir.File("crash.db");
   std::string cfg = dir.File("crash.yaml");
   test::WriteFile(
       cfg, test::FakeConfigYaml(server, db, "[jobs, customers, job-history]"));
-
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> pause_ms(5, 300);
-  int checks = 0;
-  for (int k = 0; k < kills; ++k) {
-    if (k % 5 == 4) {  // new data, so incremental polls get killed too
-      for (const auto& e : endpoints) server.Mutate(e, 8, 4);
-    }
-    {
-      test::Process run({STSYNC_BIN, "run", "-c", cfg});
-      std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
-      run.Signal(SIGKILL);
-      auto r = run.Wait(std::chrono::seconds(10));
-      REQUIRE(r.signal == SIGKILL);
-    }
-    if (!std::filesystem::exists(db)) continue;
-    INFO("after kill ", k + 1, " (seed ", seed, ")");
-    REQUIRE(test::QueryText(db, "PRAGMA integrity_check") == "ok");
-    if (test::QueryInt(db,
-                       "SELECT count(*) FROM sqlite_master "
-                       "WHERE name = '_stsync_cursors'") == 0) {
-      continue;
-    }
-    for (const auto& e : endpoints) {
-      std::string table = FindEndpoint(e)->TableName();
-      std::string token = test::QueryText(
-          db,
-          "SELECT cursor FROM _stsync_cursors WHERE endpoint = '" + e + "'");
-      if (token.empty()) continue;
-      // Everything the feed delivered up to the cursor is in the table.
-      auto rows = test::TableData(db, table);
-      auto required = server.RowsUpTo(e, token);
-      CHECK(std::includes(rows.begin(), rows.end(), required.begin(),
-                          required.end()));
-      CHECK(test::QueryInt(
-                db, "SELECT row_count FROM _stsync_cursors WHERE endpoint = '" +
-                        e + "'") == static_cast<int64_t>(rows.size()));
-      ++checks;
-    }
-  }
+  // Everything the feed delivered up to the cursor is in the table.
+  const int checks =
+      KillRepeatedly(server, cfg, db, endpoints, kills, seed,
+                     [&](const std::string& e, const std::string& cursor) {
+                       return server.RowsUpTo(e, cursor);
+                     });
 
   // Left alone, it converges to exactly the server's data.
   server.ClearFaults();
@@ -153,11 +176,7 @@ TEST_CASE(
   const std::vector<std::string> endpoints = {"zones", "payment-terms",
                                               "user-roles"};
   fake::FakeServer server(test::SmallFake(endpoints, 300, 10));
-  fake::Fault slow;
-  slow.status = 0;
-  slow.delay_ms = 3;
-  slow.count = 1 << 30;
-  server.AddFault(slow);
+  SlowDown(server);
   REQUIRE(server.Start().ok());
   test::TempDir dir;
   std::string db = dir.File("list-crash.db");
@@ -167,54 +186,20 @@ TEST_CASE(
                            "[{name: zones, page_size: 10}, {name: "
                            "payment-terms, page_size: 10}, {name: user-roles, "
                            "page_size: 10, interval: 100ms}]"));
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> pause_ms(5, 300);
-  int checks = 0;
-  for (int k = 0; k < kills; ++k) {
-    if (k % 5 == 4) {
-      for (const auto& e : endpoints) server.Mutate(e, 8, 4);
-    }
-    {
-      test::Process run({STSYNC_BIN, "run", "-c", cfg});
-      std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
-      run.Signal(SIGKILL);
-      REQUIRE(run.Wait(std::chrono::seconds(10)).signal == SIGKILL);
-    }
-    if (!std::filesystem::exists(db)) continue;
-    INFO("after kill ", k + 1, " (seed ", seed, ")");
-    REQUIRE(test::QueryText(db, "PRAGMA integrity_check") == "ok");
-    if (test::QueryInt(db,
-                       "SELECT count(*) FROM sqlite_master "
-                       "WHERE name = '_stsync_cursors'") == 0) {
-      continue;
-    }
-    for (const std::string e : {"zones", "payment-terms"}) {
-      const std::string cursor = test::QueryText(
-          db,
-          "SELECT cursor FROM _stsync_cursors WHERE endpoint = '" + e + "'");
-      if (cursor.empty()) continue;
-      INFO(e, " at ", cursor);
-      // "list|pass|<since>|<page>|<newest>" or "list|done|<newest>": every
-      // record modified before <since> (through <newest> after a pass) has
-      // been stored in its current version.
-      std::vector<std::string> f;
-      for (size_t at = 0, next; at <= cursor.size(); at = next + 1) {
-        next = std::min(cursor.find('|', at), cursor.size());
-        f.push_back(cursor.substr(at, next - at));
-      }
-      REQUIRE(f.size() >= 3);
-      const bool done = f[1] == "done";
-      const std::string bound = f[2];
-      auto required = ModifiedBefore(server.TruthRows(e), bound, done);
-      auto rows = test::TableData(db, FindEndpoint(e)->TableName());
-      CHECK(std::includes(rows.begin(), rows.end(), required.begin(),
-                          required.end()));
-      CHECK(test::QueryInt(
-                db, "SELECT row_count FROM _stsync_cursors WHERE endpoint = '" +
-                        e + "'") == static_cast<int64_t>(rows.size()));
-      ++checks;
-    }
-  }
+  // "list|pass|<since>|<page>|<newest>|<started>" or "list|done|<mark>":
+  // every record modified before <since> (through <mark> after a pass) has
+  // been stored in its current version.
+  const int checks = KillRepeatedly(
+      server, cfg, db, {"zones", "payment-terms"}, kills, seed,
+      [&](const std::string& e, const std::string& cursor) {
+        std::vector<std::string> f;
+        for (size_t at = 0, next; at <= cursor.size(); at = next + 1) {
+          next = std::min(cursor.find('|', at), cursor.size());
+          f.push_back(cursor.substr(at, next - at));
+        }
+        REQUIRE(f.size() >= 3);
+        return ModifiedBefore(server.TruthRows(e), f[2], f[1] == "done");
+      });
   server.ClearFaults();
   for (const auto& e : endpoints) server.Mutate(e, 5, 5);
   // The first `once` finishes the passes the kills interrupted; records
