@@ -142,6 +142,16 @@ TEST_CASE(
       test::Replace(kGood, "database:\n",
                     "tenants:\n  - id: 5\n    colour: red\ndatabase:\n"),
       {"tenants[0].colour", "unknown key"});
+  // The same rules as for servicetitan's own credentials.
+  ExpectError(
+      test::Replace(kGood, "database:\n",
+                    "tenants:\n  - id: 5\n    client_id: \"\"\ndatabase:\n"),
+      {"tenants[0].client_id", "is empty"});
+  ExpectError(test::Replace(kGood, "database:\n",
+                            "tenants:\n  - id: 5\n    client_secret: x\n"
+                            "    client_secret_file: /dev/null\ndatabase:\n"),
+              {"tenants[0].client_secret_file",
+               "give either client_secret or client_secret_file, not both"});
   ExpectError(test::Replace(kGood, "  tenant: 1234567\n", ""),
               {"servicetitan.tenant",
                "give servicetitan.tenant, or list "

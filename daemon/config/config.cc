@@ -344,54 +344,78 @@ bool IsTenantId(const std::string& t) {
          t.find_first_not_of("0123456789") == std::string::npos;
 }
 
-// What `servicetitan:` says, before the URLs are settled.
-struct ServiceTitanSection {
-  Config* c;
-  bool has_secret_file = false;
-  YAML::Node secret_file;  // client_secret_file, if has_secret_file
-};
+// A key that is allowed here and read by other code.
+template <typename T>
+Key<T> ReadElsewhere(const char* name) {
+  return {name,
+          [](const YamlReader&, const YAML::Node&, const std::string&, T&) {}};
+}
 
-const KeyTable<ServiceTitanSection>& ServiceTitanKeys() {
-  using S = ServiceTitanSection;
+// A tenant id (digits), into Config::tenant.
+Key<Config> TenantIdKey(const char* name, bool required) {
+  return {name,
+          [](const YamlReader& p, const YAML::Node& v, const std::string& key,
+             Config& c) {
+            std::string t = p.String(v, key);
+            if (!IsTenantId(t)) {
+              p.Fail(v, key, "'" + t + "' is not a numeric tenant id");
+            }
+            c.tenant = t;
+          },
+          required};
+}
+
+// A mapping's client secret: its client_secret, or what its
+// client_secret_file holds (never both; `path` names the mapping in
+// messages). False if it gives neither.
+bool ReadSecret(const YamlReader& p, const YAML::Node& map,
+                const std::string& path, std::string* secret,
+                std::vector<std::string>* warnings) {
+  const YAML::Node inline_secret = map["client_secret"];
+  const YAML::Node file = map["client_secret_file"];
+  if (inline_secret && file) {
+    p.Fail(file, path + ".client_secret_file",
+           "give either client_secret or client_secret_file, not both");
+  }
+  if (file) {
+    *secret = p.ReadSecretFile(file, path + ".client_secret_file", warnings);
+    return true;
+  }
+  if (!inline_secret) return false;
+  *secret = p.String(inline_secret, path + ".client_secret");
+  if (secret->empty()) {
+    p.Fail(inline_secret, path + ".client_secret", "is empty");
+  }
+  return true;
+}
+
+// `servicetitan:`, before the URLs are settled. The secret's keys are read
+// by ReadSecret.
+const KeyTable<Config>& ServiceTitanKeys() {
+  using S = Config;
   static const KeyTable<S> keys = {
       {"environment",
        [](const YamlReader& p, const YAML::Node& v, const std::string& key,
           S& s) {
-         s.c->environment = p.String(v, key);
-         if (s.c->environment != "production" &&
-             s.c->environment != "integration") {
-           p.Fail(
-               v, key,
-               "'" + s.c->environment + "' is not production or integration");
+         s.environment = p.String(v, key);
+         if (s.environment != "production" && s.environment != "integration") {
+           p.Fail(v, key,
+                  "'" + s.environment + "' is not production or integration");
          }
        }},
-      {"tenant",
-       [](const YamlReader& p, const YAML::Node& v, const std::string& key,
-          S& s) {
-         std::string t = p.String(v, key);
-         if (!IsTenantId(t)) {
-           p.Fail(v, key, "'" + t + "' is not a numeric tenant id");
-         }
-         s.c->tenant = t;
-       }},
+      TenantIdKey("tenant", false),
       TextKey<S>(
-          "client_id", [](S& s) -> std::string& { return s.c->client_id; },
-          true),
-      TextKey<S>("client_secret",
-                 [](S& s) -> std::string& { return s.c->client_secret; }),
-      {"client_secret_file",
-       [](const YamlReader&, const YAML::Node& v, const std::string&, S& s) {
-         s.has_secret_file = true;  // read once the choice is known valid
-         s.secret_file = v;
-       }},
+          "client_id", [](S& s) -> std::string& { return s.client_id; }, true),
+      ReadElsewhere<S>("client_secret"),
+      ReadElsewhere<S>("client_secret_file"),
       TextKey<S>(
-          "app_key", [](S& s) -> std::string& { return s.c->app_key; }, true),
+          "app_key", [](S& s) -> std::string& { return s.app_key; }, true),
       {"auth_url",
        [](const YamlReader& p, const YAML::Node& v, const std::string& key,
-          S& s) { s.c->auth_url = p.String(v, key); }},
+          S& s) { s.auth_url = p.String(v, key); }},
       {"api_url",
        [](const YamlReader& p, const YAML::Node& v, const std::string& key,
-          S& s) { s.c->api_url = p.String(v, key); }},
+          S& s) { s.api_url = p.String(v, key); }},
   };
   return keys;
 }
@@ -472,16 +496,8 @@ const KeyTable<Config>& LogKeys() {
 void ReadServiceTitan(const YamlReader& p, const YAML::Node& root, Config& c) {
   const YAML::Node st = root["servicetitan"];
   if (!st) p.Fail(root, "servicetitan", "missing");
-  ServiceTitanSection s{&c, false, {}};
-  ReadKeys(p, st, "servicetitan", ServiceTitanKeys(), s);
-  if (st["client_secret"] && s.has_secret_file) {
-    p.Fail(s.secret_file, "servicetitan.client_secret_file",
-           "give either client_secret or client_secret_file, not both");
-  }
-  if (s.has_secret_file) {
-    c.client_secret = p.ReadSecretFile(
-        s.secret_file, "servicetitan.client_secret_file", &c.warnings);
-  } else if (!st["client_secret"]) {
+  ReadKeys(p, st, "servicetitan", ServiceTitanKeys(), c);
+  if (!ReadSecret(p, st, "servicetitan", &c.client_secret, &c.warnings)) {
     p.Fail(st, "servicetitan.client_secret",
            "missing (give client_secret or client_secret_file)");
   }
@@ -577,6 +593,22 @@ std::vector<EndpointConfig> ReadEndpointList(const YamlReader& p,
   return out;
 }
 
+// A mapping in `tenants:`: its id and what it overrides of the shared
+// settings (its secret is read by ReadSecret, its endpoints by
+// ReadEndpointList).
+const KeyTable<Config>& TenantKeys() {
+  using C = Config;
+  static const KeyTable<C> keys = {
+      TenantIdKey("id", true),
+      TextKey<C>("client_id", [](C& c) -> std::string& { return c.client_id; }),
+      TextKey<C>("app_key", [](C& c) -> std::string& { return c.app_key; }),
+      ReadElsewhere<C>("client_secret"),
+      ReadElsewhere<C>("client_secret_file"),
+      ReadElsewhere<C>("endpoints"),
+  };
+  return keys;
+}
+
 // `tenants:`: more tenants beside (or instead of) servicetitan.tenant, each
 // with the shared settings unless its entry overrides credentials or
 // endpoints. Leaves `c` as the first tenant, with every tenant (itself
@@ -600,46 +632,20 @@ void ReadTenants(const YamlReader& p, const YAML::Node& root,
       const std::string key = "tenants[" + std::to_string(i) + "]";
       const YAML::Node item = list[i];
       Config t = c;
-      // The id: the item itself, or its `id`. (Assigning a YAML::Node
-      // would overwrite the node it refers to; reset rebinds it.)
-      YAML::Node id_node;
-      id_node.reset(item);
+      std::string where = key;  // where the id is, for messages
       if (item.IsMap()) {
-        p.CheckKeys(item, key,
-                    {"id", "client_id", "client_secret", "client_secret_file",
-                     "app_key", "endpoints"});
-        if (!item["id"]) p.Fail(item, key + ".id", "missing");
-        id_node.reset(item["id"]);
-        if (item["client_id"]) {
-          t.client_id = p.String(item["client_id"], key + ".client_id");
-        }
-        if (item["app_key"]) {
-          t.app_key = p.String(item["app_key"], key + ".app_key");
-        }
-        if (item["client_secret"] && item["client_secret_file"]) {
-          p.Fail(item["client_secret_file"], key + ".client_secret_file",
-                 "give either client_secret or client_secret_file, not both");
-        }
-        if (item["client_secret"]) {
-          t.client_secret =
-              p.String(item["client_secret"], key + ".client_secret");
-        } else if (item["client_secret_file"]) {
-          t.client_secret =
-              p.ReadSecretFile(item["client_secret_file"],
-                               key + ".client_secret_file", &c.warnings);
-        }
+        ReadKeys(p, item, key, TenantKeys(), t);
+        ReadSecret(p, item, key, &t.client_secret, &c.warnings);
         if (item["endpoints"]) {
           t.endpoints = ReadEndpointList(p, item["endpoints"],
                                          key + ".endpoints", defaults);
         }
-      }
-      const std::string where = item.IsMap() ? key + ".id" : key;
-      t.tenant = p.String(id_node, where);
-      if (!IsTenantId(t.tenant)) {
-        p.Fail(id_node, where, "'" + t.tenant + "' is not a numeric tenant id");
+        where = key + ".id";
+      } else {
+        TenantIdKey("id", true).read(p, item, key, t);
       }
       if (!ids.insert(t.tenant).second) {
-        p.Fail(id_node, where, "tenant " + t.tenant + " is listed twice");
+        p.Fail(item, where, "tenant " + t.tenant + " is listed twice");
       }
       all.push_back(std::move(t));
     }
