@@ -89,6 +89,27 @@ TEST_CASE(
   CHECK(starts.back() - starts.front() >= Millis(4000));
 }
 
+TEST_CASE(
+    "background calls take at most three quarters of the rate, leaving the "
+    "rest to live calls") {
+  FakeClock clock;
+  RateLimiter limiter(60, &clock);
+  int immediate = 0;
+  for (int i = 0; i < 60; ++i) {
+    if (limiter.Reserve(/*background=*/true) == Millis(0)) ++immediate;
+  }
+  CHECK(immediate == 45);
+  // The live feeds still get their quarter at once.
+  immediate = 0;
+  FakeClock clock2;
+  RateLimiter shared(60, &clock2);
+  for (int i = 0; i < 45; ++i) shared.Reserve(/*background=*/true);
+  for (int i = 0; i < 15; ++i) immediate += shared.Reserve() == Millis(0);
+  CHECK(immediate == 15);
+  // And background calls wait while the window holds 45 calls of any kind.
+  CHECK(shared.Reserve(/*background=*/true) > Millis(0));
+}
+
 TEST_CASE("a rate below one call per second spaces single calls") {
   FakeClock clock;
   RateLimiter limiter(0.5, &clock);

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "api/page_parser.h"
+#include "base/timestamp.h"
 #include "config/catalog.h"
 #include "sink/migrations.h"
 #include "test_util.h"
@@ -475,6 +476,129 @@ TEST_CASE(
   ro.read_only = true;
   s = SqliteSink::Open(dir.File("missing.db"), ro, RealClock::Get());
   CHECK(s.status().code() == Status::Code::kNotFound);
+}
+
+// Reconciliation (hard deletes): SqliteSink's part of engine/reconciler.h.
+
+// A sink on `clock`, with jobs prepared.
+std::unique_ptr<SqliteSink> OpenWithClock(const std::string& path,
+                                          FakeClock* clock) {
+  auto s = SqliteSink::Open(path, SqliteSinkOptions(), clock);
+  INFO(s.status().message());
+  REQUIRE(s.ok());
+  REQUIRE((*s)->Prepare(Jobs()).ok());
+  return std::move(s).value();
+}
+TEST_CASE(
+    "a finished reconciliation marks the rows it did not see that are older "
+    "than its start, and nothing else") {
+  test::TempDir dir;
+  FakeClock clock;
+  const std::string db = dir.File("rec.db");
+  auto opened = OpenWithClock(db, &clock);
+  SqliteSink& sink = *opened;
+  const std::string old = "2023-01-01T00:00:00Z";
+  REQUIRE(sink.Apply(Jobs(), MakePage({1, 2, 3, 4, 5, 6}, old, "t1")).ok());
+  // Changed ten minutes before the pass: maybe not in the export yet.
+  const std::string recent =
+      FormatTimestamp(clock.WallNow() - std::chrono::minutes(10));
+  REQUIRE(sink.Apply(Jobs(), MakePage({7}, recent, "t2")).ok());
+  clock.Advance(std::chrono::minutes(1));
+
+  ReconcilePolicy policy;
+  auto first =
+      sink.ApplyReconcile(Jobs(), MakePage({1, 2, 3}, old, "r1"), policy);
+  REQUIRE(first.ok());
+  CHECK_FALSE(first->finished);
+  CHECK(first->applied.unchanged == 3);
+  auto state = sink.LoadReconcile("jobs");
+  REQUIRE(state.ok());
+  REQUIRE(state->has_value());
+  CHECK((*state)->seen == 3);
+  CHECK((*state)->cursor == Cursor::Position("r1"));
+  CHECK_FALSE((*state)->pass_started_at.empty());
+  // The live feed's cursor is its own.
+  CHECK(test::QueryText(db, "SELECT cursor FROM _stsync_cursors") == "t2");
+
+  // Stored by the live feed after the pass began: not marked.
+  clock.Advance(std::chrono::minutes(1));
+  REQUIRE(sink.Apply(Jobs(), MakePage({8}, old, "t3")).ok());
+  clock.Advance(std::chrono::minutes(1));
+  auto last = sink.ApplyReconcile(
+      Jobs(), MakePage({4, 3}, old, "r2", /*has_more=*/false), policy);
+  REQUIRE(last.ok());
+  REQUIRE(last->finished);
+  CHECK(last->finished->seen == 4);
+  CHECK(last->finished->live == 8);
+  CHECK(last->finished->marked == 2);
+  CHECK_FALSE(last->finished->suspicious);
+  const std::string end = FormatTimestamp(clock.WallNow());
+  CHECK(test::QueryRows(db,
+                        "SELECT id, deleted_at FROM jobs WHERE deleted_at IS "
+                        "NOT NULL ORDER BY id") ==
+        std::vector<std::vector<std::string>>{{"5", end}, {"6", end}});
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 8);
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM _stsync_seen") == 0);
+  state = sink.LoadReconcile("jobs");
+  REQUIRE(state.ok());
+  CHECK((*state)->pass_started_at.empty());
+  CHECK_FALSE((*state)->cursor);
+  CHECK((*state)->last_finished_at == end);
+  CHECK((*state)->last_marked == 2);
+  CHECK((*state)->last_outcome == "marked");
+  CHECK(test::QueryText(db, "SELECT cursor FROM _stsync_cursors") == "t3");
+
+  // A row that comes back, even unchanged, is cleared.
+  auto back = sink.Apply(Jobs(), MakePage({5}, old, "t4"));
+  REQUIRE(back.ok());
+  CHECK(back->updated == 1);
+  CHECK(test::QueryText(
+            db, "SELECT deleted_at IS NULL FROM jobs WHERE id = 5") == "1");
+  CHECK(test::QueryText(db, "SELECT deleted_at FROM jobs WHERE id = 6") == end);
+}
+
+TEST_CASE(
+    "a reconciliation that sees too few keys marks nothing, and a restarted "
+    "one forgets its keys") {
+  test::TempDir dir;
+  FakeClock clock;
+  clock.Advance(std::chrono::hours(24 * 365 * 3));
+  const std::string db = dir.File("few.db");
+  auto opened = OpenWithClock(db, &clock);
+  SqliteSink& sink = *opened;
+  const std::string old = "2023-01-01T00:00:00Z";
+  REQUIRE(sink.Apply(Jobs(), MakePage({1, 2, 3, 4, 5}, old, "t1")).ok());
+  clock.Advance(std::chrono::hours(2));
+
+  ReconcilePolicy policy;  // at least half
+  auto few = sink.ApplyReconcile(
+      Jobs(), MakePage({1, 2}, old, "r1", /*has_more=*/false), policy);
+  REQUIRE(few.ok());
+  REQUIRE(few->finished);
+  CHECK(few->finished->suspicious);
+  CHECK(few->finished->marked == 0);
+  CHECK(test::QueryInt(db,
+                       "SELECT count(*) FROM jobs WHERE deleted_at IS "
+                       "NOT NULL") == 0);
+  CHECK(test::QueryText(db, "SELECT last_outcome FROM _stsync_reconcile")
+            .find("suspicious") == 0);
+
+  policy.min_seen_fraction = 0.4;
+  auto enough = sink.ApplyReconcile(
+      Jobs(), MakePage({1, 2}, old, "r1", /*has_more=*/false), policy);
+  REQUIRE(enough.ok());
+  CHECK(enough->finished->marked == 3);
+
+  // An abandoned pass: its keys go, and the next batch starts a new one.
+  REQUIRE(
+      sink.ApplyReconcile(Jobs(), MakePage({1, 2}, old, "r1"), policy).ok());
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM _stsync_seen") == 2);
+  REQUIRE(sink.RestartReconcile("jobs").ok());
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM _stsync_seen") == 0);
+  auto state = sink.LoadReconcile("jobs");
+  REQUIRE(state.ok());
+  CHECK((*state)->pass_started_at.empty());
+  CHECK((*state)->last_marked == 3);  // the last finished pass is kept
 }
 
 }  // namespace stsync

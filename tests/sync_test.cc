@@ -579,10 +579,10 @@ TEST_CASE(
   test::TempDir dir;
   std::string db = dir.File("full.db");
   std::string yaml = test::FakeConfigYaml(server, db, "[jobs]");
-  // Ten pages of 16 KiB: the schema (six pages) and a few pages of records
-  // fit.
+  // Fourteen pages of 16 KiB: the schema (ten pages) and a few pages of
+  // records fit.
   std::string capped =
-      test::Replace(yaml, "database:\n", "database:\n  max_size: 163840\n");
+      test::Replace(yaml, "database:\n", "database:\n  max_size: 229376\n");
   RunReport full = Drain(test::MustParseConfig(capped));
   CHECK(full.Failed() == 1);
   CHECK(full.feeds[0].last_error.find("full") != std::string::npos);

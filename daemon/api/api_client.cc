@@ -35,10 +35,11 @@ namespace {
 constexpr Millis kMaxPause{60'000};
 }  // namespace
 
-Result<Batch> ApiClient::Fetch(const Feed& feed, const Cursor& from) {
+Result<Batch> ApiClient::Fetch(const Feed& feed, const Cursor& from,
+                               bool background) {
   const std::string url = Url(feed, from);
   for (int auth_try = 0;; ++auth_try) {
-    Millis wait = limiter_->Reserve();
+    Millis wait = limiter_->Reserve(background);
     if (wait.count() > 0 && !clock_->WaitFor(wait, *stop_)) {
       return Status::Cancelled();
     }

@@ -39,8 +39,11 @@ class ApiClient {
             TokenSource* tokens, RateLimiter* limiter, StopSignal* stop,
             Clock* clock);
 
-  // Fetches and reads the batch of `feed` that follows `from`.
-  Result<Batch> Fetch(const Feed& feed, const Cursor& from);
+  // Fetches and reads the batch of `feed` that follows `from`. A
+  // `background` fetch (a reconciliation pass) takes the rate limiter's
+  // background share.
+  Result<Batch> Fetch(const Feed& feed, const Cursor& from,
+                      bool background = false);
 
   // The full URL of `feed`'s request for `from` (no secrets in it).
   std::string Url(const Feed& feed, const Cursor& from) const;

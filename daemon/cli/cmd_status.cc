@@ -36,6 +36,15 @@ bool IsForbidden(const FeedState& state) {
 struct TenantStates {
   bool exists = true;
   std::vector<FeedState> states;
+  std::vector<ReconcileState> reconciles;
+
+  const ReconcileState& ReconcileOf(const std::string& endpoint) const {
+    static const ReconcileState kNone;
+    for (const auto& r : reconciles) {
+      if (r.endpoint == endpoint) return r;
+    }
+    return kNone;
+  }
 
   const FeedState& Of(const std::string& endpoint) const {
     static const FeedState kNone;
@@ -63,10 +72,51 @@ Result<TenantStates> LoadStates(const Config& config) {
   auto all = (*store)->LoadAll();
   if (!all.ok()) return all.status();
   out.states = std::move(*all);
+  auto reconciles = (*store)->LoadAllReconciles();
+  if (!reconciles.ok()) return reconciles.status();
+  out.reconciles = std::move(*reconciles);
   return out;
 }
 
 using JsonWriter = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+
+// `key`: the text `v`, or null if it is empty.
+void StringOrNull(JsonWriter& w, const char* key, const std::string& v) {
+  w.Key(key);
+  if (v.empty()) {
+    w.Null();
+  } else {
+    w.String(v.c_str());
+  }
+}
+
+void WriteReconcileJson(JsonWriter& w, const EndpointConfig& ec,
+                        const ReconcileState& r) {
+  w.Key("reconcile");
+  if (!ec.reconcile_every) {
+    w.Null();
+    return;
+  }
+  w.StartObject();
+  w.Key("every_seconds");
+  w.Int64(std::chrono::duration_cast<std::chrono::seconds>(*ec.reconcile_every)
+              .count());
+  w.Key("in_progress");
+  w.Bool(!r.pass_started_at.empty());
+  StringOrNull(w, "pass_started_at", r.pass_started_at);
+  w.Key("pass_pages");
+  w.Int64(r.pages);
+  w.Key("pass_seen");
+  w.Int64(r.seen);
+  StringOrNull(w, "last_finished_at", r.last_finished_at);
+  w.Key("last_seen");
+  w.Int64(r.last_seen);
+  w.Key("last_marked");
+  w.Int64(r.last_marked);
+  StringOrNull(w, "last_outcome", r.last_outcome);
+  StringOrNull(w, "last_error", r.last_error);
+  w.EndObject();
+}
 
 void WriteJson(JsonWriter& w, const Config& config, const TenantStates& t,
                WallTime now) {
@@ -92,32 +142,57 @@ void WriteJson(JsonWriter& w, const Config& config, const TenantStates& t,
     w.Int64(cp.pages);
     w.Key("has_cursor");
     w.Bool(cp.cursor.has_value());
-    auto str_or_null = [&](const char* key, const std::string& v) {
-      w.Key(key);
-      if (v.empty()) {
-        w.Null();
-      } else {
-        w.String(v.c_str());
-      }
-    };
-    str_or_null("cursor_updated_at", cp.cursor_updated_at);
+    StringOrNull(w, "cursor_updated_at", cp.cursor_updated_at);
     w.Key("cursor_age_seconds");
     if (auto a = AgeSeconds(cp.cursor_updated_at, now)) {
       w.Int64(*a);
     } else {
       w.Null();
     }
-    str_or_null("caught_up_at", cp.caught_up_at);
-    str_or_null("last_error", cp.last_error);
-    str_or_null("last_error_at", cp.last_error_at);
+    StringOrNull(w, "caught_up_at", cp.caught_up_at);
+    StringOrNull(w, "last_error", cp.last_error);
+    StringOrNull(w, "last_error_at", cp.last_error_at);
     w.Key("consecutive_failures");
     w.Int64(cp.consecutive_failures);
     w.Key("forbidden");
     w.Bool(IsForbidden(cp));
+    WriteReconcileJson(w, ec, t.ReconcileOf(ec.endpoint.name));
     w.EndObject();
   }
   w.EndArray();
   w.EndObject();
+}
+
+// The endpoints with reconcile_every: their pass in progress and last one.
+void PrintReconciles(const Config& config, const TenantStates& t,
+                     WallTime now) {
+  bool header = false;
+  for (const auto& ec : config.endpoints) {
+    if (!ec.reconcile_every) continue;
+    if (!header) {
+      std::printf("\n%-26s %-8s %s\n", "RECONCILE", "EVERY", "STATE");
+      header = true;
+    }
+    const ReconcileState& r = t.ReconcileOf(ec.endpoint.name);
+    std::string state;
+    if (r.last_finished_at.empty()) {
+      state = "no pass finished yet";
+    } else {
+      state = "last pass " + Age(r.last_finished_at, now) + ": saw " +
+              std::to_string(r.last_seen) + " keys, marked " +
+              std::to_string(r.last_marked) + " deleted";
+      if (r.last_outcome != "marked") state += " (" + r.last_outcome + ")";
+    }
+    if (!r.pass_started_at.empty()) {
+      state += "; pass in progress since " + Age(r.pass_started_at, now) +
+               ": " + std::to_string(r.pages) + " pages, " +
+               std::to_string(r.seen) + " keys";
+    }
+    if (!r.last_error.empty()) state += "; last error: " + r.last_error;
+    if (state.size() > 160) state = state.substr(0, 157) + "...";
+    std::printf("%-26s %-8s %s\n", ec.endpoint.name.c_str(),
+                FormatDuration(*ec.reconcile_every).c_str(), state.c_str());
+  }
 }
 
 void PrintText(const Config& config, const TenantStates& t, bool name_tenant,
@@ -141,6 +216,7 @@ void PrintText(const Config& config, const TenantStates& t, bool name_tenant,
                 Age(cp.cursor_updated_at, now).c_str(),
                 Age(cp.caught_up_at, now).c_str(), error.c_str());
   }
+  PrintReconciles(config, t, now);
 }
 
 }  // namespace
@@ -154,9 +230,10 @@ int StatusCommand(int argc, char** argv) {
       "Usage: stsync status -c FILE [--tenant ID] [--json]\n"
       "\n"
       "Shows, per configured endpoint: rows stored, pages committed, the age\n"
-      "of its cursor, when it last caught up, and its last error; for every\n"
-      "tenant of the config, or the one --tenant names. Reads the databases\n"
-      "without locking out the daemon.\n"
+      "of its cursor, when it last caught up, and its last error; for those\n"
+      "with reconcile_every, the reconciliation in progress and the last one;\n"
+      "for every tenant of the config, or the one --tenant names. Reads the\n"
+      "databases without locking out the daemon.\n"
       "\n"
       "  -c, --config FILE    the YAML config\n"
       "      --tenant ID      only this tenant\n"

@@ -191,6 +191,11 @@ const KeyTable<EndpointConfig>& ScheduleKeys() {
       DateKey<E>(
           "start_from",
           [](E& e) -> std::optional<std::string>& { return e.start_from; }),
+      {"reconcile_every",
+       [](const YamlReader& p, const YAML::Node& v, const std::string& key,
+          E& e) { e.reconcile_every = p.Duration(v, key, Millis(1000)); }},
+      IntegerKey<E>("reconcile_min_seen_percent", 0, 100,
+                    [](E& e) -> int& { return e.reconcile_min_seen_percent; }),
       {"on_rejected_cursor",
        [](const YamlReader& p, const YAML::Node& v, const std::string& key,
           E& e) {
@@ -209,7 +214,8 @@ const KeyTable<EndpointConfig>& ScheduleKeys() {
 const KeyTable<Endpoint>& CustomEndpointKeys() {
   using E = Endpoint;
   static const std::set<std::string> kReserved = {
-      "modified_on", "active", "data", "first_seen_at", "synced_at"};
+      "modified_on",   "active",    "data",
+      "first_seen_at", "synced_at", "deleted_at"};
   static const KeyTable<E> keys = {
       {"path",
        [](const YamlReader& p, const YAML::Node& v, const std::string& key,

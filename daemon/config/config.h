@@ -41,6 +41,13 @@ struct EndpointConfig {
   // List endpoints: records per request; 0 for the largest the endpoint
   // takes (Endpoint::max_page_size).
   int page_size = 0;
+  // Hard deletes (engine/reconciler.h): how often a reconciliation pass
+  // re-reads the endpoint from its start and marks the rows it no longer
+  // finds; none: never.
+  std::optional<Millis> reconcile_every;
+  // A pass that sees fewer keys than this share of the rows not marked
+  // deleted marks nothing and warns.
+  int reconcile_min_seen_percent = 50;
 };
 
 struct HttpOptions {

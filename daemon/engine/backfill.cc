@@ -42,17 +42,13 @@ class RowsOnlySink : public Sink {
 
 // Ends the feed at the first batch that reaches `end` (a normalised
 // timestamp, exclusive).
-class BoundedFeed : public Feed {
+class BoundedFeed : public FeedDecorator {
  public:
   BoundedFeed(std::shared_ptr<const Feed> inner, std::string end)
-      : inner_(std::move(inner)), end_(std::move(end)) {}
+      : FeedDecorator(std::move(inner)), end_(std::move(end)) {}
 
-  const Endpoint& endpoint() const override { return inner_->endpoint(); }
-  FeedRequest Request(const Cursor& from) const override {
-    return inner_->Request(from);
-  }
   Result<Batch> Read(std::string body, const Cursor& from) const override {
-    auto batch = inner_->Read(std::move(body), from);
+    auto batch = inner().Read(std::move(body), from);
     if (!batch.ok()) return batch;
     for (const Row& row : batch->rows) {
       if (row.version >= end_) batch->caught_up = true;
@@ -61,7 +57,6 @@ class BoundedFeed : public Feed {
   }
 
  private:
-  const std::shared_ptr<const Feed> inner_;
   const std::string end_;
 };
 
@@ -98,6 +93,7 @@ Result<std::unique_ptr<Replicator>> CreateBackfill(const Config& config,
   Config one = config;
   one.endpoints = {*ec};
   one.endpoints[0].start_from = range.from;
+  one.endpoints[0].reconcile_every.reset();  // a backfill only backfills
   if (!seams.sink) {
     Clock* clock = seams.clock ? seams.clock : RealClock::Get();
     auto sink =

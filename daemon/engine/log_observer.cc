@@ -75,6 +75,21 @@ void LogObserver::OnFailure(const FailureEvent& e) {
                e.attempt, e.status.message(), FormatDuration(*e.retry_in));
 }
 
+void LogObserver::OnReconciled(const ReconciledEvent& e) {
+  const ReconcileOutcome& o = e.outcome;
+  if (o.suspicious) {
+    spdlog::warn(
+        "{}: reconciliation saw only {} keys for {} rows not marked deleted "
+        "(under reconcile_min_seen_percent {}%): marked nothing; the API may "
+        "have answered an incomplete feed",
+        Name(e.endpoint), o.seen, o.live,
+        static_cast<int>(e.policy.min_seen_fraction * 100 + 0.5));
+    return;
+  }
+  spdlog::info("{}: reconciliation saw {} keys for {} rows; marked {} deleted",
+               Name(e.endpoint), o.seen, o.live, o.marked);
+}
+
 void LogObserver::OnSinkError(const std::string& endpoint,
                               const Status& status) {
   spdlog::warn("{}: could not record the failure: {}", Name(endpoint),

@@ -24,6 +24,7 @@ class LogObserver : public Observer {
   void OnFeedStart(const FeedStartEvent& e) override;
   void OnBatch(const BatchEvent& e) override;
   void OnFailure(const FailureEvent& e) override;
+  void OnReconciled(const ReconciledEvent& e) override;
   void OnSinkError(const std::string& endpoint, const Status& status) override;
 
  private:

@@ -7,6 +7,7 @@
 #include "api/export_feed.h"
 #include "api/httplib_transport.h"
 #include "api/list_feed.h"
+#include "engine/reconciler.h"
 #include "sink/sqlite_sink.h"
 
 namespace stsync {
@@ -82,6 +83,10 @@ Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
   if (seams.wrap_feed) {
     for (ScheduledFeed& f : feeds) f.feed = seams.wrap_feed(std::move(f.feed));
   }
+  ReconcileFeeds passes =
+      ReconcileFeedsOf(config, feeds, r->sink_.get(), observers, clock);
+  r->reconcile_sinks_ = std::move(passes.sinks);
+  for (ScheduledFeed& f : passes.feeds) feeds.push_back(std::move(f));
   r->scheduler_ = std::make_unique<Scheduler>(
       std::move(feeds), std::move(options), r->client_.get(), r->sink_.get(),
       std::move(observers), &r->stop_, clock);

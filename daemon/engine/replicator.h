@@ -70,6 +70,8 @@ class Replicator {
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<ApiClient> client_;
   std::unique_ptr<Sink> sink_;
+  // Reconciliation passes' views of sink_ (engine/reconciler.h).
+  std::vector<std::unique_ptr<Sink>> reconcile_sinks_;
   std::unique_ptr<Scheduler> scheduler_;
 };
 

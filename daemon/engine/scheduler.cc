@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "base/background_priority.h"
+#include "base/timestamp.h"
 #include "engine/backoff.h"
 #include "engine/rejected_cursor.h"
 
@@ -33,13 +34,17 @@ struct Scheduler::State {
   Cursor from;  // next request's cursor
   SteadyTime due{};
   uint64_t order = 0;
-  int failures = 0;    // in a row
-  bool done = false;   // kDrain: caught up or gave up
-  bool ready = false;  // prepared and cursor loaded
+  int failures = 0;        // in a row
+  bool done = false;       // kDrain: caught up or gave up
+  bool ready = false;      // prepared and cursor loaded
+  bool resumed = false;    // from a stored cursor (set by Prepare)
+  bool announced = false;  // OnFeedStart sent
   // Where a rejected position last restarted the feed in this run.
   std::optional<Cursor> restarted_to;
 
-  const std::string& name() const { return feed->feed->endpoint().name; }
+  const std::string& name() const {
+    return feed->label.empty() ? feed->feed->endpoint().name : feed->label;
+  }
 };
 
 Scheduler::Scheduler(std::vector<ScheduledFeed> feeds, SchedulerOptions options,
@@ -55,6 +60,7 @@ Scheduler::Scheduler(std::vector<ScheduledFeed> feeds, SchedulerOptions options,
       clock_(clock) {}
 
 RunReport Scheduler::Run(Mode mode) {
+  mode_ = mode;
   std::vector<State> states(feeds_.size());
   for (size_t i = 0; i < states.size(); ++i) {
     states[i].feed = &feeds_[i];
@@ -65,7 +71,7 @@ RunReport Scheduler::Run(Mode mode) {
 
   RunReport report;
   while (!stop_->stopped()) {
-    State* next = FirstDue(states, nullptr);
+    State* next = FirstDue(states, nullptr, clock_->Now());
     if (!next) break;  // kDrain: every feed caught up or gave up
     if (next->due > clock_->Now()) {
       // Nothing to do for a while (every feed caught up or backing off):
@@ -83,12 +89,23 @@ RunReport Scheduler::Run(Mode mode) {
 }
 
 Scheduler::State* Scheduler::FirstDue(std::vector<State>& states,
-                                      const State* except) {
+                                      const State* except, SteadyTime now) {
+  // 0: a foreground feed due now, 1: a background one, 2: not due yet.
+  auto rank = [now](const State& s) {
+    if (s.due > now) return 2;
+    return s.feed->background ? 1 : 0;
+  };
   State* first = nullptr;
   for (State& s : states) {
     if (s.done || &s == except) continue;
-    if (!first || s.due < first->due ||
-        (s.due == first->due && s.order < first->order)) {
+    if (!first) {
+      first = &s;
+      continue;
+    }
+    const int a = rank(s), b = rank(*first);
+    if (a != b ? a < b
+               : (s.due < first->due ||
+                  (s.due == first->due && s.order < first->order))) {
       first = &s;
     }
   }
@@ -97,17 +114,31 @@ Scheduler::State* Scheduler::FirstDue(std::vector<State>& states,
 
 Status Scheduler::Prepare(State& s) {
   if (s.ready) return Status::Ok();
-  Status st = sink_->Prepare(s.feed->feed->endpoint());
+  Sink* sink = SinkOf(s);
+  Status st = sink->Prepare(s.feed->feed->endpoint());
   if (!st.ok()) return st;
-  auto state = sink_->Load(s.name());
+  auto state = sink->Load(s.name());
   if (!state.ok()) return state.status();
   const bool resumed = state->has_value() && (*state)->cursor.has_value();
   s.from = resumed ? *(*state)->cursor : s.feed->start;
   s.ready = true;
-  for (Observer* o : observers_) {
-    o->OnFeedStart({s.name(), s.from, resumed});
+  if (s.feed->background && !resumed && state->has_value()) {
+    // Between two runs of a background feed: due its interval after the
+    // last one caught up.
+    if (auto last = ParseNormalizedTimestamp((*state)->caught_up_at)) {
+      const auto left = *last + s.feed->interval - clock_->WallNow();
+      if (left > Millis(0)) {
+        s.due = clock_->Now() + std::chrono::ceil<Millis>(left);
+        if (mode_ == Mode::kDrain) s.done = true;  // `once` does not wait
+      }
+    }
   }
+  s.resumed = resumed;
   return Status::Ok();
+}
+
+Sink* Scheduler::SinkOf(const State& s) const {
+  return s.feed->sink ? s.feed->sink : sink_;
 }
 
 Result<Batch> Scheduler::TakeBatch(State& s) {
@@ -117,18 +148,25 @@ Result<Batch> Scheduler::TakeBatch(State& s) {
     if (p->from == s.from) return batch;
     // Requested from a cursor the feed is no longer at: drop it.
   }
-  return client_->Fetch(*s.feed->feed, s.from);
+  return client_->Fetch(*s.feed->feed, s.from, s.feed->background);
 }
 
 void Scheduler::StartPrefetch(const State& current, const Cursor& current_next,
                               bool more, std::vector<State>& states) {
   if (!options_.prefetch || prefetch_) return;
-  // Feeds already due run before `current` comes round again.
-  State* next = FirstDue(states, &current);
-  if (next && next->due > clock_->Now()) next = nullptr;
+  // Feeds already due run before `current` comes round again, except that
+  // a background feed never runs before a foreground one.
+  const SteadyTime now = clock_->Now();
+  State* next = FirstDue(states, &current, now);
+  if (next && (next->due > now ||
+               (next->feed->background && more && !current.feed->background))) {
+    next = nullptr;
+  }
   Cursor from;
   if (next) {
     if (!Prepare(*next).ok()) return;  // its own Step reports the error
+    // A background feed's stored schedule says later.
+    if (next->done || next->due > now) return;
     from = next->from;
   } else if (more) {
     from = current_next;
@@ -142,7 +180,8 @@ void Scheduler::StartPrefetch(const State& current, const Cursor& current_next,
   try {
     p->batch = std::async(std::launch::async, [this, target, from] {
       LowerThreadPriority();
-      return client_->Fetch(*target->feed->feed, from);
+      return client_->Fetch(*target->feed->feed, from,
+                            target->feed->background);
     });
   } catch (const std::system_error&) {
     // No thread to spare: the batch is fetched when it is due instead.
@@ -154,12 +193,20 @@ void Scheduler::StartPrefetch(const State& current, const Cursor& current_next,
 void Scheduler::Step(State& s, Mode mode, std::vector<State>& states) {
   Status prepared = Prepare(s);
   if (!prepared.ok()) return Fail(s, mode, prepared);
+  // A background feed whose stored schedule says later.
+  if (s.done || s.due > clock_->Now()) return;
+  if (!s.announced) {
+    s.announced = true;
+    for (Observer* o : observers_) {
+      o->OnFeedStart({s.name(), s.from, s.resumed});
+    }
+  }
 
   const SteadyTime started = clock_->Now();
   auto batch = TakeBatch(s);
   if (!batch.ok()) return Fail(s, mode, batch.status());
   StartPrefetch(s, batch->next, !batch->caught_up, states);
-  auto applied = sink_->Apply(s.feed->feed->endpoint(), *batch);
+  auto applied = SinkOf(s)->Apply(s.feed->feed->endpoint(), *batch);
   if (!applied.ok()) return Fail(s, mode, applied.status());
 
   const SteadyTime finished = clock_->Now();
@@ -188,7 +235,7 @@ Status Scheduler::OnRejectedCursor(State& s, const Status& rejected) {
   if (!f.restart_rejected_cursor) {
     return RejectedCursorError(rejected, s.name(), "");
   }
-  auto newest = sink_->NewestVersion(f.feed->endpoint());
+  auto newest = SinkOf(s)->NewestVersion(f.feed->endpoint());
   if (!newest.ok()) {
     return RejectedCursorError(rejected, s.name(),
                                "no restart: " + newest.status().message());
@@ -201,7 +248,7 @@ Status Scheduler::OnRejectedCursor(State& s, const Status& rejected) {
             " was already tried in this run and its positions are rejected "
             "too");
   }
-  Status moved = sink_->ResetCursor(s.name(), to);
+  Status moved = SinkOf(s)->ResetCursor(s.name(), to);
   if (!moved.ok()) {
     return RejectedCursorError(rejected, s.name(),
                                "no restart: " + moved.message());
@@ -223,7 +270,7 @@ void Scheduler::Fail(State& s, Mode mode, const Status& failure) {
   }
   s.failures++;
   s.report.last_error = status.message();
-  Status recorded = sink_->RecordFailure(s.name(), status.message());
+  Status recorded = SinkOf(s)->RecordFailure(s.name(), status.message());
   if (!recorded.ok()) {
     for (Observer* o : observers_) o->OnSinkError(s.name(), recorded);
   }

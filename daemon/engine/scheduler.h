@@ -60,6 +60,17 @@ struct ScheduledFeed {
   // When the server rejects a stored position (engine/rejected_cursor.h),
   // move the cursor to RestartCursor() instead of failing until a reset.
   bool restart_rejected_cursor = false;
+  // Where its batches go; null: the scheduler's sink. Borrowed: must
+  // outlive Run. (A reconciliation pass has a sink of its own that stores
+  // the pass's cursor, not the live feed's: engine/reconciler.h.)
+  Sink* sink = nullptr;
+  // A background feed (a reconciliation pass) runs only while no other feed
+  // is due, takes the rate limiter's background share, and keeps its
+  // schedule across restarts: once caught up, it is next due its interval
+  // after its stored caught_up_at. Under kDrain, one not yet due is skipped.
+  bool background = false;
+  // Its name in logs and reports; "": the endpoint's.
+  std::string label;
 };
 
 struct SchedulerOptions {
@@ -109,13 +120,18 @@ class Scheduler {
     Cursor from;
     std::future<Result<Batch>> batch;
   };
-  // The feed not done (other than `except`) due first; ties go to the one
-  // queued first. Null if there is none.
-  static State* FirstDue(std::vector<State>& states, const State* except);
-  // Prepares the feed's table and loads its cursor, once.
+  // The feed not done (other than `except`) to run first: a foreground one
+  // due by `now`, else a background one due by `now`, else the one due
+  // first; ties go to the one queued first. Null if there is none.
+  static State* FirstDue(std::vector<State>& states, const State* except,
+                         SteadyTime now);
+  // Prepares the feed's table and loads its cursor, once. A background
+  // feed's due time may move later (its stored schedule).
   Status Prepare(State& s);
   // One fetch-and-apply for `s`; updates its schedule.
   void Step(State& s, Mode mode, std::vector<State>& states);
+  // Where `s`'s batches go.
+  Sink* SinkOf(const State& s) const;
   // `s`'s batch at s.from: the prefetched one if it matches, else fetched.
   Result<Batch> TakeBatch(State& s);
   // Starts fetching the batch that will be due after `current` is applied
@@ -135,7 +151,8 @@ class Scheduler {
   const std::vector<Observer*> observers_;
   StopSignal* const stop_;
   Clock* const clock_;
-  uint64_t order_ = 0;  // tie-breaker: first due, first served
+  Mode mode_ = Mode::kForever;  // of the current Run
+  uint64_t order_ = 0;          // tie-breaker: first due, first served
   std::unique_ptr<Prefetch> prefetch_;
 };
 

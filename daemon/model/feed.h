@@ -16,6 +16,7 @@
 #ifndef STSYNC_MODEL_FEED_H_
 #define STSYNC_MODEL_FEED_H_
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,6 +45,26 @@ class Feed {
 
   // Reads the body of a 200 answer to Request(from).
   virtual Result<Batch> Read(std::string body, const Cursor& from) const = 0;
+};
+
+// A Feed that changes how another's answers are read (a backfill's end, a
+// reconciliation's restart): the endpoint and requests are the inner feed's;
+// a subclass overrides Read and calls inner().Read.
+class FeedDecorator : public Feed {
+ public:
+  explicit FeedDecorator(std::shared_ptr<const Feed> inner)
+      : inner_(std::move(inner)) {}
+
+  const Endpoint& endpoint() const override { return inner_->endpoint(); }
+  FeedRequest Request(const Cursor& from) const override {
+    return inner_->Request(from);
+  }
+
+ protected:
+  const Feed& inner() const { return *inner_; }
+
+ private:
+  const std::shared_ptr<const Feed> inner_;
 };
 
 }  // namespace stsync

@@ -48,12 +48,20 @@ struct FailureEvent {
   bool forbidden = false;
 };
 
+// A reconciliation pass read its endpoint to the end (engine/reconciler.h).
+struct ReconciledEvent {
+  const std::string& endpoint;
+  const ReconcileOutcome& outcome;
+  const ReconcilePolicy& policy;
+};
+
 class Observer {
  public:
   virtual ~Observer() = default;
   virtual void OnFeedStart(const FeedStartEvent&) {}
   virtual void OnBatch(const BatchEvent&) {}
   virtual void OnFailure(const FailureEvent&) {}
+  virtual void OnReconciled(const ReconciledEvent&) {}
   // The sink could not record a failure (the database is locked, say).
   virtual void OnSinkError(const std::string& /*endpoint*/,
                            const Status& /*status*/) {}

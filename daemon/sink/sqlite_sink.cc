@@ -37,8 +37,12 @@ struct SqliteSink::CursorStatement {
 struct SqliteSink::Statements {
   Stmt insert;  // INSERT ... ON CONFLICT DO NOTHING
   Stmt update;  // UPDATE ... WHERE key AND newer
+  Stmt revive;  // UPDATE ... SET deleted_at = NULL WHERE key
   size_t key_count = 0;
   bool has_parent = false;
+  // Whether the table may hold rows marked deleted: only then does a row
+  // that the update left alone need the revive statement.
+  bool has_deleted = false;
 };
 
 SqliteSink::SqliteSink(sqlite3* db, Clock* clock) : db_(db), clock_(clock) {}
@@ -343,6 +347,7 @@ Status SqliteSink::Prepare(const Endpoint& e) {
   const std::vector<std::string> keys = e.KeyColumns();
   const std::string parent = e.ParentColumn();
   Status s = Exec(CreateTableSql(e));
+  if (s.ok()) s = EnsureDeletedAt(db_, e);
   if (!s.ok()) return s.WithContext("creating table for " + e.name);
   s = SyncView(db_, e);
   if (s.ok()) s = SyncFieldIndexes(db_, e, notice_);
@@ -373,18 +378,29 @@ Status SqliteSink::Prepare(const Endpoint& e) {
   // record without a newer version (job-canceled-logs is versioned by
   // createdOn). The same bytes write nothing; an older version, or none,
   // never replaces a newer one.
+  // A row marked deleted that comes back is cleared, whatever its version.
   std::string update = "UPDATE " + table + " SET " + sets +
                        "modified_on = ?11, active = ?12, data = ?13, "
-                       "synced_at = ?14 WHERE " +
+                       "synced_at = ?14, deleted_at = NULL WHERE " +
                        where +
                        " AND (coalesce(?11 > modified_on, ?11 IS NOT NULL) OR "
                        "(?11 IS modified_on AND data IS NOT ?13))";
+  std::string revive = "UPDATE " + table + " SET deleted_at = NULL WHERE " +
+                       where + " AND deleted_at IS NOT NULL";
   if (st->insert.Prepare(db_, insert) != SQLITE_OK) {
     return Error("preparing insert for " + e.name);
   }
   if (st->update.Prepare(db_, update) != SQLITE_OK) {
     return Error("preparing update for " + e.name);
   }
+  if (st->revive.Prepare(db_, revive) != SQLITE_OK) {
+    return Error("preparing revive for " + e.name);
+  }
+  // One seek in the partial index of deleted rows.
+  auto deleted = Pragma("SELECT EXISTS (SELECT 1 FROM " + table +
+                        " WHERE deleted_at IS NOT NULL)");
+  if (!deleted.ok()) return deleted.status();
+  st->has_deleted = *deleted != "0";
   statements_[e.name] = std::move(st);
   return Status::Ok();
 }
@@ -397,29 +413,10 @@ Result<ApplyStats> SqliteSink::ApplyRows(const Endpoint& e, const Batch& page) {
   return ApplyBatch(e, page, /*store_cursor=*/false);
 }
 
-Result<ApplyStats> SqliteSink::ApplyBatch(const Endpoint& e, const Batch& page,
-                                          bool store_cursor) {
-  auto it = statements_.find(e.name);
-  if (it == statements_.end()) {
-    return Status::Invalid(e.name + ": Prepare was not called");
-  }
-  if (!cursor_) return Status::Invalid("the database is open read-only");
-  Statements& st = *it->second;
-  const std::string now = FormatTimestamp(clock_->WallNow());
-  ApplyStats stats;
-
-  Status s = Exec("BEGIN IMMEDIATE");
-  if (!s.ok()) return s.WithContext(e.name + ": starting transaction");
-
-  auto fail = [&](const std::string& what) -> Status {
-    Status err = Error(e.name + ": " + what);
-    st.insert.Reset();
-    st.update.Reset();
-    cursor_->stmt.Reset();
-    Exec("ROLLBACK");
-    return err;
-  };
-
+Status SqliteSink::UpsertRows(const Endpoint& e, Statements& st,
+                              const Batch& page, const std::string& now,
+                              ApplyStats& stats, Stmt* seen,
+                              int64_t* new_keys) {
   // The statements keep pointers into `page` and `now` until reset.
   auto bind = [&](Stmt& stmt, const Row& row) {
     for (size_t k = 0; k < st.key_count; ++k) {
@@ -441,24 +438,80 @@ Result<ApplyStats> SqliteSink::ApplyBatch(const Endpoint& e, const Batch& page,
     stmt.TextNoCopy(kDataParam, page.Data(row));
     stmt.TextNoCopy(kNowParam, now);
   };
+  auto step = [&](Stmt& stmt, const char* what) -> Status {
+    const int rc = sqlite3_step(stmt.get());
+    if (rc == SQLITE_DONE) {
+      stmt.Reset();
+      return Status::Ok();
+    }
+    Status err = Error(e.name + ": " + what);
+    stmt.Reset();
+    return err;
+  };
   for (const Row& row : page.rows) {
+    if (seen) {
+      seen->Text(1, e.name);
+      for (size_t k = 0; k < kMaxKeyFields; ++k) {
+        seen->Int(static_cast<int>(k + 2), k < st.key_count ? row.key[k] : 0);
+      }
+      Status s = step(*seen, "noting a key seen");
+      if (!s.ok()) return s;
+      *new_keys += sqlite3_changes(db_);
+    }
     bind(st.insert, row);
-    if (sqlite3_step(st.insert.get()) != SQLITE_DONE) return fail("insert");
-    st.insert.Reset();
+    Status s = step(st.insert, "insert");
+    if (!s.ok()) return s;
     if (sqlite3_changes(db_) > 0) {
       ++stats.inserted;
       continue;
     }
     // A known key: replace it only with a newer version.
     bind(st.update, row);
-    if (sqlite3_step(st.update.get()) != SQLITE_DONE) return fail("update");
-    st.update.Reset();
+    s = step(st.update, "update");
+    if (!s.ok()) return s;
+    if (sqlite3_changes(db_) == 0 && st.has_deleted) {
+      // The same version as stored: still, a row marked deleted is back.
+      for (size_t k = 0; k < st.key_count; ++k) {
+        st.revive.Int(static_cast<int>(k + 1), row.key[k]);
+      }
+      s = step(st.revive, "clearing deleted_at");
+      if (!s.ok()) return s;
+    }
     if (sqlite3_changes(db_) > 0) {
       ++stats.updated;
     } else {
       ++stats.unchanged;
     }
   }
+  return Status::Ok();
+}
+
+Result<SqliteSink::Statements*> SqliteSink::Writable(const Endpoint& e) {
+  auto it = statements_.find(e.name);
+  if (it == statements_.end()) {
+    return Status::Invalid(e.name + ": Prepare was not called");
+  }
+  if (!cursor_) return Status::Invalid("the database is open read-only");
+  return it->second.get();
+}
+
+Status SqliteSink::Rollback(const Status& error) {
+  Exec("ROLLBACK");
+  return error;
+}
+
+Result<ApplyStats> SqliteSink::ApplyBatch(const Endpoint& e, const Batch& page,
+                                          bool store_cursor) {
+  auto writable = Writable(e);
+  if (!writable.ok()) return writable.status();
+  Statements& st = **writable;
+  const std::string now = FormatTimestamp(clock_->WallNow());
+  ApplyStats stats;
+
+  Status s = Exec("BEGIN IMMEDIATE");
+  if (!s.ok()) return s.WithContext(e.name + ": starting transaction");
+  s = UpsertRows(e, st, page, now, stats, nullptr, nullptr);
+  if (!s.ok()) return Rollback(s);
 
   if (store_cursor) {
     Stmt& cp = cursor_->stmt;
@@ -475,25 +528,190 @@ Result<ApplyStats> SqliteSink::ApplyBatch(const Endpoint& e, const Batch& page,
       cp.Text(4, now);
     }
     cp.Int(5, stats.inserted);
-    if (sqlite3_step(cp.get()) != SQLITE_DONE) return fail("writing cursor");
+    const int rc = sqlite3_step(cp.get());
+    if (rc != SQLITE_DONE) {
+      Status err = Error(e.name + ": writing cursor");
+      cp.Reset();
+      return Rollback(err);
+    }
     cp.Reset();
   } else {
     // Only the row count: a feed never seen gets a state without a cursor.
-    Stmt count;
-    if (count.Prepare(db_,
-                      "INSERT INTO _stsync_cursors (endpoint, row_count) "
-                      "VALUES (?1, ?2) ON CONFLICT (endpoint) DO UPDATE SET "
-                      "row_count = row_count + ?2") != SQLITE_OK) {
-      return fail("counting rows");
-    }
-    count.Text(1, e.name);
-    count.Int(2, stats.inserted);
-    if (sqlite3_step(count.get()) != SQLITE_DONE) return fail("counting rows");
+    s = CountRows(e.name, stats.inserted);
+    if (!s.ok()) return Rollback(s);
   }
   if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    return fail("commit");
+    return Rollback(Error(e.name + ": commit"));
   }
   return stats;
+}
+
+Status SqliteSink::CountRows(const std::string& endpoint, int64_t inserted) {
+  Stmt count;
+  if (count.Prepare(db_,
+                    "INSERT INTO _stsync_cursors (endpoint, row_count) "
+                    "VALUES (?1, ?2) ON CONFLICT (endpoint) DO UPDATE SET "
+                    "row_count = row_count + ?2") != SQLITE_OK) {
+    return Error(endpoint + ": counting rows");
+  }
+  count.Text(1, endpoint);
+  count.Int(2, inserted);
+  if (sqlite3_step(count.get()) != SQLITE_DONE) {
+    return Error(endpoint + ": counting rows");
+  }
+  return Status::Ok();
+}
+
+Result<ReconcileStats> SqliteSink::ApplyReconcile(
+    const Endpoint& e, const Batch& page, const ReconcilePolicy& policy) {
+  auto writable = Writable(e);
+  if (!writable.ok()) return writable.status();
+  Statements& st = **writable;
+  const std::string now = FormatTimestamp(clock_->WallNow());
+  ReconcileStats stats;
+
+  Status s = Exec("BEGIN IMMEDIATE");
+  if (!s.ok()) return s.WithContext(e.name + ": starting transaction");
+  auto state = LoadReconcile(e.name);
+  if (!state.ok()) return Rollback(state.status());
+  // The pass in progress, or one that starts with this batch.
+  const bool in_pass = *state && !(*state)->pass_started_at.empty();
+  const std::string started = in_pass ? (*state)->pass_started_at : now;
+  int64_t seen = in_pass ? (*state)->seen : 0;
+  const int64_t pages = (in_pass ? (*state)->pages : 0) + 1;
+
+  Stmt note;
+  if (note.Prepare(db_,
+                   "INSERT OR IGNORE INTO _stsync_seen (endpoint, k1, k2, k3, "
+                   "k4) VALUES (?1, ?2, ?3, ?4, ?5)") != SQLITE_OK) {
+    return Rollback(Error(e.name + ": noting keys seen"));
+  }
+  s = UpsertRows(e, st, page, now, stats.applied, &note, &seen);
+  if (s.ok()) s = CountRows(e.name, stats.applied.inserted);
+  if (s.ok() && page.caught_up) {
+    auto outcome = FinishReconcile(e, started, seen, now, policy);
+    if (outcome.ok()) {
+      stats.finished = *outcome;
+    } else {
+      s = outcome.status();
+    }
+  }
+  if (!s.ok()) return Rollback(s);
+
+  Stmt save;
+  if (!stats.finished) {
+    if (save.Prepare(db_,
+                     "INSERT INTO _stsync_reconcile (endpoint, cursor, "
+                     "pass_started_at, seen, pages) VALUES (?1, ?2, ?3, ?4, "
+                     "?5) ON CONFLICT (endpoint) DO UPDATE SET cursor = ?2, "
+                     "pass_started_at = ?3, seen = ?4, pages = ?5, "
+                     "last_error = NULL, last_error_at = NULL, "
+                     "consecutive_failures = 0") != SQLITE_OK) {
+      return Rollback(Error(e.name + ": saving the pass"));
+    }
+    if (auto stored = page.next.ToStored()) {
+      save.Text(2, *stored);
+    } else {
+      save.Null(2);
+    }
+    save.Text(3, started);
+    save.Int(4, seen);
+    save.Int(5, pages);
+  } else {
+    const ReconcileOutcome& o = *stats.finished;
+    if (save.Prepare(
+            db_,
+            "INSERT INTO _stsync_reconcile (endpoint, last_started_at, "
+            "last_finished_at, last_seen, last_live, last_marked, "
+            "last_outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+            "ON CONFLICT (endpoint) DO UPDATE SET cursor = NULL, "
+            "pass_started_at = NULL, seen = 0, pages = 0, "
+            "last_started_at = ?2, last_finished_at = ?3, last_seen = ?4, "
+            "last_live = ?5, last_marked = ?6, last_outcome = ?7, "
+            "last_error = NULL, last_error_at = NULL, "
+            "consecutive_failures = 0") != SQLITE_OK) {
+      return Rollback(Error(e.name + ": saving the pass"));
+    }
+    save.Text(2, started);
+    save.Text(3, o.finished_at);
+    save.Int(4, o.seen);
+    save.Int(5, o.live);
+    save.Int(6, o.marked);
+    save.Text(7, o.suspicious ? "suspicious: saw too few keys, marked nothing"
+                              : "marked");
+  }
+  save.Text(1, e.name);
+  if (sqlite3_step(save.get()) != SQLITE_DONE) {
+    return Rollback(Error(e.name + ": saving the pass"));
+  }
+  if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return Rollback(Error(e.name + ": commit"));
+  }
+  if (stats.finished && stats.finished->marked > 0) st.has_deleted = true;
+  return stats;
+}
+
+Result<ReconcileOutcome> SqliteSink::FinishReconcile(
+    const Endpoint& e, const std::string& started, int64_t seen,
+    const std::string& now, const ReconcilePolicy& policy) {
+  const std::string table = Quote(e.TableName());
+  ReconcileOutcome o;
+  o.seen = seen;
+  o.finished_at = now;
+  // The key index and the partial index of deleted rows: no table scan.
+  auto live = Pragma("SELECT (SELECT count(*) FROM " + table +
+                     ") - (SELECT count(*) FROM " + table +
+                     " WHERE deleted_at IS NOT NULL)");
+  if (!live.ok()) return live.status();
+  o.live = std::stoll(*live);
+  o.suspicious =
+      o.live > 0 && static_cast<double>(seen) <
+                        policy.min_seen_fraction * static_cast<double>(o.live);
+  if (!o.suspicious) {
+    auto start = ParseNormalizedTimestamp(started);
+    if (!start) return Status::Io(e.name + ": bad pass start " + started);
+    const std::string cutoff = FormatTimestamp(*start - policy.margin);
+    // Keys not seen, found by scanning the key index alone; only their rows
+    // are then read.
+    const std::vector<std::string> keys = e.KeyColumns();
+    std::string match;
+    for (size_t k = 0; k < kMaxKeyFields; ++k) {
+      match += " AND s.k" + std::to_string(k + 1) + " = " +
+               (k < keys.size() ? "r." + Quote(keys[k]) : "0");
+    }
+    Stmt mark;
+    if (mark.Prepare(db_,
+                     "UPDATE " + table +
+                         " SET deleted_at = ?1 WHERE rowid IN (SELECT "
+                         "r.rowid FROM " +
+                         table +
+                         " AS r WHERE NOT EXISTS (SELECT 1 FROM "
+                         "_stsync_seen AS s WHERE s.endpoint = ?2" +
+                         match +
+                         ")) AND deleted_at IS NULL AND synced_at < ?3 "
+                         "AND (modified_on IS NULL OR modified_on < ?4)") !=
+        SQLITE_OK) {
+      return Error(e.name + ": marking deleted rows");
+    }
+    mark.Text(1, now);
+    mark.Text(2, e.name);
+    mark.Text(3, started);
+    mark.Text(4, cutoff);
+    if (sqlite3_step(mark.get()) != SQLITE_DONE) {
+      return Error(e.name + ": marking deleted rows");
+    }
+    o.marked = sqlite3_changes(db_);
+  }
+  Stmt drop;
+  if (drop.Prepare(db_, "DELETE FROM _stsync_seen WHERE endpoint = ?1") !=
+      SQLITE_OK) {
+    return Error(e.name + ": dropping the keys seen");
+  }
+  drop.Text(1, e.name);
+  if (sqlite3_step(drop.get()) != SQLITE_DONE) {
+    return Error(e.name + ": dropping the keys seen");
+  }
+  return o;
 }
 
 namespace {
@@ -574,6 +792,117 @@ Result<std::optional<std::string>> SqliteSink::NewestVersion(
   return std::optional<std::string>(s.ColumnText(0));
 }
 
+namespace {
+
+// Reconciliation state arrived in schema 5.
+constexpr int kReconcileSchema = 5;
+
+constexpr const char* kReconcileQuery =
+    "SELECT endpoint, cursor, pass_started_at, seen, pages, last_started_at, "
+    "last_finished_at, last_seen, last_live, last_marked, last_outcome, "
+    "last_error, last_error_at, consecutive_failures FROM _stsync_reconcile";
+
+ReconcileState ReadReconcileState(const Stmt& s) {
+  ReconcileState r;
+  r.endpoint = s.ColumnText(0);
+  if (sqlite3_column_type(s.get(), 1) != SQLITE_NULL) {
+    r.cursor = Cursor::FromStored(s.ColumnText(1));
+  }
+  r.pass_started_at = s.ColumnText(2);
+  r.seen = sqlite3_column_int64(s.get(), 3);
+  r.pages = sqlite3_column_int64(s.get(), 4);
+  r.last_started_at = s.ColumnText(5);
+  r.last_finished_at = s.ColumnText(6);
+  r.last_seen = sqlite3_column_int64(s.get(), 7);
+  r.last_live = sqlite3_column_int64(s.get(), 8);
+  r.last_marked = sqlite3_column_int64(s.get(), 9);
+  r.last_outcome = s.ColumnText(10);
+  r.last_error = s.ColumnText(11);
+  r.last_error_at = s.ColumnText(12);
+  r.consecutive_failures = sqlite3_column_int64(s.get(), 13);
+  return r;
+}
+
+}  // namespace
+
+Result<std::optional<ReconcileState>> SqliteSink::LoadReconcile(
+    const std::string& endpoint) {
+  if (schema_version_ < kReconcileSchema) {
+    return std::optional<ReconcileState>();
+  }
+  Stmt s;
+  if (s.Prepare(db_, std::string(kReconcileQuery) + " WHERE endpoint = ?1") !=
+      SQLITE_OK) {
+    return Error("reading reconciliation state");
+  }
+  s.Text(1, endpoint);
+  int rc = sqlite3_step(s.get());
+  if (rc == SQLITE_ROW) {
+    return std::optional<ReconcileState>(ReadReconcileState(s));
+  }
+  if (rc == SQLITE_DONE) return std::optional<ReconcileState>();
+  return Error("reading reconciliation state");
+}
+
+Result<std::vector<ReconcileState>> SqliteSink::LoadAllReconciles() {
+  std::vector<ReconcileState> out;
+  if (schema_version_ < kReconcileSchema) return out;
+  Stmt s;
+  if (s.Prepare(db_, std::string(kReconcileQuery) + " ORDER BY endpoint") !=
+      SQLITE_OK) {
+    return Error("reading reconciliation states");
+  }
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    out.push_back(ReadReconcileState(s));
+  }
+  if (rc != SQLITE_DONE) return Error("reading reconciliation states");
+  return out;
+}
+
+Status SqliteSink::RecordReconcileFailure(const std::string& endpoint,
+                                          const std::string& message) {
+  return RecordFailureIn("_stsync_reconcile", endpoint, message);
+}
+
+Status SqliteSink::RestartReconcile(const std::string& endpoint) {
+  Stmt drop, reset;
+  if (drop.Prepare(db_, "DELETE FROM _stsync_seen WHERE endpoint = ?1") !=
+          SQLITE_OK ||
+      reset.Prepare(db_,
+                    "UPDATE _stsync_reconcile SET cursor = NULL, "
+                    "pass_started_at = NULL, seen = 0, pages = 0 "
+                    "WHERE endpoint = ?1") != SQLITE_OK) {
+    return Error(endpoint + ": restarting the reconciliation");
+  }
+  drop.Text(1, endpoint);
+  reset.Text(1, endpoint);
+  Status s = Exec("BEGIN IMMEDIATE");
+  if (!s.ok()) return s;
+  if (sqlite3_step(drop.get()) != SQLITE_DONE ||
+      sqlite3_step(reset.get()) != SQLITE_DONE) {
+    return Rollback(Error(endpoint + ": restarting the reconciliation"));
+  }
+  s = Exec("COMMIT");
+  return s.ok() ? s : Rollback(s);
+}
+
+Result<std::optional<std::string>> SqliteSink::FirstStoredAt(
+    const Endpoint& endpoint) {
+  Stmt s;
+  // Rows are stored in arrival order: the first rowid came first.
+  if (s.Prepare(db_, "SELECT first_seen_at FROM " +
+                         Quote(endpoint.TableName()) +
+                         " ORDER BY rowid LIMIT 1") != SQLITE_OK) {
+    return Error("reading the first row of " + endpoint.name);
+  }
+  int rc = sqlite3_step(s.get());
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  if (rc != SQLITE_ROW)
+    return Error("reading the first row of " + endpoint.name);
+  return std::optional<std::string>(s.ColumnText(0));
+}
+
 void SqliteSink::Idle() {
   sqlite3_db_release_memory(db_);
 #ifdef __GLIBC__
@@ -583,20 +912,28 @@ void SqliteSink::Idle() {
 
 Status SqliteSink::RecordFailure(const std::string& endpoint,
                                  const std::string& message) {
+  return RecordFailureIn("_stsync_cursors", endpoint, message);
+}
+
+Status SqliteSink::RecordFailureIn(const std::string& table,
+                                   const std::string& endpoint,
+                                   const std::string& message) {
   Stmt s;
-  if (s.Prepare(db_,
-                "INSERT INTO _stsync_cursors (endpoint, last_error, "
-                "last_error_at, consecutive_failures) VALUES (?1, ?2, ?3, 1) "
-                "ON CONFLICT (endpoint) DO UPDATE SET last_error = ?2, "
-                "last_error_at = ?3, "
-                "consecutive_failures = consecutive_failures + 1") !=
+  if (s.Prepare(db_, "INSERT INTO " + table +
+                         " (endpoint, last_error, last_error_at, "
+                         "consecutive_failures) VALUES (?1, ?2, ?3, 1) "
+                         "ON CONFLICT (endpoint) DO UPDATE SET last_error = "
+                         "?2, last_error_at = ?3, "
+                         "consecutive_failures = consecutive_failures + 1") !=
       SQLITE_OK) {
-    return Error("recording failure");
+    return Error("recording a failure of " + endpoint);
   }
   s.Text(1, endpoint);
   s.Text(2, message.substr(0, 1000));
   s.Text(3, FormatTimestamp(clock_->WallNow()));
-  if (sqlite3_step(s.get()) != SQLITE_DONE) return Error("recording failure");
+  if (sqlite3_step(s.get()) != SQLITE_DONE) {
+    return Error("recording a failure of " + endpoint);
+  }
   return Status::Ok();
 }
 

@@ -51,6 +51,7 @@ struct sqlite3_stmt;
 
 namespace stsync {
 
+class Stmt;
 class WalCheckpointer;
 class WriterLock;
 
@@ -103,6 +104,17 @@ class SqliteSink : public Sink {
                      const std::optional<Cursor>& to) override;
   // Frees the connection's unused page cache (sqlite3_db_release_memory).
   void Idle() override;
+  Result<std::optional<ReconcileState>> LoadReconcile(
+      const std::string& endpoint) override;
+  Result<std::vector<ReconcileState>> LoadAllReconciles() override;
+  Result<ReconcileStats> ApplyReconcile(const Endpoint& endpoint,
+                                        const Batch& batch,
+                                        const ReconcilePolicy& policy) override;
+  Status RecordReconcileFailure(const std::string& endpoint,
+                                const std::string& message) override;
+  Status RestartReconcile(const std::string& endpoint) override;
+  Result<std::optional<std::string>> FirstStoredAt(
+      const Endpoint& endpoint) override;
 
   int schema_version() const { return schema_version_; }
   // Whether WAL checkpoints run on a thread of their own (SQLite 3.51.3 or
@@ -123,6 +135,28 @@ class SqliteSink : public Sink {
   // Apply and ApplyRows: the batch's rows, and its cursor if `store_cursor`.
   Result<ApplyStats> ApplyBatch(const Endpoint& e, const Batch& batch,
                                 bool store_cursor);
+  // `e`'s statements, or kInvalid before Prepare or when read-only.
+  Result<Statements*> Writable(const Endpoint& e);
+  // Inside a transaction: upserts `batch`'s rows, counting into `stats`.
+  // With `seen` (an insert into _stsync_seen), notes each key and adds the
+  // keys not noted before to *new_keys.
+  Status UpsertRows(const Endpoint& e, Statements& st, const Batch& batch,
+                    const std::string& now, ApplyStats& stats, Stmt* seen,
+                    int64_t* new_keys);
+  // Inside a transaction: adds `inserted` to the feed's row count.
+  Status CountRows(const std::string& endpoint, int64_t inserted);
+  // Inside ApplyReconcile's transaction: ends the pass that began at
+  // `started` and saw `seen` keys, marking what it did not see (unless too
+  // few), and drops its keys.
+  Result<ReconcileOutcome> FinishReconcile(const Endpoint& e,
+                                           const std::string& started,
+                                           int64_t seen, const std::string& now,
+                                           const ReconcilePolicy& policy);
+  // RecordFailure into `table` (_stsync_cursors or _stsync_reconcile).
+  Status RecordFailureIn(const std::string& table, const std::string& endpoint,
+                         const std::string& message);
+  // Rolls back the open transaction and returns `error`.
+  Status Rollback(const Status& error);
   // The first column of the first row of a PRAGMA, as text.
   Result<std::string> Pragma(const std::string& sql);
   Status Migrate(const SqliteSinkOptions& options);

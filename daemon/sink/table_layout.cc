@@ -18,7 +18,8 @@ std::string CreateTableSql(const Endpoint& e) {
   if (!parent.empty()) ddl += "  " + Quote(parent) + " INTEGER,\n";
   ddl +=
       "  modified_on TEXT,\n  active INTEGER,\n  data TEXT NOT NULL,\n"
-      "  first_seen_at TEXT NOT NULL,\n  synced_at TEXT NOT NULL";
+      "  first_seen_at TEXT NOT NULL,\n  synced_at TEXT NOT NULL,\n"
+      "  deleted_at TEXT";
   if (keys.size() > 1) {
     ddl += ",\n  PRIMARY KEY (";
     for (size_t i = 0; i < keys.size(); ++i) {
@@ -124,6 +125,32 @@ Result<int64_t> Rewrite(sqlite3* db, const std::string& table) {
 }
 
 }  // namespace
+
+Status EnsureDeletedAt(sqlite3* db, const Endpoint& e) {
+  const std::string index = e.TableName() + "_deleted_at";
+  auto has_column = Column(db,
+                           "SELECT name FROM pragma_table_info(?1) "
+                           "WHERE name = 'deleted_at'",
+                           e.TableName());
+  if (!has_column.ok()) return has_column.status();
+  auto has_index =
+      Column(db, "SELECT name FROM sqlite_master WHERE name = ?1", index);
+  if (!has_index.ok()) return has_index.status();
+  if (!has_column->empty() && !has_index->empty()) return Status::Ok();
+  // Adding a nullable column rewrites nothing: old rows read it as NULL.
+  // The index holds the deleted rows only, so it stays small.
+  std::string sql = "BEGIN IMMEDIATE;\n";
+  if (has_column->empty()) {
+    sql += "ALTER TABLE " + Quote(e.TableName()) +
+           " ADD COLUMN deleted_at TEXT;\n";
+  }
+  sql += "CREATE INDEX IF NOT EXISTS " + Quote(index) + " ON " +
+         Quote(e.TableName()) +
+         " (deleted_at) WHERE deleted_at IS NOT NULL;\nCOMMIT;";
+  Status st = SqliteExec(db, sql);
+  if (!st.ok()) SqliteExec(db, "ROLLBACK");
+  return st;
+}
 
 Result<int64_t> ConvertToArrivalOrder(sqlite3* db, const std::string& table) {
   // The legacy RENAME leaves views alone. The current one re-checks every

@@ -2,7 +2,9 @@
 // stsync wrote before schema 3 into it.
 //
 // A table holds the key column(s), the parent column if the endpoint has
-// one, modified_on, active, data, first_seen_at and synced_at. Rows are
+// one, modified_on, active, data, first_seen_at, synced_at and deleted_at
+// (set when a reconciliation finds the record gone; engine/reconciler.h).
+// Rows are
 // stored in the order they arrive, under SQLite's implicit rowid, and found
 // by their key through a unique index: a single key column is declared
 // NOT NULL UNIQUE, a composite key is the table's PRIMARY KEY (which in a
@@ -32,8 +34,13 @@
 namespace stsync {
 
 // The statements that create `e`'s table and its modified_on index, each
-// only if missing.
+// only if missing (then EnsureDeletedAt).
 std::string CreateTableSql(const Endpoint& e);
+
+// Gives `e`'s table the deleted_at column if it was created before schema 5,
+// and the partial index of its deleted rows, in a transaction of its own.
+// No transaction may be open.
+Status EnsureDeletedAt(sqlite3* db, const Endpoint& e);
 
 // The tables of `db` still in the old layout: a single INTEGER PRIMARY KEY
 // column beside all of stsync's columns (modified_on, active, data,

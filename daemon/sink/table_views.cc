@@ -55,8 +55,8 @@ Status SyncView(sqlite3* db, const Endpoint& e) {
   if (!e.parent_field.empty() && !named.count(e.parent_field)) {
     sql += Quote(e.ParentColumn()) + " AS " + Quote(e.parent_field) + ", ";
   }
-  sql.resize(sql.size() - 2);
-  sql += " FROM " + Quote(e.TableName());
+  // NULL while the record exists; when a reconciliation found it gone.
+  sql += "deleted_at FROM " + Quote(e.TableName());
   auto existing = SchemaObject(db, view);
   if (!existing.ok()) return existing.status();
   if (existing->first == "view" && existing->second == sql) {

@@ -4,7 +4,8 @@
 // The view exposes the top-level scalar fields of each row's JSON (per the
 // spec: Endpoint::view_fields) as columns named exactly as the fields, e.g.
 // `SELECT jobNumber, total FROM jobs_v WHERE active`, plus the parent key
-// of an exploded row under its field name. Nested objects and arrays stay
+// of an exploded row under its field name, and `deleted_at` (NULL while the
+// record exists; see engine/reconciler.h). Nested objects and arrays stay
 // in `data`. An index on a field (Endpoint::indexed_fields) is an index on
 // the same expression the view uses, so a query on the view uses it.
 //

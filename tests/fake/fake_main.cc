@@ -41,6 +41,7 @@ constexpr const char* kUsage =
     "                         serving is a send of cached bytes (benchmarks)\n"
     "\n"
     "Admin routes (loopback): GET/POST /admin/faults, POST /admin/mutate,\n"
+    "POST /admin/delete?endpoint=E&count=N (hard deletes),\n"
     "POST /admin/token-lifetime, POST /admin/revoke-tokens,\n"
     "POST /admin/expire-cursors.\n"
     "\n"

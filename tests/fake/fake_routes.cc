@@ -162,6 +162,22 @@ void FakeServer::AddAdminRoutes() {
            std::atoi(req.get_param_value("inserts").c_str()));
     res.set_content("ok\n", "text/plain");
   });
+  server_->Post("/admin/delete", [this](const httplib::Request& req,
+                                        httplib::Response& res) {
+    const std::string endpoint = req.get_param_value("endpoint");
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!feeds_.count(endpoint)) {
+        res.status = 404;
+        res.set_content("unknown endpoint\n", "text/plain");
+        return;
+      }
+    }
+    const size_t n =
+        Delete(endpoint, std::atoi(req.get_param_value("count").c_str()))
+            .size();
+    res.set_content("deleted " + std::to_string(n) + "\n", "text/plain");
+  });
   server_->Post("/admin/token-lifetime",
                 [this](const httplib::Request& req, httplib::Response& res) {
                   SetTokenLifetime(std::max(

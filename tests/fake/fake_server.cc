@@ -271,6 +271,28 @@ void FakeServer::Mutate(const std::string& endpoint, int updates, int inserts) {
   for (int i = 0; i < inserts; ++i) Append(feed, feed.next_index++, true);
 }
 
+std::vector<int64_t> FakeServer::Delete(const std::string& endpoint,
+                                        int count) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<int64_t> deleted;
+  auto it = feeds_.find(endpoint);
+  if (it == feeds_.end()) return deleted;
+  Feed& feed = it->second;
+  std::vector<size_t> live;
+  for (const auto& [index, pos] : feed.latest) {
+    if (feed.log[pos].live) live.push_back(pos);
+  }
+  while (static_cast<int>(deleted.size()) < count && !live.empty()) {
+    const size_t pick = static_cast<size_t>(rng_() % live.size());
+    feed.log[live[pick]].live = false;
+    deleted.push_back(feed.log[live[pick]].index);
+    live[pick] = live.back();
+    live.pop_back();
+  }
+  page_cache_.clear();
+  return deleted;
+}
+
 std::vector<std::string> FakeServer::LiveRows(const std::string& endpoint,
                                               int64_t last_seq) const {
   std::lock_guard<std::mutex> lock(mu_);

@@ -17,6 +17,7 @@
 //   GET  /admin/requests                    {"export":N,"token":M} so far
 //   POST /admin/faults   body "throttle=0.05,hang=0.01,..."  (see FaultRates)
 //   POST /admin/mutate?endpoint=jobs&updates=5&inserts=2
+//   POST /admin/delete?endpoint=jobs&count=3  hard deletes
 //   POST /admin/token-lifetime?seconds=5
 //   POST /admin/revoke-tokens
 //   POST /admin/expire-cursors
@@ -148,6 +149,11 @@ class FakeServer {
   // Updates `updates` existing records (a new version each; every third one
   // becomes inactive) and appends `inserts` new ones.
   void Mutate(const std::string& endpoint, int updates, int inserts);
+  // Deletes `count` records at random outright, as a hard delete in
+  // ServiceTitan: they stop appearing in the feed, with no deleted flag.
+  // Returns their indices (fewer if fewer exist). A later Update or Mutate
+  // of one brings it back with a new version.
+  std::vector<int64_t> Delete(const std::string& endpoint, int count);
   // The rows a correct replica of `endpoint` holds: each row's JSON text,
   // sorted.
   std::vector<std::string> TruthRows(const std::string& endpoint) const;
