@@ -222,6 +222,35 @@ TEST_CASE(
   CHECK(test::QueryInt(dir.File("cli.db"), "SELECT count(*) FROM jobs") == 30);
 }
 
+TEST_CASE(
+    "status shows each endpoint's reconciliation, and once runs a pass that "
+    "is due") {
+  FakeServer server(test::SmallFake({"jobs", "customers"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string cfg = WriteConfig(
+      dir, server, "[{name: jobs, reconcile_every: 1s}, customers]");
+  REQUIRE(Stsync({"once", "-c", cfg}).exit_code == 0);
+  auto before = Stsync({"status", "-c", cfg});
+  CHECK(Contains(before.out, "RECONCILE"));
+  CHECK(Contains(before.out, "no pass finished yet"));
+  CHECK_FALSE(Contains(before.out, "\ncustomers                  1s"));
+
+  server.Delete("jobs", 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto once = Stsync({"once", "-c", cfg});
+  CHECK(once.exit_code == 0);
+  CHECK(Contains(once.err,
+                 "jobs: reconciliation saw 28 keys for 30 rows; marked 2 "
+                 "deleted"));
+  auto after = Stsync({"status", "-c", cfg});
+  CHECK(Contains(after.out, "saw 28 keys, marked 2 deleted"));
+  auto json = Stsync({"status", "-c", cfg, "--json"});
+  CHECK(Contains(json.out, R"("last_marked": 2)"));
+  CHECK(Contains(json.out, R"("reconcile": null)"));  // customers
+  CHECK(Contains(json.out, R"("every_seconds": 1)"));
+}
+
 TEST_CASE("status before the first run and once with a failing endpoint") {
   FakeServer server(test::SmallFake({"jobs"}, 10, 10));
   REQUIRE(server.Start().ok());

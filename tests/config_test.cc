@@ -217,6 +217,40 @@ TEST_CASE(
   CHECK(c->retry.forbidden_interval == std::chrono::hours(24));
 }
 
+TEST_CASE(
+    "reconcile_every is off unless set, per endpoint or in defaults, with "
+    "its threshold") {
+  auto c = Parse(kGood);
+  REQUIRE(c.ok());
+  for (const auto& ec : c->endpoints) CHECK_FALSE(ec.reconcile_every);
+  CHECK(c->endpoints[0].reconcile_min_seen_percent == 50);
+  auto one = Parse(test::Replace(kGood, "    interval: 1m\n",
+                                 "    interval: 1m\n    reconcile_every: 7d\n"
+                                 "    reconcile_min_seen_percent: 20\n"));
+  INFO(one.status().message());
+  REQUIRE(one.ok());
+  CHECK_FALSE(one->endpoints[0].reconcile_every);
+  REQUIRE(one->endpoints[2].reconcile_every);
+  CHECK(*one->endpoints[2].reconcile_every == std::chrono::hours(24 * 7));
+  CHECK(one->endpoints[2].reconcile_min_seen_percent == 20);
+  auto all = Parse(test::Replace(kGood, "  interval: 5m\n",
+                                 "  interval: 5m\n  reconcile_every: 1d\n"));
+  REQUIRE(all.ok());
+  for (const auto& ec : all->endpoints) {
+    CHECK(ec.reconcile_every == std::chrono::hours(24));
+  }
+  ExpectError(test::Replace(kGood, "    interval: 1m\n",
+                            "    interval: 1m\n    reconcile_every: 0s\n"),
+              {"endpoints[2].reconcile_every", "at least"});
+  ExpectError(test::Replace(kGood, "    interval: 1m\n",
+                            "    interval: 1m\n    reconcile_every: weekly\n"),
+              {"endpoints[2].reconcile_every", "not a duration"});
+  ExpectError(
+      test::Replace(kGood, "    interval: 1m\n",
+                    "    interval: 1m\n    reconcile_min_seen_percent: 150\n"),
+      {"endpoints[2].reconcile_min_seen_percent"});
+}
+
 TEST_CASE("an interval below a minute is accepted with one warning") {
   auto c = Parse(kGood);
   REQUIRE(c.ok());
