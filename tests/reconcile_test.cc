@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 
+#include "config/catalog.h"
 #include "engine/reconciler.h"
 #include "engine/replicator.h"
 #include "fake/fake_server.h"
@@ -35,16 +36,21 @@ RunReport Drain(const Config& config, FakeClock* clock) {
   return (*r)->Run(Scheduler::Mode::kDrain);
 }
 
-// The rows' data, sorted, by whether they are marked deleted.
-std::vector<std::string> Data(const std::string& db, bool deleted) {
+// The data of `table`'s rows, sorted, by whether they are marked deleted.
+std::vector<std::string> Data(const std::string& db, const std::string& table,
+                              bool deleted) {
   std::vector<std::string> out;
   for (const auto& row : test::QueryRows(
-           db, std::string("SELECT data FROM jobs WHERE deleted_at IS ") +
+           db, "SELECT data FROM " + table + " WHERE deleted_at IS " +
                    (deleted ? "NOT NULL" : "NULL"))) {
     out.push_back(row[0]);
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+std::vector<std::string> Data(const std::string& db, bool deleted) {
+  return Data(db, "jobs", deleted);
 }
 
 std::vector<std::string> Minus(const std::vector<std::string>& a,
@@ -65,13 +71,16 @@ int JobsRequestsSince(const FakeServer& server, size_t since) {
   return n;
 }
 
+// A fake serving `served` (300 records each, pages of 50), a clock after
+// their records, and a config of the endpoint `entries` (YAML flow list
+// items).
 struct Setup {
-  explicit Setup(const std::string& endpoint_entry, int records = 300)
-      : server(test::SmallFake({"jobs"}, records, 50)),
+  Setup(std::vector<std::string> served, const std::string& entries)
+      : server(test::SmallFake(std::move(served), 300, 50)),
         clock(ClockAfterRecords()) {
     REQUIRE(server.Start().ok());
     db = dir.File("deletes.db");
-    yaml = test::FakeConfigYaml(server, db, "[" + endpoint_entry + "]");
+    yaml = test::FakeConfigYaml(server, db, "[" + entries + "]");
   }
   Config config() const { return test::MustParseConfig(yaml); }
 
@@ -87,7 +96,7 @@ struct Setup {
 TEST_CASE(
     "a reconciliation marks exactly the records deleted outright, never "
     "removes a row, and clears one that comes back") {
-  Setup s("{name: jobs, reconcile_every: 1d}");
+  Setup s({"jobs"}, "{name: jobs, reconcile_every: 1d}");
   REQUIRE(Drain(s.config(), s.clock.get()).Failed() == 0);
   CHECK(test::QueryInt(s.db, "SELECT count(*) FROM jobs") == 300);
   // A table synced from scratch was just read in full: no pass yet.
@@ -149,7 +158,7 @@ TEST_CASE(
 TEST_CASE(
     "an interrupted reconciliation marks nothing, and the next run resumes "
     "it where it stopped") {
-  Setup s("{name: jobs, reconcile_every: 1d}");
+  Setup s({"jobs"}, "{name: jobs, reconcile_every: 1d}");
   s.yaml = test::Replace(s.yaml, "database:\n",
                          "retry:\n  max_attempts: 1\ndatabase:\n");
   REQUIRE(Drain(s.config(), s.clock.get()).Failed() == 0);
@@ -183,7 +192,7 @@ TEST_CASE(
 TEST_CASE(
     "a reconciliation that sees under half of the live rows marks nothing "
     "and warns, unless reconcile_min_seen_percent allows it") {
-  Setup s("{name: jobs, reconcile_every: 1d}");
+  Setup s({"jobs"}, "{name: jobs, reconcile_every: 1d}");
   REQUIRE(Drain(s.config(), s.clock.get()).Failed() == 0);
   s.server.Delete("jobs", 200);
   s.clock->Advance(kDay);
@@ -202,20 +211,15 @@ TEST_CASE(
 }
 
 TEST_CASE("a reconciliation pass waits while a live feed has pages to fetch") {
-  FakeServer server(test::SmallFake({"jobs", "customers"}, 300, 50));
-  REQUIRE(server.Start().ok());
-  auto clock = ClockAfterRecords();
-  test::TempDir dir;
-  const std::string db = dir.File("priority.db");
-  const Config config = test::MustParseConfig(test::FakeConfigYaml(
-      server, db, "[{name: jobs, reconcile_every: 1d}, customers]"));
-  REQUIRE(Drain(config, clock.get()).Failed() == 0);
-  server.Mutate("customers", 0, 200);  // four pages for the live feed
-  clock->Advance(kDay);
-  const size_t requests = server.Requests().size();
-  REQUIRE(Drain(config, clock.get()).Failed() == 0);
+  Setup s({"jobs", "customers"},
+          "{name: jobs, reconcile_every: 1d}, customers");
+  REQUIRE(Drain(s.config(), s.clock.get()).Failed() == 0);
+  s.server.Mutate("customers", 0, 200);  // four pages for the live feed
+  s.clock->Advance(kDay);
+  const size_t requests = s.server.Requests().size();
+  REQUIRE(Drain(s.config(), s.clock.get()).Failed() == 0);
   std::vector<std::string> order;
-  auto all = server.Requests();
+  auto all = s.server.Requests();
   for (size_t i = requests; i < all.size(); ++i) {
     order.push_back(all[i].path.find("customers") != std::string::npos
                         ? "customers"
@@ -227,8 +231,69 @@ TEST_CASE("a reconciliation pass waits while a live feed has pages to fetch") {
                      "jobs", "jobs", "jobs", "jobs", "jobs", "jobs"});
 }
 
+TEST_CASE(
+    "a table filled from scratch is not reconciled in the same run, however "
+    "long the fill takes") {
+  // On the real clock: the fill takes longer than reconcile_every, and no
+  // moment of it is idle (a FakeClock moves only while the loop waits).
+  FakeServer server(test::SmallFake({"jobs"}, 300, 10));
+  fake::Fault slow;
+  slow.status = 0;
+  slow.delay_ms = 40;
+  slow.count = 1 << 30;
+  server.AddFault(slow);
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  const std::string db = dir.File("fill.db");
+  const Config config = test::MustParseConfig(
+      test::FakeConfigYaml(server, db, "[{name: jobs, reconcile_every: 1s}]"));
+  const auto started = std::chrono::steady_clock::now();
+  REQUIRE(Drain(config, nullptr).Failed() == 0);
+  REQUIRE(std::chrono::steady_clock::now() - started >
+          std::chrono::milliseconds(1100));
+  CHECK(JobsRequestsSince(server, 0) == 30);
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM _stsync_reconcile") == 0);
+  // The next run finds it due.
+  server.ClearFaults();
+  REQUIRE(Drain(config, nullptr).Failed() == 0);
+  CHECK(test::QueryInt(db, "SELECT last_seen FROM _stsync_reconcile") == 300);
+}
+
+TEST_CASE("a list endpoint is reconciled the same way") {
+  FakeServer server(test::SmallFake({"zones", "payment-terms"}, 120, 50));
+  REQUIRE(server.Start().ok());
+  auto clock = ClockAfterRecords();
+  test::TempDir dir;
+  const std::string db = dir.File("lists.db");
+  // zones pages by key (sorted by modifiedOn), payment-terms by page number.
+  const Config config = test::MustParseConfig(test::FakeConfigYaml(
+      server, db,
+      "[{name: zones, page_size: 50, reconcile_every: 1d}, {name: "
+      "payment-terms, page_size: 50, reconcile_every: 1d}]"));
+  REQUIRE(Drain(config, clock.get()).Failed() == 0);
+  for (const std::string e : {"zones", "payment-terms"}) {
+    REQUIRE(server.Delete(e, 4).size() == 4);
+  }
+  clock->Advance(kDay);
+  REQUIRE(Drain(config, clock.get()).Failed() == 0);
+  for (const std::string table : {"zones", "payment_terms"}) {
+    INFO(table);
+    CHECK(test::QueryInt(db, "SELECT count(*) FROM " + table) == 120);
+    CHECK(test::QueryInt(db, "SELECT count(*) FROM " + table +
+                                 " WHERE deleted_at IS NOT NULL") == 4);
+  }
+  CHECK(test::TableData(db, "zones") != server.TruthRows("zones"));
+  std::vector<std::string> live;
+  for (const auto& row :
+       test::QueryRows(db, "SELECT data FROM zones WHERE deleted_at IS NULL")) {
+    live.push_back(row[0]);
+  }
+  std::sort(live.begin(), live.end());
+  CHECK(live == server.TruthRows("zones"));
+}
+
 TEST_CASE("an endpoint without reconcile_every never reconciles") {
-  Setup s("jobs");
+  Setup s({"jobs"}, "jobs");
   REQUIRE(Drain(s.config(), s.clock.get()).Failed() == 0);
   s.server.Delete("jobs", 3);
   s.clock->Advance(kDay * 30);

@@ -42,6 +42,9 @@ int CheckConfigCommand(int argc, char** argv) {
         notes += ", includeRecentChanges";
       }
       if (ec.start_from) notes += ", from " + *ec.start_from;
+      if (ec.reconcile_every) {
+        notes += ", reconciled every " + FormatDuration(*ec.reconcile_every);
+      }
       if (!ec.endpoint.indexed_fields.empty()) {
         notes += ", index";
         for (const auto& f : ec.endpoint.indexed_fields) notes += " " + f;

@@ -8,8 +8,9 @@
 //   it runs only while no live feed is due, takes at most three quarters of
 //   the tenant's rate (api/rate_limiter.h), and is due `reconcile_every`
 //   after the last pass finished. A table that never had one is first
-//   reconciled `reconcile_every` after its first row was stored: a table
-//   synced from scratch was just read in full.
+//   reconciled `reconcile_every` after its first row was stored, or, if it
+//   is empty when the daemon starts, `reconcile_every` after that: a table
+//   synced from scratch is read in full anyway.
 // - It has a cursor of its own (_stsync_reconcile); the live feed's never
 //   moves for it. Each page's rows are upserted like the live feed's (newest
 //   wins; a row marked deleted that comes back is cleared), and its keys

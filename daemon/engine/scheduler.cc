@@ -68,6 +68,12 @@ RunReport Scheduler::Run(Mode mode) {
     states[i].due = clock_->Now();
     states[i].order = order_++;
   }
+  // A background feed's schedule is read before any batch is written: a
+  // reconciliation of a table that this run fills from scratch is not due.
+  // An error here is reported by the feed's first Step.
+  for (State& s : states) {
+    if (s.feed->background) (void)Prepare(s);
+  }
 
   RunReport report;
   while (!stop_->stopped()) {

@@ -67,7 +67,8 @@ struct ScheduledFeed {
   // A background feed (a reconciliation pass) runs only while no other feed
   // is due, takes the rate limiter's background share, and keeps its
   // schedule across restarts: once caught up, it is next due its interval
-  // after its stored caught_up_at. Under kDrain, one not yet due is skipped.
+  // after its stored caught_up_at, read when Run starts. Under kDrain, one
+  // not yet due is skipped.
   bool background = false;
   // Its name in logs and reports; "": the endpoint's.
   std::string label;
