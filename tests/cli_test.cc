@@ -1,10 +1,13 @@
 // The real stsync binary, as a user runs it: exit codes, signals, output.
 #include <doctest/doctest.h>
+#include <httplib.h>
+#include <rapidjson/document.h>
 #include <signal.h>
 #include <sqlite3.h>
 
 #include <filesystem>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "test_util.h"
@@ -249,6 +252,85 @@ TEST_CASE(
   CHECK(Contains(json.out, R"("last_marked": 2)"));
   CHECK(Contains(json.out, R"("reconcile": null)"));  // customers
   CHECK(Contains(json.out, R"("every_seconds": 1)"));
+}
+
+TEST_CASE(
+    "--log-format json writes one JSON object per line, and text drops its "
+    "timestamp under systemd") {
+  FakeServer server(test::SmallFake({"jobs"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string cfg = WriteConfig(dir, server, "[jobs]");
+  auto json = Stsync({"once", "-c", cfg, "--log-format", "json"});
+  CHECK(json.exit_code == 0);
+  std::istringstream lines(json.err);
+  std::string line;
+  int objects = 0;
+  while (std::getline(lines, line)) {
+    rapidjson::Document d;
+    d.Parse(line.c_str());
+    INFO(line);
+    REQUIRE(d.IsObject());
+    CHECK(d["time"].IsString());
+    CHECK(std::string(d["time"].GetString()).back() == 'Z');
+    CHECK(d["level"].IsString());
+    CHECK(d["message"].IsString());
+    ++objects;
+  }
+  CHECK(objects >= 3);
+  CHECK(Contains(json.err, R"("message":"done: 3 pages, 30 records)"));
+  CHECK(Stsync({"once", "-c", cfg, "--log-format", "xml"}).exit_code == 2);
+
+  test::ProcessResult journal;
+  {
+    setenv("JOURNAL_STREAM", "8:12345", 1);
+    journal = Stsync({"once", "-c", cfg});
+    unsetenv("JOURNAL_STREAM");
+  }
+  CHECK(journal.exit_code == 0);
+  INFO(journal.err);
+  CHECK(Contains(journal.err, "\ninfo  stsync "));
+  CHECK_FALSE(Contains(journal.err, "T0"));  // no ISO timestamps
+  CHECK(journal.err.rfind("warning ", 0) == 0);
+}
+
+TEST_CASE(
+    "health exits 1 with a reason unless a daemon runs and keeps up, and "
+    "metrics.listen serves /metrics and /healthz") {
+  FakeServer server(test::SmallFake({"jobs"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  const int port = test::FreePort();
+  std::string cfg = WriteConfig(
+      dir, server, "[jobs]",
+      "metrics:\n  listen: 127.0.0.1:" + std::to_string(port) + "\n");
+  auto before = Stsync({"health", "-c", cfg});
+  CHECK(before.exit_code == 1);
+  CHECK(before.out ==
+        "unhealthy: tenant 1234567: no stsync process is writing " +
+            dir.File("cli.db") + "\n");
+  REQUIRE(Stsync({"once", "-c", cfg}).exit_code == 0);
+  CHECK(Stsync({"health", "-c", cfg}).exit_code == 1);  // still no daemon
+
+  test::Process run({kBin, "run", "-c", cfg});
+  // A connection per request, as a Prometheus scraper makes.
+  auto get = [port](const char* path) {
+    return httplib::Client("127.0.0.1", port).Get(path);
+  };
+  REQUIRE(test::WaitUntil([&] { return get("/healthz") != nullptr; },
+                          std::chrono::seconds(10)));
+  auto health = Stsync({"health", "-c", cfg});
+  CHECK(health.exit_code == 0);
+  CHECK(health.out == "ok\n");
+  auto healthz = get("/healthz");
+  REQUIRE(healthz);
+  CHECK(healthz->status == 200);
+  auto metrics = get("/metrics");
+  REQUIRE(metrics);
+  CHECK(Contains(metrics->body,
+                 "stsync_pages_committed_total{endpoint=\"jobs\"}"));
+  run.Signal(SIGTERM);
+  CHECK(run.Wait(std::chrono::seconds(10)).exit_code == 0);
 }
 
 TEST_CASE("status before the first run and once with a failing endpoint") {

@@ -251,6 +251,51 @@ TEST_CASE(
       {"endpoints[2].reconcile_min_seen_percent"});
 }
 
+TEST_CASE(
+    "metrics.listen, health.max_intervals and log.format are optional and "
+    "checked") {
+  auto c = Parse(kGood);
+  REQUIRE(c.ok());
+  CHECK(c->metrics_port == 0);
+  CHECK(c->health_max_intervals == 3);
+  CHECK(c->log_format == "text");
+  auto on = Parse(test::Replace(
+      kGood, "database:\n",
+      "metrics:\n  listen: 127.0.0.1:9464\nhealth:\n  max_intervals: 5\n"
+      "log:\n  format: json\ndatabase:\n"));
+  INFO(on.status().message());
+  REQUIRE(on.ok());
+  CHECK(on->metrics_host == "127.0.0.1");
+  CHECK(on->metrics_port == 9464);
+  CHECK(on->health_max_intervals == 5);
+  CHECK(on->log_format == "json");
+  CHECK(on->warnings.empty());
+  auto v6 = Parse(test::Replace(kGood, "database:\n",
+                                "metrics:\n  listen: \"[::1]:9464\"\n"
+                                "database:\n"));
+  REQUIRE(v6.ok());
+  CHECK(v6->metrics_host == "::1");
+  auto open = Parse(test::Replace(
+      kGood, "database:\n", "metrics:\n  listen: 0.0.0.0:9464\ndatabase:\n"));
+  REQUIRE(open.ok());
+  REQUIRE(open->warnings.size() == 1);
+  CHECK(open->warnings[0].find("beyond this machine") != std::string::npos);
+  for (const char* bad :
+       {"9464", "localhost:", ":9464", "host:99999", "host:http"}) {
+    INFO(bad);
+    ExpectError(test::Replace(kGood, "database:\n",
+                              std::string("metrics:\n  listen: \"") + bad +
+                                  "\"\ndatabase:\n"),
+                {"metrics.listen", "is not host:port"});
+  }
+  ExpectError(test::Replace(kGood, "database:\n",
+                            "health:\n  max_intervals: 0\ndatabase:\n"),
+              {"health.max_intervals"});
+  ExpectError(
+      test::Replace(kGood, "database:\n", "log:\n  format: xml\ndatabase:\n"),
+      {"log.format", "'xml' is not one of text, json"});
+}
+
 TEST_CASE("an interval below a minute is accepted with one warning") {
   auto c = Parse(kGood);
   REQUIRE(c.ok());

@@ -157,6 +157,10 @@ bool Skipped();
 bool WaitForPages(const std::string& db, int64_t pages,
                   std::chrono::milliseconds timeout);
 
+// A TCP port of 127.0.0.1 that was free a moment ago (bound to port 0, then
+// closed).
+int FreePort();
+
 // Syncs `config` once (Scheduler kDrain) in process, or fails the test if
 // the Replicator cannot be built.
 RunReport SyncOnce(const Config& config);

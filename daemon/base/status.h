@@ -28,6 +28,7 @@ class Status {
     kBadResponse,  // the server answered 200 with an unusable body
     kAuth,         // credentials were rejected
     kCancelled,    // stop was requested
+    kUnhealthy,    // a health check failed (engine/health.h)
   };
 
   Status() = default;
@@ -52,6 +53,9 @@ class Status {
     return {Code::kBadResponse, std::move(m)};
   }
   static Status Auth(std::string m) { return {Code::kAuth, std::move(m)}; }
+  static Status Unhealthy(std::string m) {
+    return {Code::kUnhealthy, std::move(m)};
+  }
   static Status Cancelled(std::string m = "stop requested") {
     return {Code::kCancelled, std::move(m)};
   }

@@ -5,8 +5,10 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
+#include "cli/json_log_formatter.h"
 #include "sink/sqlite_sink.h"
 
 namespace stsync {
@@ -122,9 +124,32 @@ std::optional<std::vector<const Config*>> SelectTenants(const Args& args,
   return all;
 }
 
-void SetUpLogging(const std::string& level) {
+std::unique_ptr<TenantCommand> LoadTenantCommand(const ArgSpec& spec, int argc,
+                                                 char** argv, bool one,
+                                                 int* exit_code) {
+  auto c = std::make_unique<TenantCommand>();
+  auto args = ParseArgs(spec, argc, argv, exit_code);
+  if (!args) return nullptr;
+  c->args = std::move(*args);
+  auto config = LoadConfigForCommand(c->args, exit_code);
+  if (!config) return nullptr;
+  c->config = std::move(*config);
+  auto tenants = SelectTenants(c->args, c->config, one, exit_code);
+  if (!tenants) return nullptr;
+  c->tenants = std::move(*tenants);
+  return c;
+}
+
+void SetUpLogging(const std::string& level, const std::string& format) {
   auto logger = spdlog::stderr_color_mt("stsync");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+  if (format == "json") {
+    logger->set_formatter(std::make_unique<JsonLogFormatter>());
+  } else if (std::getenv("JOURNAL_STREAM")) {
+    // Under systemd the journal stamps each line itself.
+    logger->set_pattern("%-5l %v");
+  } else {
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+  }
   logger->set_level(spdlog::level::from_str(level));
   spdlog::set_default_logger(logger);
 }

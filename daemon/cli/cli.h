@@ -57,8 +57,22 @@ std::optional<std::vector<const Config*>> SelectTenants(const Args& args,
                                                         bool one,
                                                         int* exit_code);
 
-// Sets up spdlog on stderr at `level` ("info", "debug", ...).
-void SetUpLogging(const std::string& level);
+// ParseArgs, LoadConfigForCommand and SelectTenants in turn, for commands
+// that read every selected tenant (`tenants` point into `config`, so the
+// whole is returned on the heap). Null with *exit_code set to exit now.
+struct TenantCommand {
+  Args args;
+  Config config;
+  std::vector<const Config*> tenants;
+};
+std::unique_ptr<TenantCommand> LoadTenantCommand(const ArgSpec& spec, int argc,
+                                                 char** argv, bool one,
+                                                 int* exit_code);
+
+// Logs to stderr at `level`, as text lines or (`format` "json") one JSON
+// object per line; text lines drop their timestamp under systemd
+// ($JOURNAL_STREAM set), since the journal adds its own.
+void SetUpLogging(const std::string& level, const std::string& format);
 
 const char* Version();
 // "stsync 0.2.0 (SQLite 3.40.1)": what --version prints; the SQLite named is
@@ -104,6 +118,7 @@ int RunCommand(int argc, char** argv);
 int BackfillCommand(int argc, char** argv);
 int OnceCommand(int argc, char** argv);
 int StatusCommand(int argc, char** argv);
+int HealthCommand(int argc, char** argv);
 int ResetCommand(int argc, char** argv);
 int EndpointsCommand(int argc, char** argv);
 int CheckConfigCommand(int argc, char** argv);

@@ -16,8 +16,8 @@ BackfillRange RangeOf(const Args& args) {
 int BackfillCommand(int argc, char** argv) {
   ArgSpec spec;
   spec.command = "backfill";
-  spec.value_options = {"--config", "--from", "--to", "--log-level",
-                        "--tenant"};
+  spec.value_options = {"--config",    "--from",       "--to",
+                        "--log-level", "--log-format", "--tenant"};
   spec.min_positional = 1;
   spec.max_positional = 1;
   spec.usage =
@@ -36,7 +36,8 @@ int BackfillCommand(int argc, char** argv) {
       "      --from DATE      the first day of the range\n"
       "      --to DATE        the day after the range (default: up to now)\n"
       "      --tenant ID      the tenant (required if the config has several)\n"
-      "      --log-level L    trace, debug, info, warn, error\n";
+      "      --log-level L    trace, debug, info, warn, error\n"
+      "      --log-format F   text (default) or json: one object per line\n";
   SyncHooks hooks;
   hooks.validate = [](const Args& args,
                       const Config& config) -> std::optional<std::string> {

@@ -28,13 +28,10 @@ int ResetCommand(int argc, char** argv) {
       "      --tenant ID      the tenant (required if the config has "
       "several)\n";
   int code = kExitOk;
-  auto args = ParseArgs(spec, argc, argv, &code);
-  if (!args) return code;
-  auto loaded = LoadConfigForCommand(*args, &code);
-  if (!loaded) return code;
-  auto tenants = SelectTenants(*args, *loaded, /*one=*/true, &code);
-  if (!tenants) return code;
-  const Config* config = (*tenants)[0];
+  auto command = LoadTenantCommand(spec, argc, argv, /*one=*/true, &code);
+  if (!command) return code;
+  const Args* args = &command->args;
+  const Config* config = command->tenants[0];
   const std::string& name = args->positional[0];
   if (!config->FindEndpoint(name)) {
     std::fprintf(stderr, "stsync reset: endpoint '%s' is not in %s\n",

@@ -6,9 +6,10 @@ namespace stsync {
 int RunCommand(int argc, char** argv) {
   ArgSpec spec;
   spec.command = "run";
-  spec.value_options = {"--config", "--log-level", "--tenant"};
+  spec.value_options = {"--config", "--log-level", "--log-format", "--tenant"};
   spec.usage =
       "Usage: stsync run -c FILE [--tenant ID] [--log-level LEVEL]\n"
+      "       [--log-format text|json]\n"
       "\n"
       "Polls every configured endpoint until SIGTERM or SIGINT: pages with\n"
       "hasMore=true are fetched at once, then each endpoint waits its\n"
@@ -19,7 +20,8 @@ int RunCommand(int argc, char** argv) {
       "config/stsync.example.yaml)\n"
       "      --tenant ID      only this tenant (default: every one)\n"
       "      --log-level L    trace, debug, info, warn, error (overrides "
-      "log.level)\n";
+      "log.level)\n"
+      "      --log-format F   text (default) or json: one object per line\n";
   return SyncCommand(spec, Scheduler::Mode::kForever, argc, argv);
 }
 

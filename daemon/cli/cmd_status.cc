@@ -240,12 +240,10 @@ int StatusCommand(int argc, char** argv) {
       "      --json           machine-readable output: one tenant's object,\n"
       "                       or {\"tenants\": [...]} for several\n";
   int code = kExitOk;
-  auto args = ParseArgs(spec, argc, argv, &code);
-  if (!args) return code;
-  auto config = LoadConfigForCommand(*args, &code);
-  if (!config) return code;
-  auto tenants = SelectTenants(*args, *config, /*one=*/false, &code);
-  if (!tenants) return code;
+  auto command = LoadTenantCommand(spec, argc, argv, /*one=*/false, &code);
+  if (!command) return code;
+  const Args* args = &command->args;
+  const std::vector<const Config*>* tenants = &command->tenants;
   std::vector<TenantStates> states;
   for (const Config* t : *tenants) {
     auto loaded = LoadStates(*t);

@@ -5,7 +5,10 @@
 #include <memory>
 #include <mutex>
 
+#include "api/httplib_transport.h"
 #include "cli/cli.h"
+#include "engine/metrics.h"
+#include "engine/metrics_server.h"
 #include "engine/replicator.h"
 #include "engine/supervisor.h"
 
@@ -25,6 +28,14 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
                  spec.command.c_str());
     return kExitUsage;
   }
+  auto format = args->Option("--log-format");
+  if (format && *format != "text" && *format != "json") {
+    std::fprintf(stderr,
+                 "stsync %s: --log-format '%s' is not one of text, json\n"
+                 "Run 'stsync %s --help' for usage.\n",
+                 spec.command.c_str(), format->c_str(), spec.command.c_str());
+    return kExitUsage;
+  }
   auto config = LoadConfigForCommand(*args, &code);
   if (!config) return code;
   // A backfill acts on one tenant; run and once on all, or the one named.
@@ -39,7 +50,8 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
       return kExitUsage;
     }
   }
-  SetUpLogging(level.value_or(config->log_level));
+  SetUpLogging(level.value_or(config->log_level),
+               format.value_or(config->log_format));
   for (const auto& w : config->warnings) spdlog::warn("{}", w);
 
   std::unique_ptr<Supervisor> active;
@@ -56,11 +68,31 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
         if (active) active->CancelAgain();
       });
 
+  // With metrics.listen, `run` counts every tenant's events and HTTP answers
+  // through its seams and serves them.
+  const bool with_metrics = config->metrics_port != 0 &&
+                            mode == Scheduler::Mode::kForever && !hooks.create;
+  Metrics metrics(/*label_tenants=*/tenants.size() > 1);
+  std::vector<std::unique_ptr<MetricsObserver>> metric_observers;
+
   // One Replicator per tenant (a backfill builds its own, for one).
   std::vector<std::unique_ptr<Replicator>> replicators;
   for (const Config* tenant : tenants) {
     ReplicatorSeams seams;
     if (tenants.size() > 1) seams.log_prefix = tenant->tenant + "/";
+    if (with_metrics) {
+      std::vector<std::string> names;
+      for (const auto& ec : tenant->endpoints) {
+        names.push_back(ec.endpoint.name);
+      }
+      metrics.AddTenant(tenant->tenant, tenant->database_path, names);
+      metric_observers.push_back(std::make_unique<MetricsObserver>(
+          &metrics, tenant->tenant, RealClock::Get()));
+      seams.observers.push_back(metric_observers.back().get());
+      seams.transport = std::make_unique<CountingTransport>(
+          std::make_unique<HttplibTransport>(tenant->http), &metrics,
+          tenant->tenant);
+    }
     auto replicator = hooks.create
                           ? hooks.create(*args, *tenant)
                           : Replicator::Create(*tenant, std::move(seams));
@@ -78,6 +110,18 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
     active = std::make_unique<Supervisor>(std::move(replicators));
     supervisor = active.get();
     if (stop_requested) active->Stop();
+  }
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (with_metrics) {
+    auto started = MetricsServer::Start(
+        config->metrics_host, config->metrics_port, &metrics, tenants);
+    if (!started.ok()) {
+      spdlog::error("{}", started.status().message());
+      return kExitFailure;
+    }
+    metrics_server = std::move(*started);
+    spdlog::info("serving /metrics and /healthz on {}:{}", config->metrics_host,
+                 metrics_server->port());
   }
   for (const Config* tenant : tenants) {
     spdlog::info("stsync {} {}: {} endpoint(s), tenant {}, database {}",

@@ -495,6 +495,58 @@ const KeyTable<Config>& LogKeys() {
            p.Fail(v, key, "'" + c.log_level + "' is not one of " + kLogLevels);
          }
        }},
+      {"format",
+       [](const YamlReader& p, const YAML::Node& v, const std::string& key,
+          C& c) {
+         c.log_format = p.String(v, key);
+         if (c.log_format != "text" && c.log_format != "json") {
+           p.Fail(v, key, "'" + c.log_format + "' is not one of text, json");
+         }
+       }},
+  };
+  return keys;
+}
+
+const KeyTable<Config>& MetricsKeys() {
+  using C = Config;
+  static const KeyTable<C> keys = {
+      {"listen",
+       [](const YamlReader& p, const YAML::Node& v, const std::string& key,
+          C& c) {
+         const std::string text = p.String(v, key);
+         const size_t colon = text.rfind(':');
+         std::string host =
+             colon == std::string::npos ? "" : text.substr(0, colon);
+         if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+           host = host.substr(1, host.size() - 2);
+         }
+         const std::string port =
+             colon == std::string::npos ? "" : text.substr(colon + 1);
+         const bool digits =
+             !port.empty() && port.size() <= 5 &&
+             port.find_first_not_of("0123456789") == std::string::npos;
+         if (host.empty() || !digits || std::stoi(port) < 1 ||
+             std::stoi(port) > 65535) {
+           p.Fail(v, key,
+                  "'" + text + "' is not host:port (e.g. 127.0.0.1:9464)");
+         }
+         c.metrics_host = host;
+         c.metrics_port = std::stoi(port);
+         if (!IsLoopbackHost(host)) {
+           c.warnings.push_back(
+               "metrics.listen " + text +
+               " serves /metrics and /healthz beyond this machine");
+         }
+       }},
+  };
+  return keys;
+}
+
+const KeyTable<Config>& HealthKeys() {
+  using C = Config;
+  static const KeyTable<C> keys = {
+      IntegerKey<C>("max_intervals", 1, 1000,
+                    [](C& c) -> int& { return c.health_max_intervals; }),
   };
   return keys;
 }
@@ -712,7 +764,7 @@ Config Parse(const YamlReader& p, const YAML::Node& root,
   }
   p.CheckKeys(root, "",
               {"servicetitan", "tenants", "database", "defaults", "endpoints",
-               "http", "retry", "log"});
+               "http", "retry", "log", "metrics", "health"});
   ReadServiceTitan(p, root, c);
   if (const YAML::Node h = root["http"]) ReadKeys(p, h, "http", HttpKeys(), c);
   SettleUrls(p, root, c);  // after http.allow_insecure_http
@@ -726,6 +778,12 @@ Config Parse(const YamlReader& p, const YAML::Node& root,
     }
   }
   if (const YAML::Node l = root["log"]) ReadKeys(p, l, "log", LogKeys(), c);
+  if (const YAML::Node m = root["metrics"]) {
+    ReadKeys(p, m, "metrics", MetricsKeys(), c);
+  }
+  if (const YAML::Node h = root["health"]) {
+    ReadKeys(p, h, "health", HealthKeys(), c);
+  }
   const EndpointConfig defaults = ReadDefaults(p, root);
   const YAML::Node eps = root["endpoints"];
   if (!eps) p.Fail(root, "endpoints", "missing (list endpoint names, or all)");

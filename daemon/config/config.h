@@ -88,6 +88,15 @@ struct Config {
   HttpOptions http;
   RetryOptions retry;
   std::string log_level = "info";
+  std::string log_format = "text";  // log.format: text or json
+  // metrics.listen (host:port): where /metrics and /healthz are served;
+  // metrics_port 0: off (the default).
+  std::string metrics_host = "127.0.0.1";
+  int metrics_port = 0;
+  // health.max_intervals: an endpoint is unhealthy once its last committed
+  // page is older than this many of its intervals plus retry.max_backoff
+  // (engine/health.h).
+  int health_max_intervals = 3;
   std::vector<EndpointConfig> endpoints;
   // Non-fatal findings (e.g. a world-readable secret file), to be logged.
   std::vector<std::string> warnings;

@@ -212,6 +212,7 @@ void Scheduler::Step(State& s, Mode mode, std::vector<State>& states) {
   auto batch = TakeBatch(s);
   if (!batch.ok()) return Fail(s, mode, batch.status());
   StartPrefetch(s, batch->next, !batch->caught_up, states);
+  const SteadyTime apply_started = clock_->Now();
   auto applied = SinkOf(s)->Apply(s.feed->feed->endpoint(), *batch);
   if (!applied.ok()) return Fail(s, mode, applied.status());
 
@@ -232,7 +233,7 @@ void Scheduler::Step(State& s, Mode mode, std::vector<State>& states) {
   s.order = order_++;
   for (Observer* o : observers_) {
     o->OnBatch({s.name(), batch->records, *applied, batch->caught_up, started,
-                finished, next_in});
+                apply_started, finished, next_in});
   }
 }
 

@@ -31,9 +31,10 @@ struct BatchEvent {
   size_t records;
   ApplyStats stats;
   bool caught_up;
-  SteadyTime started;   // when its fetch began
-  SteadyTime finished;  // when it was committed
-  Millis next_in;       // until the feed's next request
+  SteadyTime started;        // when its fetch began
+  SteadyTime apply_started;  // when its transaction began
+  SteadyTime finished;       // when it was committed
+  Millis next_in;            // until the feed's next request
 };
 
 // An attempt failed; nothing was stored.

@@ -44,6 +44,15 @@ Result<std::unique_ptr<WriterLock>> WriterLock::Acquire(
   return std::unique_ptr<WriterLock>(new WriterLock(fd));
 }
 
+bool WriterLock::IsHeld(const std::string& database_path) {
+  const std::string path = database_path + "-lock";
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;  // never written
+  const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // drops the shared lock, if it was taken
+  return held;
+}
+
 WriterLock::~WriterLock() { ::close(fd_); }
 
 }  // namespace stsync

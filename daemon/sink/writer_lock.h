@@ -26,6 +26,10 @@ class WriterLock {
   // Takes the lock of the database at `database_path`, or fails at once.
   static Result<std::unique_ptr<WriterLock>> Acquire(
       const std::string& database_path);
+  // Whether some process holds the lock of `database_path` now (a daemon
+  // writes it). Probes with a shared lock taken and dropped at once, so a
+  // writer starting at that very instant may be refused once.
+  static bool IsHeld(const std::string& database_path);
   ~WriterLock();
   WriterLock(const WriterLock&) = delete;
   WriterLock& operator=(const WriterLock&) = delete;
