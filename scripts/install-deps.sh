@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libcpp-httplib-dev libssl-dev rapidjson-dev libsqlite3-dev
-  libyaml-cpp-dev libspdlog-dev doctest-dev
+  libyaml-cpp-dev libspdlog-dev doctest-dev libsystemd-dev
   sqlite3
   "$@"
 )

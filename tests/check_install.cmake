@@ -14,6 +14,7 @@ file(GLOB_RECURSE installed RELATIVE "${PREFIX}" "${PREFIX}/*")
 list(SORT installed)
 message(STATUS "installed: ${installed}")
 foreach(expected bin/stsync lib/systemd/system/stsync.service
+                 lib/sysusers.d/stsync.conf lib/tmpfiles.d/stsync.conf
                  share/doc/stsync/examples/stsync.example.yaml
                  share/doc/stsync/README.md)
   if(NOT expected IN_LIST installed)

@@ -10,7 +10,9 @@
 #include "engine/metrics.h"
 #include "engine/metrics_server.h"
 #include "engine/replicator.h"
+#include "engine/service_notify.h"
 #include "engine/supervisor.h"
+#include "engine/watchdog.h"
 
 namespace stsync {
 
@@ -59,6 +61,7 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
   std::mutex mu;
   SignalWatcher signals(
       [&] {
+        NotifyStopping();
         std::lock_guard<std::mutex> lock(mu);
         stop_requested = true;
         if (active) active->Stop();
@@ -74,12 +77,29 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
                             mode == Scheduler::Mode::kForever && !hooks.create;
   Metrics metrics(/*label_tenants=*/tenants.size() > 1);
   std::vector<std::unique_ptr<MetricsObserver>> metric_observers;
+  // Under systemd (Type=notify), `run` reports its progress in STATUS= and
+  // each tenant's scheduler loop feeds the watchdog.
+  const bool daemon = mode == Scheduler::Mode::kForever && !hooks.create;
+  StatusNotifier status_line(RealClock::Get());
+  std::unique_ptr<Watchdog> watchdog;
+  if (auto interval = WatchdogInterval(); interval && daemon) {
+    watchdog = std::make_unique<Watchdog>(tenants.size(), *interval,
+                                          NotifyWatchdog, RealClock::Get());
+  }
 
   // One Replicator per tenant (a backfill builds its own, for one).
   std::vector<std::unique_ptr<Replicator>> replicators;
   for (const Config* tenant : tenants) {
     ReplicatorSeams seams;
     if (tenants.size() > 1) seams.log_prefix = tenant->tenant + "/";
+    if (daemon)
+      seams.observers.push_back(status_line.ForTenant(seams.log_prefix));
+    if (watchdog) {
+      Watchdog* w = watchdog.get();
+      const size_t loop = replicators.size();
+      seams.heartbeat = [w, loop] { w->Beat(loop); };
+      seams.heartbeat_every = w->beat_every();
+    }
     if (with_metrics) {
       std::vector<std::string> names;
       for (const auto& ec : tenant->endpoints) {
@@ -122,6 +142,10 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
     metrics_server = std::move(*started);
     spdlog::info("serving /metrics and /healthz on {}:{}", config->metrics_host,
                  metrics_server->port());
+  }
+  if (daemon) {
+    NotifyReady();
+    NotifyStatus("syncing " + std::to_string(tenants.size()) + " tenant(s)");
   }
   for (const Config* tenant : tenants) {
     spdlog::info("stsync {} {}: {} endpoint(s), tenant {}, database {}",

@@ -70,6 +70,8 @@ Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
   SchedulerOptions options;
   options.retry = config.retry;
   options.random = seams.random;
+  options.heartbeat = seams.heartbeat;
+  options.heartbeat_every = seams.heartbeat_every;
   if (!options.random) {
     auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
     options.random = [rng] {

@@ -40,6 +40,10 @@ struct ReplicatorSeams {
   // Before each endpoint's name in log lines ("1111111/" for a tenant when
   // the daemon serves several).
   std::string log_prefix;
+  // If set, called from the scheduler's loop at every turn and at least
+  // every `heartbeat_every` (SchedulerOptions::heartbeat).
+  std::function<void()> heartbeat;
+  Millis heartbeat_every{0};
   // If set, wraps each feed FeedsOf builds (a backfill bounds them).
   std::function<std::shared_ptr<const Feed>(std::shared_ptr<const Feed>)>
       wrap_feed;

@@ -77,13 +77,18 @@ RunReport Scheduler::Run(Mode mode) {
 
   RunReport report;
   while (!stop_->stopped()) {
+    if (options_.heartbeat) options_.heartbeat();
     State* next = FirstDue(states, nullptr, clock_->Now());
     if (!next) break;  // kDrain: every feed caught up or gave up
     if (next->due > clock_->Now()) {
       // Nothing to do for a while (every feed caught up or backing off):
       // with many tenants, idle caches add up.
       if (next->due - clock_->Now() >= std::chrono::seconds(1)) sink_->Idle();
-      if (!clock_->WaitUntil(next->due, *stop_)) break;
+      SteadyTime until = next->due;
+      if (options_.heartbeat_every > Millis(0)) {
+        until = std::min(until, clock_->Now() + options_.heartbeat_every);
+      }
+      if (!clock_->WaitUntil(until, *stop_)) break;
       continue;
     }
     Step(*next, mode, states);

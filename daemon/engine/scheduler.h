@@ -80,6 +80,11 @@ struct SchedulerOptions {
   bool prefetch = true;
   // Returns a number in [0, 1) for backoff jitter.
   std::function<double()> random;
+  // Called from the loop itself at every turn, and at least every
+  // `heartbeat_every` (waits are cut to that): proof that the loop is not
+  // stuck, for the systemd watchdog (engine/watchdog.h). 0: no heartbeat.
+  std::function<void()> heartbeat;
+  Millis heartbeat_every{0};
 };
 
 struct FeedReport {
