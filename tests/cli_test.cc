@@ -333,6 +333,62 @@ TEST_CASE(
   CHECK(run.Wait(std::chrono::seconds(10)).exit_code == 0);
 }
 
+namespace {
+
+// Whether jobs commits `polls` more pages (caught-up polls) within 10 s.
+bool JobsKeepPolling(const std::string& db, int polls) {
+  const std::string pages =
+      "SELECT pages FROM _stsync_cursors WHERE endpoint = 'jobs'";
+  const int64_t before = test::QueryInt(db, pages);
+  return test::WaitUntil(
+      [&] { return test::QueryInt(db, pages) >= before + polls; },
+      std::chrono::seconds(10));
+}
+
+}  // namespace
+
+TEST_CASE(
+    "SIGHUP reloads the config: an added endpoint starts, an invalid config "
+    "is refused and the running one stays") {
+  FakeServer server(test::SmallFake({"jobs", "customers"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  const std::string db = dir.File("cli.db");
+  std::string cfg = WriteConfig(dir, server, "[{name: jobs, interval: 1h}]");
+  test::Process run({kBin, "run", "-c", cfg});
+  REQUIRE(test::WaitForPages(db, 3, std::chrono::seconds(10)));
+
+  // An endpoint added, and jobs polled every 200 ms instead of hourly.
+  WriteConfig(dir, server,
+              "[{name: jobs, interval: 200ms}, {name: customers, interval: "
+              "1h}]");
+  run.Signal(SIGHUP);
+  REQUIRE(test::WaitUntil(
+      [&] {
+        return test::QueryInt(db,
+                              "SELECT count(*) FROM _stsync_cursors WHERE "
+                              "endpoint = 'customers' AND caught_up_at IS "
+                              "NOT NULL") == 1;
+      },
+      std::chrono::seconds(10)));
+  // Polled every 200 ms now: three more polls within seconds.
+  CHECK(JobsKeepPolling(db, 3));
+
+  // A broken config: refused, and the daemon goes on with the running one.
+  test::WriteFile(cfg, "servicetitan: [broken\n");
+  run.Signal(SIGHUP);
+  CHECK(
+      test::WaitUntil([&] { return Contains(run.ErrSoFar(), "not reloading"); },
+                      std::chrono::seconds(5)));
+  CHECK(JobsKeepPolling(db, 2));
+  run.Signal(SIGTERM);
+  auto done = run.Wait(std::chrono::seconds(10));
+  CHECK(done.exit_code == 0);
+  CHECK(Contains(done.err, "reloaded: 1 tenant(s)"));
+  CHECK(
+      Contains(done.err, "SIGHUP: not reloading, the running config stays: "));
+}
+
 TEST_CASE("status before the first run and once with a failing endpoint") {
   FakeServer server(test::SmallFake({"jobs"}, 10, 10));
   REQUIRE(server.Start().ok());

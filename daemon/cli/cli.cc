@@ -155,17 +155,21 @@ void SetUpLogging(const std::string& level, const std::string& format) {
 }
 
 SignalWatcher::SignalWatcher(std::function<void()> on_signal,
-                             std::function<void()> on_repeat) {
+                             std::function<void()> on_repeat,
+                             std::function<void()> on_reload) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  if (on_reload) sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  thread_ = std::thread([this, set, on_signal, on_repeat] {
+  thread_ = std::thread([this, set, on_signal, on_repeat, on_reload] {
     timespec tick{0, 200'000'000};
     while (!done_) {
       int sig = sigtimedwait(&set, nullptr, &tick);
-      if (sig > 0 && !fired_) {
+      if (sig == SIGHUP) {
+        if (!fired_) on_reload();
+      } else if (sig > 0 && !fired_) {
         spdlog::info("received {}, stopping",
                      sig == SIGTERM ? "SIGTERM" : "SIGINT");
         fired_ = true;

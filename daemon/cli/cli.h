@@ -84,8 +84,11 @@ std::string VersionLine();
 // 200 ms until destroyed. Construct before starting other threads.
 class SignalWatcher {
  public:
+  // With `on_reload`, SIGHUP calls it (on the watcher's thread) as often as
+  // it comes; without, SIGHUP keeps its default action.
   SignalWatcher(std::function<void()> on_signal,
-                std::function<void()> on_repeat);
+                std::function<void()> on_repeat,
+                std::function<void()> on_reload = nullptr);
   ~SignalWatcher();
 
  private:
