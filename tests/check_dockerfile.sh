@@ -7,9 +7,14 @@
 # fake or the tests. Then it runs the runtime stage's binary contract here:
 # every library the built binary needs belongs to a package the runtime
 # stage installs (or to the base image). Usage: check_dockerfile.sh
-# DOCKERFILE STSYNC_BINARY
+# DOCKERFILE STSYNC_BINARY, or check_dockerfile.sh --build DOCKERFILE (CI):
+# then the build stage is compiled too, from exactly the files it copies
+# with its flags, the binary put where the runtime stage puts it, and that
+# binary checked against the runtime stage's packages and run.
 set -uo pipefail
-file=$1 binary=$2
+build=0
+if [ "${1:-}" = --build ]; then build=1; shift; fi
+file=$1 binary=${2:-}
 fail() { echo "Dockerfile: $*"; exit 1; }
 from=$(grep -c '^FROM debian:12-slim' "$file")
 [ "$from" -eq 2 ] || fail "want two stages FROM debian:12-slim, found $from"
@@ -27,24 +32,6 @@ echo "$runtime" | grep -q 'ca-certificates' || fail "no ca-certificates"
 echo "$runtime" | grep -qiE 'fake|tests' && fail "the runtime stage names the fake or tests"
 grep -qE 'STSYNC_FAKE=OFF' "$file" || fail "the build stage builds the fake"
 
-# Every shared library of the binary comes from a package the runtime stage
-# installs, or from debian:12-slim itself.
-# In debian:12-slim, or pulled in by the packages installed above.
-base="libc6 libgcc-s1 libstdc++6 libgcrypt20 liblz4-1 libzstd1 libgpg-error0 liblzma5 libcap2 libbrotli1 zlib1g libsystemd0"
-installed=$(echo "$runtime" | tr ' \\' '\n\n' | grep -E '^lib[a-z0-9.+-]+$' | sort -u)
-command -v dpkg >/dev/null || { echo "skipped the library check: no dpkg"; exit 0; }
-missing=""
-for lib in $(ldd "$binary" | awk '/=>/ {print $3}'); do
-  pkg=$(dpkg -S "$(readlink -f "$lib")" 2>/dev/null | head -1 | cut -d: -f1)
-  [ -n "$pkg" ] || continue
-  # A sanitizer build (scripts/test.sh --sanitize, --tsan) links their
-  # runtimes; the image's Release build does not.
-  case $pkg in libasan* | libubsan* | libtsan*) continue ;; esac
-  if ! echo "$installed $base" | tr ' ' '\n' | grep -qx "$pkg"; then
-    missing="$missing $pkg"
-  fi
-done
-[ -z "$missing" ] || fail "the runtime stage lacks packages the binary needs:$missing"
 # The build stage's sources: only what it COPYs, configured with its flags
 # in a clean directory (the compile itself is the CI's Release stage).
 src=$(dirname "$file")
@@ -58,4 +45,33 @@ done
 flags=$(echo "$build_stage" | tr -d '\\\n' | grep -o -- '-D[A-Z_]*=[A-Za-z]*' | tr '\n' ' ')
 cmake -S "$work" -B "$work/build" $flags >"$work/cmake.log" 2>&1 ||
   { cat "$work/cmake.log"; fail "the build stage's sources do not configure"; }
+if [ $build -eq 1 ]; then
+  cmake --build "$work/build" -j"$(nproc)" >"$work/build.log" 2>&1 ||
+    { tail -30 "$work/build.log"; fail "the build stage does not compile"; }
+  strip "$work/build/stsync"
+  mkdir -p "$work/root/usr/local/bin"
+  cp "$work/build/stsync" "$work/root/usr/local/bin/stsync"
+  binary=$work/root/usr/local/bin/stsync
+  "$binary" --version || fail "the image's binary does not run"
+fi
+[ -n "$binary" ] || fail "no binary to check"
+
+# Every shared library of the binary comes from a package the runtime stage
+# installs, or from debian:12-slim itself.
+# In debian:12-slim, or pulled in by the packages installed above.
+base="libc6 libgcc-s1 libstdc++6 libgcrypt20 liblz4-1 libzstd1 libgpg-error0 liblzma5 libcap2 libbrotli1 zlib1g libsystemd0"
+installed=$(echo "$runtime" | tr ' \\' '\n\n' | grep -E '^lib[a-z0-9.+-]+$' | sort -u)
+command -v dpkg >/dev/null || { echo "Dockerfile: ok, without the library check (no dpkg)"; exit 0; }
+missing=""
+for lib in $(ldd "$binary" | awk '/=>/ {print $3}'); do
+  pkg=$(dpkg -S "$(readlink -f "$lib")" 2>/dev/null | head -1 | cut -d: -f1)
+  [ -n "$pkg" ] || continue
+  # A sanitizer build (scripts/test.sh --sanitize, --tsan) links their
+  # runtimes; the image's Release build does not.
+  case $pkg in libasan* | libubsan* | libtsan*) continue ;; esac
+  if ! echo "$installed $base" | tr ' ' '\n' | grep -qx "$pkg"; then
+    missing="$missing $pkg"
+  fi
+done
+[ -z "$missing" ] || fail "the runtime stage lacks packages the binary needs:$missing"
 echo "Dockerfile: ok (configured with $flags from its COPY list)"

@@ -193,6 +193,13 @@ TEST_CASE(
   CHECK(Contains(json.out, R"("last_error": null)"));
   CHECK(Contains(json.out, R"("has_cursor": true)"));
   CHECK(Contains(json.out, R"("cursor_age_seconds": )"));
+  // Totals over the endpoints: 30 + 30 rows, 3 + 3 pages.
+  CHECK(Contains(status.out,
+                 "TOTAL                              60       6  "
+                 "0 of 2 endpoint(s) failing"));
+  CHECK(Contains(json.out,
+                 "\"totals\": {\n        \"rows\": 60,\n        "
+                 "\"pages\": 6,\n        \"failing_endpoints\": 0"));
 
   // Secrets never reach any output, even at trace level.
   const auto& o = server.options();

@@ -46,6 +46,24 @@ struct TenantStates {
     return kNone;
   }
 
+  // Rows and pages of `config`'s endpoints together, and how many of them
+  // failed at their last attempt (403s apart).
+  struct Totals {
+    int64_t rows = 0;
+    int64_t pages = 0;
+    int64_t failing = 0;
+  };
+  Totals TotalsOf(const Config& config) const {
+    Totals t;
+    for (const auto& ec : config.endpoints) {
+      const FeedState& s = Of(ec.endpoint.name);
+      t.rows += s.row_count;
+      t.pages += s.pages;
+      if (!s.last_error.empty() && !IsForbidden(s)) ++t.failing;
+    }
+    return t;
+  }
+
   const FeedState& Of(const std::string& endpoint) const {
     static const FeedState kNone;
     for (const auto& c : states) {
@@ -127,6 +145,16 @@ void WriteJson(JsonWriter& w, const Config& config, const TenantStates& t,
   w.String(config.database_path.c_str());
   w.Key("exists");
   w.Bool(t.exists);
+  const TenantStates::Totals totals = t.TotalsOf(config);
+  w.Key("totals");
+  w.StartObject();
+  w.Key("rows");
+  w.Int64(totals.rows);
+  w.Key("pages");
+  w.Int64(totals.pages);
+  w.Key("failing_endpoints");
+  w.Int64(totals.failing);
+  w.EndObject();
   w.Key("endpoints");
   w.StartArray();
   for (const auto& ec : config.endpoints) {
@@ -216,6 +244,11 @@ void PrintText(const Config& config, const TenantStates& t, bool name_tenant,
                 Age(cp.cursor_updated_at, now).c_str(),
                 Age(cp.caught_up_at, now).c_str(), error.c_str());
   }
+  const TenantStates::Totals totals = t.TotalsOf(config);
+  std::printf("%-26s %10lld %7lld  %lld of %zu endpoint(s) failing\n", "TOTAL",
+              static_cast<long long>(totals.rows),
+              static_cast<long long>(totals.pages),
+              static_cast<long long>(totals.failing), config.endpoints.size());
   PrintReconciles(config, t, now);
 }
 
@@ -230,10 +263,10 @@ int StatusCommand(int argc, char** argv) {
       "Usage: stsync status -c FILE [--tenant ID] [--json]\n"
       "\n"
       "Shows, per configured endpoint: rows stored, pages committed, the age\n"
-      "of its cursor, when it last caught up, and its last error; for those\n"
-      "with reconcile_every, the reconciliation in progress and the last one;\n"
-      "for every tenant of the config, or the one --tenant names. Reads the\n"
-      "databases without locking out the daemon.\n"
+      "of its cursor, when it last caught up, and its last error, then the\n"
+      "totals; for endpoints with reconcile_every, the reconciliation in\n"
+      "progress and the last one; for every tenant of the config, or the one\n"
+      "--tenant names. Reads the databases without locking out the daemon.\n"
       "\n"
       "  -c, --config FILE    the YAML config\n"
       "      --tenant ID      only this tenant\n"
