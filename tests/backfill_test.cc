@@ -114,6 +114,8 @@ TEST_CASE("backfill checks its range and is refused while a daemon writes") {
            {{"jobs"}, "--from DATE is required"},
            {{"zones", "--from", "2024-01-01"}, "endpoint 'zones' is not in"},
            {{"jobs", "--from", "2024-13-01"}, "--from '2024-13-01' is not a"},
+           {{"jobs", "--from", "2024-01-01", "--to", "2024-02-01T00:00"},
+            "--to '2024-02-01T00:00' is not a date"},
            {{"jobs", "--from", "2024-02-01", "--to", "2024-01-01"},
             "--to 2024-01-01 is not after --from 2024-02-01"}}) {
     std::vector<std::string> argv = {STSYNC_BIN, "backfill", "-c", cfg};

@@ -215,6 +215,11 @@ TEST_CASE(
   CHECK(Contains(bad_reset.err, "'leads' is not in"));
   CHECK(Stsync({"reset", "-c", cfg, "jobs", "--from", "someday"}).exit_code ==
         2);
+  // A date-time is not a date: the export's `from` takes a day.
+  auto date_time =
+      Stsync({"reset", "-c", cfg, "jobs", "--from", "2024-01-01T10:00:00"});
+  CHECK(date_time.exit_code == 2);
+  CHECK(Contains(date_time.err, "'2024-01-01T10:00:00' is not a date"));
   auto reset = Stsync({"reset", "-c", cfg, "jobs"});
   CHECK(reset.exit_code == 0);
   size_t before = server.Requests().size();

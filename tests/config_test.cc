@@ -343,6 +343,9 @@ TEST_CASE("each bad config fails naming the file, line and key") {
   ExpectError(test::Replace(kGood, "start_from: 2020-01-01",
                             "start_from: last tuesday"),
               {"defaults.start_from", "not a date"});
+  ExpectError(test::Replace(kGood, "start_from: 2020-01-01",
+                            "start_from: 2020-01-01T00:00:00Z"),
+              {"defaults.start_from", "'2020-01-01T00:00:00Z' is not a date"});
   ExpectError(test::Replace(kGood, "include_recent_changes: false",
                             "include_recent_changes: maybe"),
               {"defaults.include_recent_changes"});

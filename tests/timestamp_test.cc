@@ -56,6 +56,17 @@ TEST_CASE("invalid timestamps are refused") {
   }
 }
 
+TEST_CASE("a calendar date is a day that exists, and never a date-time") {
+  CHECK(IsCalendarDate("2024-02-29"));
+  CHECK(IsCalendarDate("1999-12-31"));
+  for (const char* bad :
+       {"", "2023-02-29", "2024-04-31", "2024-1-01", "2024-01-01T00:00:00Z",
+        "2024-01-01 10:00", "20240101", "2024/01/01"}) {
+    INFO(bad);
+    CHECK_FALSE(IsCalendarDate(bad));
+  }
+}
+
 TEST_CASE("FormatTimestamp and ParseNormalizedTimestamp round-trip") {
   auto t = ParseNormalizedTimestamp("2024-05-06T07:08:09.1234567Z");
   REQUIRE(t.has_value());

@@ -93,6 +93,10 @@ std::string Format(int64_t epoch_seconds, int64_t ticks /* 100 ns */) {
 
 }  // namespace
 
+bool IsCalendarDate(std::string_view text) {
+  return text.size() == 10 && NormalizeTimestamp(text).has_value();
+}
+
 std::optional<std::string> NormalizeTimestamp(std::string_view s) {
   size_t pos = 0;
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;

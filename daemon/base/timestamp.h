@@ -20,6 +20,11 @@ namespace stsync {
 // seventh fractional one are truncated.
 std::optional<std::string> NormalizeTimestamp(std::string_view text);
 
+// True if `text` is exactly a calendar date, `YYYY-MM-DD`, of a day that
+// exists. What `start_from`, `reset --from` and `backfill --from/--to` take
+// and a date cursor holds: a date-time is not one.
+bool IsCalendarDate(std::string_view text);
+
 // `t` in the normalised form.
 std::string FormatTimestamp(WallTime t);
 

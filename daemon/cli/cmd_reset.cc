@@ -39,7 +39,7 @@ int ResetCommand(int argc, char** argv) {
     return kExitUsage;
   }
   auto from = args->Option("--from");
-  if (from && !NormalizeTimestamp(*from)) {
+  if (from && !IsCalendarDate(*from)) {
     std::fprintf(stderr,
                  "stsync reset: --from '%s' is not a date (YYYY-MM-DD)\n",
                  from->c_str());

@@ -117,7 +117,7 @@ long long YamlReader::Integer(const YAML::Node& node, const std::string& key,
 std::string YamlReader::Date(const YAML::Node& node,
                              const std::string& key) const {
   std::string v = String(node, key);
-  if (!NormalizeTimestamp(v)) {
+  if (!IsCalendarDate(v)) {
     Fail(node, key, "'" + v + "' is not a date (use YYYY-MM-DD)");
   }
   return v;

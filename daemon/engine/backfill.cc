@@ -67,11 +67,11 @@ Status CheckBackfillRange(const Config& config, const BackfillRange& range) {
     return Status::NotFound("endpoint '" + range.endpoint + "' is not in " +
                             config.file);
   }
-  if (range.from.size() != 10 || !NormalizeTimestamp(range.from)) {
+  if (!IsCalendarDate(range.from)) {
     return Status::Invalid("--from '" + range.from +
                            "' is not a date (YYYY-MM-DD)");
   }
-  if (range.to && (range.to->size() != 10 || !NormalizeTimestamp(*range.to))) {
+  if (range.to && !IsCalendarDate(*range.to)) {
     return Status::Invalid("--to '" + *range.to +
                            "' is not a date (YYYY-MM-DD)");
   }

@@ -1,18 +1,8 @@
 #include "model/cursor.h"
 
+#include "base/timestamp.h"
+
 namespace stsync {
-namespace {
-
-bool IsDate(const std::string& s) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i == 4 || i == 7) continue;
-    if (s[i] < '0' || s[i] > '9') return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 Cursor Cursor::Position(std::string position) {
   if (position.empty()) return Start();
@@ -21,7 +11,7 @@ Cursor Cursor::Position(std::string position) {
 
 Cursor Cursor::FromStored(const std::optional<std::string>& text) {
   if (!text || text->empty()) return Start();
-  if (IsDate(*text)) return Date(*text);
+  if (IsCalendarDate(*text)) return Date(*text);
   return Position(*text);
 }
 
