@@ -716,6 +716,36 @@ Result<ReconcileOutcome> SqliteSink::FinishReconcile(
 
 namespace {
 
+// The rows `sql` returns, each made by `read`; `endpoint`, if given, is bound
+// to ?1. An error names `what`.
+template <typename Row>
+Result<std::vector<Row>> QueryRows(sqlite3* db, const std::string& sql,
+                                   const std::string* endpoint,
+                                   Row (*read)(const Stmt&),
+                                   const std::string& what) {
+  Stmt s;
+  if (s.Prepare(db, sql) != SQLITE_OK) return SqliteError(db, what);
+  if (endpoint) s.Text(1, *endpoint);
+  std::vector<Row> out;
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(read(s));
+  if (rc != SQLITE_DONE) return SqliteError(db, what);
+  return out;
+}
+
+// The one row of `endpoint` that `sql` (ending in `WHERE endpoint = ?1`)
+// returns, if any.
+template <typename Row>
+Result<std::optional<Row>> QueryEndpointRow(sqlite3* db, const std::string& sql,
+                                            const std::string& endpoint,
+                                            Row (*read)(const Stmt&),
+                                            const std::string& what) {
+  auto rows = QueryRows(db, sql, &endpoint, read, what);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::optional<Row>();
+  return std::optional<Row>(std::move(rows->front()));
+}
+
 FeedState ReadFeedState(const Stmt& s) {
   FeedState c;
   c.endpoint = s.ColumnText(0);
@@ -749,32 +779,15 @@ std::string FeedStateQuery(int schema_version) {
 
 Result<std::optional<FeedState>> SqliteSink::Load(const std::string& endpoint) {
   if (schema_version_ == 0) return std::optional<FeedState>();
-  Stmt s;
-  if (s.Prepare(db_, FeedStateQuery(schema_version_) +
-                         " WHERE endpoint = ?1") != SQLITE_OK) {
-    return Error("reading feed state");
-  }
-  s.Text(1, endpoint);
-  int rc = sqlite3_step(s.get());
-  if (rc == SQLITE_ROW) return std::optional<FeedState>(ReadFeedState(s));
-  if (rc == SQLITE_DONE) return std::optional<FeedState>();
-  return Error("reading feed state");
+  return QueryEndpointRow(
+      db_, FeedStateQuery(schema_version_) + " WHERE endpoint = ?1", endpoint,
+      ReadFeedState, "reading feed state");
 }
 
 Result<std::vector<FeedState>> SqliteSink::LoadAll() {
-  std::vector<FeedState> out;
-  if (schema_version_ == 0) return out;
-  Stmt s;
-  if (s.Prepare(db_, FeedStateQuery(schema_version_) + " ORDER BY endpoint") !=
-      SQLITE_OK) {
-    return Error("reading feed states");
-  }
-  int rc;
-  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-    out.push_back(ReadFeedState(s));
-  }
-  if (rc != SQLITE_DONE) return Error("reading feed states");
-  return out;
+  if (schema_version_ == 0) return std::vector<FeedState>();
+  return QueryRows(db_, FeedStateQuery(schema_version_) + " ORDER BY endpoint",
+                   nullptr, ReadFeedState, "reading feed states");
 }
 
 Result<std::optional<std::string>> SqliteSink::NewestVersion(
@@ -830,34 +843,18 @@ Result<std::optional<ReconcileState>> SqliteSink::LoadReconcile(
   if (schema_version_ < kReconcileSchema) {
     return std::optional<ReconcileState>();
   }
-  Stmt s;
-  if (s.Prepare(db_, std::string(kReconcileQuery) + " WHERE endpoint = ?1") !=
-      SQLITE_OK) {
-    return Error("reading reconciliation state");
-  }
-  s.Text(1, endpoint);
-  int rc = sqlite3_step(s.get());
-  if (rc == SQLITE_ROW) {
-    return std::optional<ReconcileState>(ReadReconcileState(s));
-  }
-  if (rc == SQLITE_DONE) return std::optional<ReconcileState>();
-  return Error("reading reconciliation state");
+  return QueryEndpointRow(
+      db_, std::string(kReconcileQuery) + " WHERE endpoint = ?1", endpoint,
+      ReadReconcileState, "reading reconciliation state");
 }
 
 Result<std::vector<ReconcileState>> SqliteSink::LoadAllReconciles() {
-  std::vector<ReconcileState> out;
-  if (schema_version_ < kReconcileSchema) return out;
-  Stmt s;
-  if (s.Prepare(db_, std::string(kReconcileQuery) + " ORDER BY endpoint") !=
-      SQLITE_OK) {
-    return Error("reading reconciliation states");
+  if (schema_version_ < kReconcileSchema) {
+    return std::vector<ReconcileState>();
   }
-  int rc;
-  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-    out.push_back(ReadReconcileState(s));
-  }
-  if (rc != SQLITE_DONE) return Error("reading reconciliation states");
-  return out;
+  return QueryRows(db_, std::string(kReconcileQuery) + " ORDER BY endpoint",
+                   nullptr, ReadReconcileState,
+                   "reading reconciliation states");
 }
 
 Status SqliteSink::RecordReconcileFailure(const std::string& endpoint,
