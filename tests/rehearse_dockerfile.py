@@ -83,32 +83,23 @@ class Stage:
         return os.path.join(self.root, absolute.lstrip("/"))
 
     def ids(self, user=None):
-        """uid:gid of `user` (a name or a number) by the image's passwd."""
+        """uid:gid and home of `user` (a name or a number) by the image's
+        passwd."""
         user = user or self.user
         with open(os.path.join(self.root, "etc/passwd")) as f:
             for line in f:
-                name, _, uid, gid = line.split(":")[:4]
+                name, _, uid, gid, _, home = line.split(":")[:6]
                 if user in (name, uid):
-                    return f"{uid}:{gid}", name
+                    return f"{uid}:{gid}", home
         fail(f"USER {user} is not in the image's /etc/passwd")
 
     def argv(self, command, user=None):
         """`command` (a list) as run in the image, by `user`."""
-        spec, name = self.ids(user)
-        env = dict(self.env, HOME=home_of(self.root, name),
-                   HOSTNAME="rehearsal")
+        spec, home = self.ids(user)
+        env = dict(self.env, HOME=home, HOSTNAME="rehearsal")
         return (["env", "-i"] + [f"{k}={v}" for k, v in env.items()] +
                 ["chroot", f"--userspec={spec}", self.root, "env",
                  f"--chdir={self.workdir}"] + command)
-
-
-def home_of(root, name):
-    with open(os.path.join(root, "etc/passwd")) as f:
-        for line in f:
-            fields = line.rstrip("\n").split(":")
-            if fields[0] == name:
-                return fields[5]
-    return "/"
 
 
 def copy(sources, dest, stage):
