@@ -137,6 +137,22 @@ def has_export(path, exports):
     return prefix + "/tenant/{tenant}/export/" + rest in exports
 
 
+def required_params(path, params):
+    """The query parameters the document requires beyond page and pageSize,
+    each with the value stsync sends: false for a boolean (includeTotal,
+    descending, activeOnly: the cheapest answer, and every record)."""
+    out = []
+    for name, p in params.items():
+        if not p.get("required") or p.get("in") != "query":
+            continue
+        if name in ("page", "pageSize"):
+            continue
+        if (p.get("schema") or {}).get("type") != "boolean":
+            sys.exit(f"{path}: required parameter {name} has no known value")
+        out.append((name, "false"))
+    return out
+
+
 def order_of(params):
     for name, kind in (("sort", "kSortParam"), ("orderBy", "kOrderBy")):
         desc = (params.get(name, {}).get("description") or "").lower()
@@ -164,7 +180,9 @@ def list_catalog(exports, lists):
         name = path.split("/tenant/{tenant}/")[1].replace("/", "-")
         incremental = "modifiedOnOrAfter" in params and "modifiedOn" in record
         page_max = (params["pageSize"].get("schema") or {}).get("maximum")
-        out.append((name, path, "active" in params, incremental,
+        sent = [("active", "Any")] if "active" in params else []
+        sent += required_params(path, params)
+        out.append((name, path, sent, incremental,
                     "modifiedOn" in record, order_of(params),
                     min(int(page_max or 5000), 5000), kinds["id"] == "S"))
     text = HEADER + [
@@ -175,15 +193,16 @@ def list_catalog(exports, lists):
         "  using O = ListOrder;",
         "  return {",
     ]
-    for (name, path, active, incremental, versioned, order, page_max,
+    for (name, path, sent, incremental, versioned, order, page_max,
          string_key) in out:
         text.append("E{")
         text.append(f'.name = "{name}",')
         text.append(f'.path = "{path}",')
         if not versioned:
             text.append('.version_field = "",')
-        if active:
-            text.append('.params = {{"active", "Any"}},')
+        if sent:
+            pairs = ", ".join(f'{{"{n}", "{v}"}}' for n, v in sent)
+            text.append(f".params = {{{pairs}}},")
         if string_key:
             text.append(".string_key = true,")
         text.append(".kind = EndpointKind::kList,")

@@ -4,6 +4,7 @@
 #include <rapidjson/document.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <set>
@@ -119,6 +120,13 @@ TEST_CASE(
       {"client_id: a", "client_id: ${STSYNC_TEST_UNSET_VARIABLE}",
        "STSYNC_TEST_UNSET_VARIABLE is not set"},
       {"database:\n", "database:\n  size: 5\n", "database.size: unknown key"},
+      {"endpoints: [jobs]\n",
+       "endpoints: [jobs]\ndatabase:\n  busy_timeout: 99999h\n",
+       "database: appears twice (lines 6 and 11)"},
+      {"client_secret: b\n", "client_secret: b\n  client_secret: c\n",
+       "servicetitan.client_secret: appears twice"},
+      {"endpoints: [jobs]\n", "endpoints: [jobs]\n---\nendpoints: [zones]\n",
+       "a second YAML document"},
   };
   for (const auto& c : cases) {
     std::string yaml = test::Replace(good, c.from, c.to);
@@ -616,6 +624,23 @@ TEST_CASE("SIGTERM while the server never answers still stops within 5 s") {
 }
 
 TEST_CASE(
+    "a symbolic link planted as the lock file is refused and its target is "
+    "not truncated") {
+  FakeServer server(test::SmallFake({"jobs"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string cfg = WriteConfig(dir, server, "[jobs]", "");
+  const std::string victim = dir.File("owned-by-root.conf");
+  test::WriteFile(victim, "keep me\n");
+  REQUIRE(::symlink(victim.c_str(), dir.File("cli.db-lock").c_str()) == 0);
+  auto once = Stsync({"once", "-c", cfg});
+  CHECK(once.exit_code == 1);
+  CHECK(Contains(once.err, "is a symbolic link"));
+  CHECK(test::ReadFile(victim) == "keep me\n");
+  CHECK(server.RequestsStarted() == 0);
+}
+
+TEST_CASE(
     "while a daemon writes the database, reset and a second daemon are "
     "refused, and kill -9 frees it") {
   FakeServer server(test::SmallFake({"jobs"}, 30, 10));
@@ -641,6 +666,11 @@ TEST_CASE(
     auto once = Stsync({"once", "-c", cfg});
     CHECK(once.exit_code == 1);
     CHECK(Contains(once.err, "is in use by another stsync process"));
+    // Removing the lock file does not let a second writer in.
+    REQUIRE(::unlink(dir.File("cli.db-lock").c_str()) == 0);
+    auto without_file = Stsync({"once", "-c", cfg});
+    CHECK(without_file.exit_code == 1);
+    CHECK(Contains(without_file.err, "is in use by another stsync process"));
     // Reading is always allowed.
     CHECK(Stsync({"status", "-c", cfg}).exit_code == 0);
     run.Signal(sig);

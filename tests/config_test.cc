@@ -394,6 +394,43 @@ TEST_CASE("URLs are validated: plain http only to loopback unless allowed") {
               {"servicetitan.auth_url", "scheme"});
 }
 
+TEST_CASE("a repeated key or a second YAML document is an error naming lines") {
+  ExpectError(std::string(kGood) + "database:\n  busy_timeout: 1s\n",
+              {"cfg.yaml:", "database: appears twice (lines 8 and"});
+  ExpectError(test::Replace(kGood, "  app_key: ak1\n",
+                            "  app_key: ak1\n  app_key: ak2\n"),
+              {"servicetitan.app_key: appears twice (lines 7 and 8)"});
+  ExpectError(test::Replace(kGood, "  path: /tmp/x.db\n",
+                            "  path: /tmp/x.db\n  path: /tmp/y.db\n"),
+              {"database.path: appears twice"});
+  ExpectError(std::string(kGood) + "---\nendpoints: [jobs]\n",
+              {"a second YAML document"});
+  // One document with an explicit start marker is fine.
+  CHECK(Parse(std::string("---\n") + kGood).ok());
+}
+
+TEST_CASE("only a literal loopback address or localhost may use plain http") {
+  for (const char* host : {"127.0.0.1", "127.1.2.3", "::1", "[::1]",
+                           "localhost"}) {
+    CAPTURE(host);
+    CHECK(IsLoopbackHost(host));
+  }
+  for (const char* host :
+       {"127.attacker.example", "127.0.0.1.nip.io", "128.0.0.1", "::2",
+        "localhost.example", "1127.0.0.1", "example.com", ""}) {
+    CAPTURE(host);
+    CHECK_FALSE(IsLoopbackHost(host));
+  }
+  for (const char* url :
+       {"http://127.attacker.example", "http://127.0.0.1.nip.io:8080"}) {
+    CAPTURE(url);
+    ExpectError(test::Replace(kGood, "  app_key: ak1\n",
+                              std::string("  app_key: ak1\n  api_url: ") +
+                                  url + "\n"),
+                {"servicetitan.api_url", "loopback"});
+  }
+}
+
 TEST_CASE("custom endpoints: name, safe path, key and version field") {
   std::string custom = std::string(kGood) +
                        "  - name: widget-exports\n"

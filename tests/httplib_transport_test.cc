@@ -88,8 +88,14 @@ TEST_CASE(
                      {"ST-App-Key", intacct.options().app_key}};
   const std::string intacct_url =
       intacct.BaseUrl() + "/settings/v2/tenant/1234567/business-units/intacct";
-  CHECK(t.Get(intacct_url + "?pageSize=501", ok2)->status == 400);
-  CHECK(t.Get(intacct_url + "?pageSize=500", ok2)->status == 200);
+  CHECK(t.Get(intacct_url + "?includeTotal=false&pageSize=501", ok2)->status ==
+        400);
+  CHECK(t.Get(intacct_url + "?includeTotal=false&pageSize=500", ok2)->status ==
+        200);
+  // A parameter its document requires must be there.
+  auto without = t.Get(intacct_url + "?pageSize=500", ok2);
+  CHECK(without->status == 400);
+  CHECK(without->body.find("includeTotal is required") != std::string::npos);
   // Without active=Any, only active records, as ServiceTitan answers.
   auto count = [&](const std::string& query) {
     auto r = t.Get(zones + "?pageSize=100" + query, ok);

@@ -421,6 +421,37 @@ TEST_CASE(
   CHECK(SqliteSink::Open(db, {}, RealClock::Get()).ok());
 }
 
+TEST_CASE(
+    "deleting the -lock file does not let a second writer in, and a planted "
+    "link is refused without touching its target") {
+  test::TempDir dir;
+  std::string db = dir.File("locked.db");
+  {
+    auto first = MustOpen(db);
+    REQUIRE(::unlink((db + "-lock").c_str()) == 0);
+    auto second = SqliteSink::Open(db, {}, RealClock::Get());
+    REQUIRE_FALSE(second.ok());
+    CHECK(second.status().code() == Status::Code::kBusy);
+    CHECK(second.status().message().find("in use by another stsync process") !=
+          std::string::npos);
+  }
+  const std::string victim = dir.File("victim.txt");
+  test::WriteFile(victim, "precious\n");
+  std::string linked = dir.File("linked.db");
+  REQUIRE(::symlink(victim.c_str(), (linked + "-lock").c_str()) == 0);
+  auto by_symlink = SqliteSink::Open(linked, {}, RealClock::Get());
+  REQUIRE_FALSE(by_symlink.ok());
+  CHECK(by_symlink.status().message().find("is a symbolic link") !=
+        std::string::npos);
+  std::string hard = dir.File("hard.db");
+  REQUIRE(::link(victim.c_str(), (hard + "-lock").c_str()) == 0);
+  auto by_hard_link = SqliteSink::Open(hard, {}, RealClock::Get());
+  REQUIRE_FALSE(by_hard_link.ok());
+  CHECK(by_hard_link.status().message().find("single link") !=
+        std::string::npos);
+  CHECK(test::ReadFile(victim) == "precious\n");
+}
+
 TEST_CASE("composite keys and job-history parents get their own columns") {
   test::TempDir dir;
   std::string db = dir.File("s.db");

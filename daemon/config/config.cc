@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
@@ -826,15 +828,34 @@ bool IsLogLevel(const std::string& level) {
 }
 
 bool IsLoopbackHost(const std::string& host) {
-  return host == "localhost" || host == "::1" || host == "[::1]" ||
-         host.rfind("127.", 0) == 0;
+  if (host == "localhost") return true;
+  std::string bare = host;
+  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']') {
+    bare = bare.substr(1, bare.size() - 2);
+  }
+  // Only a literal address: a name such as 127.0.0.1.nip.io resolves
+  // wherever its owner wants.
+  in_addr v4{};
+  if (::inet_pton(AF_INET, bare.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6{};
+  return ::inet_pton(AF_INET6, bare.c_str(), &v6) == 1 &&
+         IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 Result<Config> ParseConfig(const std::string& yaml_text,
                            const std::string& file, const EnvLookup& env) {
   YamlReader parser(file, env);
   try {
-    YAML::Node root = YAML::Load(yaml_text);
+    std::vector<YAML::Node> documents = YAML::LoadAll(yaml_text);
+    if (documents.size() > 1) {
+      parser.Fail(documents[1], "---",
+                  "a second YAML document; a config file holds one (its "
+                  "first document would be read and the rest ignored)");
+    }
+    YAML::Node root = documents.empty() ? YAML::Node() : documents[0];
+    parser.CheckNoDuplicateKeys(root, "");
     return Parse(parser, root, file);
   } catch (const ConfigError& e) {
     return Status::Invalid(e.message);

@@ -130,7 +130,8 @@ Result<Config> ParseConfig(const std::string& yaml_text,
 constexpr const char* kLogLevels = "trace, debug, info, warn, error, off";
 bool IsLogLevel(const std::string& level);
 
-// True for 127.0.0.0/8, ::1 and localhost.
+// True for a literal address in 127.0.0.0/8, ::1 (bracketed or not) and
+// "localhost"; never for a name that merely starts with "127.".
 bool IsLoopbackHost(const std::string& host);
 
 }  // namespace stsync

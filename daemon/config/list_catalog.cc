@@ -233,6 +233,7 @@ std::vector<Endpoint> ListCatalog() {
           .path = "/equipmentsystems/v2/tenant/{tenant}/installed-equipment/"
                   "custom-field-types",
           .version_field = "",
+          .params = {{"descending", "false"}},
           .kind = EndpointKind::kList,
       },
       E{
@@ -274,6 +275,7 @@ std::vector<Endpoint> ListCatalog() {
       E{
           .name = "return-types",
           .path = "/inventory/v2/tenant/{tenant}/return-types",
+          .params = {{"activeOnly", "false"}},
           .kind = EndpointKind::kList,
           .modified_filter = true,
       },
@@ -438,6 +440,7 @@ std::vector<Endpoint> ListCatalog() {
           .name = "business-units-intacct",
           .path = "/settings/v2/tenant/{tenant}/business-units/intacct",
           .version_field = "",
+          .params = {{"includeTotal", "false"}},
           .kind = EndpointKind::kList,
           .max_page_size = 500,
       },

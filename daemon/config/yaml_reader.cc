@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "base/duration.h"
@@ -33,6 +34,29 @@ void YamlReader::CheckKeys(const YAML::Node& map, const std::string& path,
       Fail(kv.first, Join(path, k),
            "unknown key (expected one of: " + list + ")");
     }
+  }
+}
+
+void YamlReader::CheckNoDuplicateKeys(const YAML::Node& node,
+                                      const std::string& path) const {
+  if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) {
+      CheckNoDuplicateKeys(node[i], path + "[" + std::to_string(i) + "]");
+    }
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::map<std::string, int> first_line;
+  for (const auto& kv : node) {
+    const std::string k = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+    const int line = kv.first.Mark().line + 1;
+    auto [it, added] = first_line.emplace(k, line);
+    if (!added) {
+      Fail(kv.first, Join(path, k),
+           "appears twice (lines " + std::to_string(it->second) + " and " +
+               std::to_string(line) + "); keep one");
+    }
+    CheckNoDuplicateKeys(kv.second, Join(path, k));
   }
 }
 

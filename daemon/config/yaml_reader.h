@@ -36,6 +36,10 @@ class YamlReader {
   // Fails unless `map` is a mapping whose keys are all in `allowed`.
   void CheckKeys(const YAML::Node& map, const std::string& path,
                  const std::set<std::string>& allowed) const;
+  // Fails if any mapping under `node` repeats a key (YAML would keep the
+  // first silently), naming both lines.
+  void CheckNoDuplicateKeys(const YAML::Node& node,
+                            const std::string& path) const;
   // "a.b" from "a" and "b"; "b" from "" and "b".
   static std::string Join(const std::string& path, const std::string& key);
 

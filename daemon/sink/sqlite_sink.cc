@@ -78,16 +78,10 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(
     }
   } else {
     flags |= SQLITE_OPEN_READWRITE;
-    // Create the file ourselves so that it gets mode 0640, not 0644.
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-    if (fd < 0) {
-      return Status::Io("cannot open database " + path + ": " +
-                        std::strerror(errno));
-    }
-    ::close(fd);
   }
   std::unique_ptr<WriterLock> lock;
   if (!options.read_only) {
+    // Also creates the file, with mode 0640 rather than SQLite's 0644.
     auto acquired = WriterLock::Acquire(path);
     if (!acquired.ok()) return acquired.status();
     lock = std::move(*acquired);

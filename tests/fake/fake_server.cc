@@ -386,6 +386,13 @@ void FakeServer::ServeList(const std::string& feed_name,
     const Endpoint& e = feed.endpoint;
     const int64_t page = number("page", 1);
     const int64_t page_size = number("pageSize", 50);
+    // The catalog sends `active` by choice and every other parameter of its
+    // entry because the endpoint's document requires it.
+    for (const auto& [name, value] : e.params) {
+      if (name != "active" && !req.has_param(name)) {
+        return error(name + " is required");
+      }
+    }
     if (page < 1) return error("page must be a positive integer");
     if (page_size < 1 || page_size > e.max_page_size) {
       return error("pageSize must be between 1 and " +
