@@ -22,7 +22,8 @@ struct Harness {
 
   Harness() {
     tokens = std::make_unique<TokenSource>(
-        Credentials{"https://auth.example/t", "c", "s"}, &transport, &clock);
+        Credentials{"https://auth.example/t", "c", "s3cr3t-value"}, &transport,
+        &clock);
     limiter = std::make_unique<RateLimiter>(60, &clock);
     client = std::make_unique<ApiClient>("https://api.example", "app-key-1",
                                          &transport, tokens.get(),
@@ -123,6 +124,30 @@ TEST_CASE("a 400 reports the status and the body") {
   REQUIRE(r.status().http_status() == 400);
   CHECK(r.status().message() ==
         R"(HTTP 400: {"title":"Invalid continuation token"})");
+}
+
+TEST_CASE(
+    "an error body that echoes the token, the app key or the client secret "
+    "is redacted before it is cut") {
+  Harness h;
+  auto token = h.tokens->Token();
+  REQUIRE(token.ok());
+  // The token starts past the excerpt's cut, so a prefix would survive a
+  // cut made before redacting.
+  const std::string echo = R"({"title":")" + std::string(150, 'x') +
+                           " Authorization: Bearer " + *token +
+                           " ST-App-Key: app-key-1 secret: s3cr3t-value\"}";
+  h.transport.Push(400, echo);
+  auto r = h.client->Fetch(Harness::Feed("jobs"), Cursor::Position("old"));
+  REQUIRE(r.status().http_status() == 400);
+  const std::string& m = r.status().message();
+  CHECK(m.find(token->substr(0, 6)) == std::string::npos);
+  CHECK(m.size() < 200);
+  CHECK(m.substr(m.size() - 3) == "...");
+  h.transport.Push(404, "Bearer " + *token + " app-key-1 s3cr3t-value");
+  auto whole = h.client->Fetch(Harness::Feed("jobs"), Cursor::Position("old"));
+  CHECK(whole.status().message() ==
+        "HTTP 404: Bearer [redacted] [redacted] [redacted]");
 }
 
 TEST_CASE(

@@ -30,8 +30,8 @@ std::string SpecDir() {
 struct SpecEndpoint {
   std::string path;  // full, with the server's base path
   bool is_export = false;
-  std::set<std::string> params;         // query parameter names
-  std::set<std::string> required;       // query parameters marked required
+  std::set<std::string> params;    // query parameter names
+  std::set<std::string> required;  // query parameters marked required
   // Of each query parameter: its schema's type and enum values, if any.
   std::map<std::string, std::string> param_type;
   std::map<std::string, std::set<std::string>> param_enum;
@@ -371,8 +371,9 @@ TEST_CASE(
   size_t checked = 0, with_required = 0;
   for (const Endpoint& e : Catalog()) {
     INFO(e.name);
-    auto s = std::find_if(specs.begin(), specs.end(),
-                          [&](const SpecEndpoint& x) { return x.path == e.path; });
+    auto s =
+        std::find_if(specs.begin(), specs.end(),
+                     [&](const SpecEndpoint& x) { return x.path == e.path; });
     REQUIRE(s != specs.end());
     // The first request, and one that follows a page.
     std::vector<FeedRequest> requests;
@@ -381,10 +382,10 @@ TEST_CASE(
                     RealClock::Get());
       requests.push_back(feed.Request(Cursor::Start()));
       const std::string id = e.string_key ? "\"a1\"" : "1";
-      auto batch = feed.Read(
-          R"({"page":1,"pageSize":1,"hasMore":true,"data":[{"id":)" + id +
-              R"(,"modifiedOn":"2024-01-02T03:04:05Z"}]})",
-          Cursor::Start());
+      auto batch =
+          feed.Read(R"({"page":1,"pageSize":1,"hasMore":true,"data":[{"id":)" +
+                        id + R"(,"modifiedOn":"2024-01-02T03:04:05Z"}]})",
+                    Cursor::Start());
       REQUIRE(batch.ok());
       requests.push_back(feed.Request(batch->next));
     } else {

@@ -409,6 +409,39 @@ TEST_CASE(
       Contains(done.err, "SIGHUP: not reloading, the running config stays: "));
 }
 
+TEST_CASE(
+    "a server that echoes the request in its error bodies gets no secret "
+    "into the log, status or the database") {
+  FakeServer server(test::SmallFake({"jobs"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  Fault echo;
+  echo.status = 400;
+  echo.count = 100;
+  echo.content_type = "application/json";
+  echo.body = R"({"title":"bad request","headers":"Authorization: )"
+              R"({authorization} ST-App-Key: {app-key}"})";
+  server.AddFault(echo);
+  test::TempDir dir;
+  std::string cfg = WriteConfig(dir, server, "[jobs]");
+  auto once = Stsync({"once", "-c", cfg, "--log-level", "trace"});
+  CHECK(once.exit_code == 1);
+  CHECK(Contains(once.err, "Authorization: Bearer [redacted]"));
+  auto status = Stsync({"status", "-c", cfg});
+  auto json = Stsync({"status", "-c", cfg, "--json"});
+  CHECK(Contains(status.out, "[redacted]"));
+  const std::string stored = test::QueryText(
+      dir.File("cli.db"),
+      "SELECT last_error FROM _stsync_cursors WHERE endpoint = 'jobs'");
+  CHECK(Contains(stored, "ST-App-Key: [redacted]"));
+  const auto& o = server.options();
+  for (const std::string& text :
+       {once.out + once.err, status.out + status.err, json.out, stored}) {
+    CHECK_FALSE(Contains(text, o.client_secret));
+    CHECK_FALSE(Contains(text, o.app_key));
+    CHECK_FALSE(Contains(text, "fake-access-"));
+  }
+}
+
 TEST_CASE("status before the first run and once with a failing endpoint") {
   FakeServer server(test::SmallFake({"jobs"}, 10, 10));
   REQUIRE(server.Start().ok());

@@ -410,8 +410,8 @@ TEST_CASE("a repeated key or a second YAML document is an error naming lines") {
 }
 
 TEST_CASE("only a literal loopback address or localhost may use plain http") {
-  for (const char* host : {"127.0.0.1", "127.1.2.3", "::1", "[::1]",
-                           "localhost"}) {
+  for (const char* host :
+       {"127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"}) {
     CAPTURE(host);
     CHECK(IsLoopbackHost(host));
   }
@@ -424,10 +424,10 @@ TEST_CASE("only a literal loopback address or localhost may use plain http") {
   for (const char* url :
        {"http://127.attacker.example", "http://127.0.0.1.nip.io:8080"}) {
     CAPTURE(url);
-    ExpectError(test::Replace(kGood, "  app_key: ak1\n",
-                              std::string("  app_key: ak1\n  api_url: ") +
-                                  url + "\n"),
-                {"servicetitan.api_url", "loopback"});
+    ExpectError(
+        test::Replace(kGood, "  app_key: ak1\n",
+                      std::string("  app_key: ak1\n  api_url: ") + url + "\n"),
+        {"servicetitan.api_url", "loopback"});
   }
 }
 

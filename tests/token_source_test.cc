@@ -94,6 +94,12 @@ TEST_CASE(
   CHECK(r.status().code() == Status::Code::kAuth);
   CHECK(r.status().message().find("invalid_client") != std::string::npos);
   CHECK(r.status().message().find("very-secret") == std::string::npos);
+  // Nor when the server echoes it in the field that is shown.
+  t.SetTokenResponse(400, R"({"error":"invalid_client very-secret"})");
+  auto echoed = tokens.Token();
+  CHECK(echoed.status().message().find("very-secret") == std::string::npos);
+  CHECK(echoed.status().message().find("invalid_client [redacted]") !=
+        std::string::npos);
 }
 
 TEST_CASE("a throttled token endpoint's Retry-After reaches the caller") {

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "api/retry_after.h"
+#include "base/redact.h"
 #include "base/url.h"
 
 namespace stsync {
@@ -77,10 +78,11 @@ Result<Batch> ApiClient::Fetch(const Feed& feed, const Cursor& from,
     }
     // A 400 on a stored position is told apart by the scheduler
     // (engine/rejected_cursor.h).
-    Status s = Status::Http(
-        resp.status, "HTTP " + std::to_string(resp.status) +
-                         (resp.body.empty() ? std::string()
-                                            : ": " + BodyExcerpt(resp.body)));
+    // A server may echo the request: no secret leaves in its text.
+    const std::string text =
+        ServerText(tokens_->Redact(resp.body), {*token, app_key_});
+    Status s = Status::Http(resp.status, "HTTP " + std::to_string(resp.status) +
+                                             (text.empty() ? "" : ": " + text));
     std::optional<Millis> pause =
         ParseRetryAfter(resp.Header("retry-after"), clock_->WallNow());
     if (resp.status == 429) {
@@ -93,29 +95,6 @@ Result<Batch> ApiClient::Fetch(const Feed& feed, const Cursor& from,
     if (pause) s.set_retry_after(*pause);
     return s;
   }
-}
-
-std::string BodyExcerpt(const std::string& body) {
-  std::string out;
-  bool in_tag = false;
-  for (char c : body) {
-    if (c == '<') {
-      in_tag = true;
-    } else if (c == '>') {
-      in_tag = false;
-      if (!out.empty() && out.back() != ' ') out += ' ';
-    } else if (!in_tag) {
-      char p = (c >= 32 && c < 127) ? c : ' ';
-      if (p == ' ' && (out.empty() || out.back() == ' ')) continue;
-      out += p;
-    }
-    if (out.size() >= 160) {
-      out += "...";
-      break;
-    }
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
 }
 
 }  // namespace stsync

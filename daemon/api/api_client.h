@@ -11,7 +11,9 @@
 // Retry-After, or without one for 1 s, doubling with each 429 in a row up to
 // 60 s, until a call succeeds), kNetwork,
 // kBadResponse (the feed could not read the body), kAuth (credentials
-// rejected). Messages hold no secrets. Nothing is written by this class.
+// rejected). Messages hold no secrets: the excerpt of an error body has
+// the token, the app key and the client secret redacted. Nothing is written by
+// this class.
 //
 // Thread safety: Fetch may be called from several threads at once.
 #ifndef STSYNC_API_API_CLIENT_H_
@@ -58,9 +60,6 @@ class ApiClient {
   Clock* const clock_;
   std::atomic<int> throttled_in_a_row_{0};  // 429s without a success between
 };
-
-// A short, printable excerpt of an error body (HTML tags dropped).
-std::string BodyExcerpt(const std::string& body);
 
 }  // namespace stsync
 

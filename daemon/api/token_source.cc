@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "api/retry_after.h"
+#include "base/redact.h"
 
 namespace stsync {
 
@@ -21,6 +22,11 @@ Result<std::string> TokenSource::Token() {
     if (!s.ok()) return s;
   }
   return token_;
+}
+
+std::string TokenSource::Redact(std::string text) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stsync::Redact(std::move(text), {credentials_.client_secret, token_});
 }
 
 void TokenSource::Invalidate(const std::string& token) {
@@ -43,7 +49,8 @@ Status TokenSource::Fetch() {
   if (r->status == 400 || r->status == 401 || r->status == 403) {
     std::string detail;
     if (is_json && doc.HasMember("error") && doc["error"].IsString()) {
-      detail = std::string(": ") + doc["error"].GetString();
+      detail = ": " + ServerText(doc["error"].GetString(),
+                                 {credentials_.client_secret});
     }
     return Status::Auth(
         "token endpoint rejected the client credentials (HTTP " +

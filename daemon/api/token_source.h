@@ -37,6 +37,10 @@ class TokenSource {
   // A valid access token.
   Result<std::string> Token();
 
+  // `text` with the client secret and the cached token redacted (see
+  // base/redact.h).
+  std::string Redact(std::string text) const;
+
   // Forgets `token` if it is the cached one (the API answered 401 to it).
   void Invalidate(const std::string& token);
 

@@ -47,7 +47,8 @@ Status LockOrClose(int fd, const std::string& path,
 Result<std::unique_ptr<WriterLock>> WriterLock::Acquire(
     const std::string& database_path) {
   const std::string path = database_path + "-lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+  int fd =
+      ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
   if (fd < 0) {
     const int err = errno;
     if (err == ELOOP) {

@@ -54,7 +54,8 @@ std::string PathPattern(const std::string& path) {
 }  // namespace
 
 // Sleeps for the fault's delay; true if the fault then answers itself.
-bool FakeServer::ApplyFault(const Fault& f, httplib::Response& res) {
+bool FakeServer::ApplyFault(const Fault& f, const httplib::Request& req,
+                            httplib::Response& res) {
   auto until =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(f.delay_ms);
   while (!stopping_ && std::chrono::steady_clock::now() < until) {
@@ -63,7 +64,18 @@ bool FakeServer::ApplyFault(const Fault& f, httplib::Response& res) {
   if (f.status == 0) return false;
   res.status = f.status;
   if (!f.retry_after.empty()) res.set_header("Retry-After", f.retry_after);
-  res.set_content(f.body, f.content_type.c_str());
+  std::string body = f.body;
+  for (const auto& [mark, value] :
+       {std::pair<std::string, std::string>{
+            "{authorization}", req.get_header_value("Authorization")},
+        {"{app-key}", req.get_header_value("ST-App-Key")},
+        {"{request-body}", req.body}}) {
+    for (size_t at = body.find(mark); at != std::string::npos;
+         at = body.find(mark, at + value.size())) {
+      body.replace(at, mark.size(), value);
+    }
+  }
+  res.set_content(body, f.content_type.c_str());
   return true;
 }
 
@@ -75,11 +87,12 @@ void FakeServer::AddTokenRoute() {
       ++token_requests_;
     }
     Fault f;
-    if (TakeFault(Fault::Target::kToken, req.path, &f) && ApplyFault(f, res)) {
+    if (TakeFault(Fault::Target::kToken, req.path, &f) &&
+        ApplyFault(f, req, res)) {
       return;
     }
     DrawFault(Fault::Target::kToken, &f);
-    if (ApplyFault(f, res)) return;
+    if (ApplyFault(f, req, res)) return;
     if (req.get_param_value("grant_type") != "client_credentials") {
       res.status = 400;
       res.set_content(R"({"error":"unsupported_grant_type"})",
@@ -217,7 +230,7 @@ void FakeServer::AddExportRoutes() {
           };
           Fault f;
           if (TakeFault(Fault::Target::kExport, req.path, &f) &&
-              ApplyFault(f, res)) {
+              ApplyFault(f, req, res)) {
             return finish();
           }
           auto json_error = [&](int status, const std::string& title) {
@@ -227,7 +240,7 @@ void FakeServer::AddExportRoutes() {
                             "application/json");
           };
           const std::string random = DrawFault(Fault::Target::kExport, &f);
-          if (ApplyFault(f, res)) return finish();
+          if (ApplyFault(f, req, res)) return finish();
           if (!TokenValid(req.get_header_value("Authorization"))) {
             res.status = 401;
             res.set_header("WWW-Authenticate",

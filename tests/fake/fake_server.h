@@ -88,6 +88,8 @@ struct Fault {
   int skip = 0;               // let this many matching requests through first
   int count = 1;
   int status = 500;  // 0: only delay, then answer normally
+  // "{authorization}", "{app-key}" and "{request-body}" are replaced by
+  // what the request carried: a server that echoes its request.
   std::string body =
       "<html><body><h1>500 Internal Server Error</h1></body></html>";
   std::string content_type = "text/html";
@@ -226,7 +228,8 @@ class FakeServer {
               const std::string& version, bool active, Entry* entry) const;
   bool TakeFault(Fault::Target target, const std::string& path, Fault* out);
   // Sleeps for the fault's delay; true if the fault then answered `res`.
-  bool ApplyFault(const Fault& f, httplib::Response& res);
+  bool ApplyFault(const Fault& f, const httplib::Request& req,
+                  httplib::Response& res);
   // The routes (fake_routes.cc), added by Start.
   void AddTokenRoute();
   void AddAdminRoutes();
