@@ -442,6 +442,73 @@ TEST_CASE(
   }
 }
 
+TEST_CASE(
+    "a chunked page over max_page_bytes and a huge token answer are refused "
+    "while they stream: peak memory stays near the limit") {
+  FakeServer server(test::SmallFake({"jobs"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  Fault token;
+  token.target = Fault::Target::kToken;
+  token.status = 200;
+  token.content_type = "application/json";
+  token.stream_bytes = size_t{400} << 20;
+  server.AddFault(token);
+  Fault page;
+  page.status = 200;
+  page.content_type = "application/json";
+  page.stream_bytes = size_t{400} << 20;
+  page.stream_piece = size_t{1} << 20;
+  server.AddFault(page);
+  test::TempDir dir;
+  std::string cfg = dir.File("stsync.yaml");
+  const size_t limit = size_t{128} << 20;
+  test::WriteFile(
+      cfg, test::Replace(
+               test::FakeConfigYaml(server, dir.File("cli.db"), "[jobs]", ""),
+               "  read_timeout: 5s\n",
+               "  read_timeout: 5s\n  max_page_bytes: " +
+                   std::to_string(limit) + "\n"));
+  auto once = Stsync({"once", "-c", cfg});
+  INFO(once.err);
+  CHECK(once.exit_code == 0);
+  CHECK(Contains(once.err, "64 KiB"));
+  CHECK(Contains(once.err, "exceeds http.max_page_bytes"));
+  CHECK(test::TableData(dir.File("cli.db"), "jobs") ==
+        server.TruthRows("jobs"));
+  // The limit, one 4 MiB block and the process itself (about 20 MB).
+  MESSAGE("peak RSS ", once.max_rss_kb / 1024, " MiB, limit ", limit >> 20,
+          " MiB");
+  CHECK(once.max_rss_kb * 1024L < static_cast<long>(limit + (48 << 20)));
+}
+
+TEST_CASE(
+    "a page that trickles in is cancelled at http.request_timeout and "
+    "retried") {
+  FakeServer server(test::SmallFake({"jobs"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  Fault trickle;
+  trickle.status = 200;
+  trickle.content_type = "application/json";
+  trickle.stream_bytes = 1000;  // one byte every 100 ms: 100 s
+  trickle.stream_piece = 1;
+  trickle.stream_piece_ms = 100;
+  server.AddFault(trickle);
+  test::TempDir dir;
+  std::string cfg = dir.File("stsync.yaml");
+  test::WriteFile(
+      cfg, test::Replace(
+               test::FakeConfigYaml(server, dir.File("cli.db"), "[jobs]", ""),
+               "  read_timeout: 5s\n",
+               "  read_timeout: 5s\n  request_timeout: 1s\n"));
+  auto once = Stsync({"once", "-c", cfg});
+  INFO(once.err);
+  CHECK(once.exit_code == 0);
+  CHECK(Contains(once.err, "no complete answer within http.request_timeout"));
+  CHECK(once.seconds < 10);
+  CHECK(test::TableData(dir.File("cli.db"), "jobs") ==
+        server.TruthRows("jobs"));
+}
+
 TEST_CASE("status before the first run and once with a failing endpoint") {
   FakeServer server(test::SmallFake({"jobs"}, 10, 10));
   REQUIRE(server.Start().ok());

@@ -125,6 +125,69 @@ TEST_CASE("a body over max_page_bytes is refused") {
   CHECK(r.status().message().find("max_page_bytes") != std::string::npos);
 }
 
+TEST_CASE(
+    "a server that trickles its answer is cut off at http.request_timeout, "
+    "though every read is within read_timeout") {
+  fake::FakeServer server(test::SmallFake({"jobs"}, 50, 50));
+  REQUIRE(server.Start().ok());
+  fake::Fault trickle;
+  trickle.status = 200;
+  trickle.content_type = "application/json";
+  trickle.stream_bytes = 1000;  // 100 s at 10 bytes a second
+  trickle.stream_piece = 1;
+  trickle.stream_piece_ms = 100;
+  server.AddFault(trickle);
+  HttpOptions o = Options();
+  o.read_timeout = Millis(5000);
+  o.request_timeout = Millis(1000);
+  HttplibTransport t(o);
+  std::string token = Token(t, server);
+  const auto started = std::chrono::steady_clock::now();
+  auto r = t.Get(server.BaseUrl() + "/jpm/v2/tenant/1234567/export/jobs",
+                 {{"Authorization", "Bearer " + token},
+                  {"ST-App-Key", server.options().app_key}});
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+          .count();
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == Status::Code::kNetwork);
+  CHECK(r.status().message().find("http.request_timeout (1s)") !=
+        std::string::npos);
+  CHECK(seconds < 3.0);
+  // The next request gets a new connection and its answer.
+  auto next = t.Get(server.BaseUrl() + "/jpm/v2/tenant/1234567/export/jobs",
+                    {{"Authorization", "Bearer " + token},
+                     {"ST-App-Key", server.options().app_key}});
+  REQUIRE(next.ok());
+  CHECK(next->status == 200);
+}
+
+TEST_CASE("a token answer over 64 KiB is refused while it streams") {
+  fake::FakeServer server(test::SmallFake({"jobs"}, 5, 5));
+  REQUIRE(server.Start().ok());
+  HttplibTransport t(Options());
+  for (bool chunked : {true, false}) {
+    INFO("chunked: ", chunked);
+    fake::Fault big;
+    big.target = fake::Fault::Target::kToken;
+    big.status = 200;
+    big.content_type = "application/json";
+    if (chunked) {
+      big.stream_bytes = size_t{64} << 20;
+    } else {
+      big.body = std::string(HttplibTransport::kMaxTokenBytes + 1, 'x');
+    }
+    server.AddFault(big);
+    auto r = t.PostForm(server.BaseUrl() + "/connect/token",
+                        {{"grant_type", "client_credentials"}}, {});
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == Status::Code::kBadResponse);
+    CHECK(r.status().message().find("64 KiB") != std::string::npos);
+  }
+  // A normal answer still goes through.
+  CHECK_FALSE(Token(t, server).empty());
+}
+
 TEST_CASE("connection failures and cancellation are transport errors") {
   int port;
   {

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -93,8 +94,12 @@ ProcessResult Process::Wait(std::chrono::milliseconds timeout) {
   int status = 0;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    pid_t done = waitpid(pid_, &status, WNOHANG);
-    if (done == pid_) break;
+    rusage usage{};
+    pid_t done = wait4(pid_, &status, WNOHANG, &usage);
+    if (done == pid_) {
+      r.max_rss_kb = usage.ru_maxrss;
+      break;
+    }
     if (std::chrono::steady_clock::now() > deadline) {
       FAIL_CHECK("process did not exit within the timeout; killing it");
       kill(pid_, SIGKILL);

@@ -40,6 +40,7 @@ struct ProcessResult {
   std::string out;  // stdout
   std::string err;  // stderr
   double seconds = 0;
+  long max_rss_kb = 0;  // the process's peak resident memory
 };
 
 // A child process with captured output.

@@ -435,6 +435,8 @@ const KeyTable<Config>& HttpKeys() {
                      [](C& c) -> Millis& { return c.http.connect_timeout; }),
       DurationKey<C>("read_timeout", Millis(1),
                      [](C& c) -> Millis& { return c.http.read_timeout; }),
+      DurationKey<C>("request_timeout", Millis(1000),
+                     [](C& c) -> Millis& { return c.http.request_timeout; }),
       IntegerKey<C>("max_page_bytes", 1024, 4LL << 30,
                     [](C& c) -> size_t& { return c.http.max_page_bytes; }),
       IntegerKey<C>("rate_limit", 1, 10000,

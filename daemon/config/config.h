@@ -55,6 +55,11 @@ struct HttpOptions {
   // Above ServiceTitan's own 100 s timeout, so that a slow page ends with
   // the server's answer rather than a cut connection.
   Millis read_timeout{std::chrono::seconds(120)};
+  // The whole request, from connecting to the last byte: a server that
+  // trickles bytes cannot hold a request longer than this. Above the
+  // server's own 100 s, and twice it (a token request, then a page) stays
+  // under the systemd unit's WatchdogSec=5min.
+  Millis request_timeout{std::chrono::seconds(130)};
   size_t max_page_bytes = size_t{256} << 20;  // larger bodies are refused
   std::string ca_bundle;                      // "" = system default
   bool allow_insecure_http = false;           // http:// to a non-loopback host

@@ -75,6 +75,22 @@ bool FakeServer::ApplyFault(const Fault& f, const httplib::Request& req,
       body.replace(at, mark.size(), value);
     }
   }
+  if (f.stream_bytes > 0) {
+    res.set_chunked_content_provider(
+        f.content_type, [this, f](size_t offset, httplib::DataSink& sink) {
+          if (stopping_) return false;
+          if (offset > 0 && f.stream_piece_ms > 0) {
+            std::this_thread::sleep_for(
+                std::chrono::milliseconds(f.stream_piece_ms));
+          }
+          const std::string piece(
+              std::min(f.stream_piece, f.stream_bytes - offset), 'x');
+          if (!sink.write(piece.data(), piece.size())) return false;
+          if (offset + piece.size() >= f.stream_bytes) sink.done();
+          return true;
+        });
+    return true;
+  }
   res.set_content(body, f.content_type.c_str());
   return true;
 }

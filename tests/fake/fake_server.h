@@ -95,6 +95,12 @@ struct Fault {
   std::string content_type = "text/html";
   std::string retry_after;  // Retry-After header value, if not empty
   int delay_ms = 0;         // before answering (cut short by Stop)
+  // If set, the answer's body is this many bytes of 'x', chunked (no
+  // Content-Length), in pieces of `stream_piece` bytes `stream_piece_ms`
+  // apart (cut short by Stop).
+  size_t stream_bytes = 0;
+  size_t stream_piece = 64 << 10;
+  int stream_piece_ms = 0;
 };
 
 // Random misbehaviour: each export request suffers at most one fault, drawn
