@@ -724,6 +724,40 @@ TEST_CASE("SIGTERM while the server never answers still stops within 5 s") {
 }
 
 TEST_CASE(
+    "SIGTERM while another process holds the write lock stops within 1 s, "
+    "even with busy_timeout: 1h") {
+  FakeServer server(test::SmallFake({"jobs"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string cfg = dir.File("stsync.yaml");
+  test::WriteFile(
+      cfg, test::Replace(
+               test::FakeConfigYaml(server, dir.File("cli.db"), "[jobs]", ""),
+               "database:\n", "database:\n  busy_timeout: 1h\n"));
+  REQUIRE(Stsync({"once", "-c", cfg}).exit_code == 0);
+  server.Mutate("jobs", 5, 0);
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open(dir.File("cli.db").c_str(), &other) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) ==
+          SQLITE_OK);
+  const int before = server.RequestsStarted();
+  test::Process run({kBin, "run", "-c", cfg});
+  // Its first page is fetched; applying it waits for the lock.
+  REQUIRE(test::WaitUntil([&] { return server.RequestsStarted() > before; },
+                          std::chrono::seconds(10)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  double seconds = 0;
+  auto r = StopWith(run, SIGTERM, &seconds);
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(seconds < 1.0);
+  CHECK(test::QueryText(dir.File("cli.db"), "PRAGMA integrity_check") == "ok");
+  CHECK(test::QueryInt(dir.File("cli.db"), "SELECT count(*) FROM jobs") == 30);
+}
+
+TEST_CASE(
     "a symbolic link planted as the lock file is refused and its target is "
     "not truncated") {
   FakeServer server(test::SmallFake({"jobs"}, 30, 10));

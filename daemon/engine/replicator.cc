@@ -51,8 +51,9 @@ Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
   if (seams.sink) {
     r->sink_ = std::move(seams.sink);
   } else {
-    auto sink =
-        SqliteSink::Open(config.database_path, SinkOptionsOf(config), clock);
+    SqliteSinkOptions options = SinkOptionsOf(config);
+    options.stop = &r->stop_;
+    auto sink = SqliteSink::Open(config.database_path, options, clock);
     if (!sink.ok()) return sink.status();
     r->sink_ = std::move(*sink);
   }

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include "base/timestamp.h"
 #include "sink/migrations.h"
@@ -96,7 +97,9 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(
   store->path_ = path;
   store->notice_ = options.notice;
   store->lock_ = std::move(lock);
-  sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count()));
+  store->busy_timeout_ = options.busy_timeout;
+  store->stop_ = options.stop;
+  sqlite3_busy_handler(db, &SqliteSink::OnBusy, store.get());
   sqlite3_extended_result_codes(db, 1);
 
   // The first read tells whether this is an SQLite database at all; nothing
@@ -178,6 +181,22 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(
   // Replaces SQLite's automatic checkpoint in the committing thread.
   sqlite3_wal_hook(store->db_, &SqliteSink::OnWalCommit, store.get());
   return store;
+}
+
+int SqliteSink::OnBusy(void* store, int count) {
+  SqliteSink* s = static_cast<SqliteSink*>(store);
+  const auto now = std::chrono::steady_clock::now();
+  if (count == 0) s->busy_since_ = now;
+  const auto until = s->busy_since_ + s->busy_timeout_;
+  if (now >= until || (s->stop_ && s->stop_->stopped())) return 0;
+  // Short steps at first (the lock is usually let go within milliseconds),
+  // then 50 ms; a stop ends the step at once.
+  const auto step = std::min<std::chrono::steady_clock::duration>(
+      std::chrono::milliseconds(std::min(1 << std::min(count, 6), 50)),
+      until - now);
+  if (s->stop_) return s->stop_->WaitUntil(now + step) ? 1 : 0;
+  std::this_thread::sleep_for(step);
+  return 1;
 }
 
 int SqliteSink::OnWalCommit(void* store, sqlite3* db, const char*, int frames) {

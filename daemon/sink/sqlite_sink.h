@@ -44,6 +44,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "base/stop_signal.h"
 #include "model/sink.h"
 
 struct sqlite3;
@@ -76,6 +77,11 @@ struct SqliteSinkOptions {
   // Told about long steps of Open (converting a table to a new layout), on
   // the opening thread. May be empty.
   std::function<void(const std::string&)> notice;
+  // Ends a wait for another process's write lock at once when stopped, so
+  // that SIGTERM is honoured whatever busy_timeout is: the statement then
+  // fails as kBusy and writes nothing. Borrowed; must outlive the sink.
+  // Null: the wait lasts busy_timeout.
+  StopSignal* stop = nullptr;
 };
 
 class SqliteSink : public Sink {
@@ -165,6 +171,9 @@ class SqliteSink : public Sink {
   Status CheckOwner(const SqliteSinkOptions& options, bool record);
   // Schema 3: every table of the old layout into the arrival-order one.
   Status ConvertTables(const SqliteSinkOptions& options);
+  // sqlite3_busy_handler: waits for another process's lock in short steps
+  // until busy_timeout_ has passed or stop_ is set.
+  static int OnBusy(void* store, int count);
   // sqlite3_wal_hook: after each commit, with the WAL's length in pages.
   static int OnWalCommit(void* store, sqlite3* db, const char* name,
                          int frames);
@@ -180,6 +189,9 @@ class SqliteSink : public Sink {
   // Null if read-only, or when the writer checkpoints (SQLite < 3.51.3).
   std::unique_ptr<WalCheckpointer> checkpointer_;
   std::unique_ptr<WriterLock> lock_;  // null if read-only
+  Millis busy_timeout_{0};
+  StopSignal* stop_ = nullptr;  // SqliteSinkOptions'
+  std::chrono::steady_clock::time_point busy_since_{};
   int64_t wal_pages_ = 0;
   std::string path_;
   int wal_fd_ = -1;  // the WAL, for StartWalWriteback; -1 until opened
