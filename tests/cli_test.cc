@@ -509,6 +509,92 @@ TEST_CASE(
         server.TruthRows("jobs"));
 }
 
+TEST_CASE(
+    "a damaged database stops the writer at once, status says so, and "
+    "verify finds it and lets a restored file be written again") {
+  FakeServer server(test::SmallFake({"jobs"}, 400, 100));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string cfg = WriteConfig(dir, server, "[jobs]");
+  const std::string db = dir.File("cli.db");
+  REQUIRE(Stsync({"once", "-c", cfg}).exit_code == 0);
+  auto sound = Stsync({"verify", "-c", cfg});
+  CHECK(sound.exit_code == 0);
+  CHECK(Contains(sound.out, db + ": ok"));
+  // Everything into the main file, no WAL beside it.
+  {
+    sqlite3* c = nullptr;
+    REQUIRE(sqlite3_open(db.c_str(), &c) == SQLITE_OK);
+    CHECK(sqlite3_exec(c, "PRAGMA journal_mode=DELETE", nullptr, nullptr,
+                       nullptr) == SQLITE_OK);
+    sqlite3_close(c);
+  }
+  REQUIRE_FALSE(std::filesystem::exists(db + "-wal"));
+  REQUIRE(std::filesystem::copy_file(db, dir.File("backup.db")));
+  // Zero the second half of the file's pages.
+  const std::string bytes = test::ReadFile(db);
+  const size_t page = 16384, pages = bytes.size() / page;
+  REQUIRE(pages > 8);
+  std::string damaged = bytes.substr(0, pages / 2 * page);
+  damaged.resize(bytes.size(), '\0');
+  test::WriteFile(db, damaged);
+  server.Mutate("jobs", 200, 0);
+
+  auto once = Stsync({"once", "-c", cfg});
+  INFO(once.err);
+  CHECK(once.exit_code == 1);
+  CHECK(once.seconds < 10);
+  CHECK(Contains(once.err, "is damaged; stsync stops writing it"));
+  CHECK(Contains(once.err, "stsync verify"));
+  CHECK(std::filesystem::exists(db + "-damaged"));
+
+  auto status = Stsync({"status", "-c", cfg});
+  CHECK(status.exit_code == 1);
+  CHECK(Contains(status.out, "PROBLEM: DAMAGED"));
+  auto verify = Stsync({"verify", "-c", cfg});
+  CHECK(verify.exit_code == 1);
+  CHECK(Contains(verify.out, db + ": DAMAGED"));
+  CHECK(Contains(verify.out, ".recover"));
+  // The writer refuses the file until verify passes.
+  auto again = Stsync({"once", "-c", cfg});
+  CHECK(again.exit_code == 1);
+  CHECK(Contains(again.err, "was found damaged"));
+  CHECK(server.RequestsStarted() > 0);
+
+  // Restored from the backup: verify passes and lifts the note; the writer
+  // catches up.
+  std::filesystem::copy_file(dir.File("backup.db"), db,
+                             std::filesystem::copy_options::overwrite_existing);
+  auto restored = Stsync({"verify", "-c", cfg});
+  CHECK(restored.exit_code == 0);
+  CHECK(Contains(restored.out, "note (" + db + "-damaged) is removed"));
+  CHECK_FALSE(std::filesystem::exists(db + "-damaged"));
+  auto caught_up = Stsync({"once", "-c", cfg});
+  CHECK(caught_up.exit_code == 0);
+  CHECK(test::TableData(db, "jobs") == server.TruthRows("jobs"));
+  CHECK(Stsync({"status", "-c", cfg}).exit_code == 0);
+}
+
+TEST_CASE("status over another tenant's file names the file's owner") {
+  FakeServer server(test::SmallFake({"jobs"}, 10, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string cfg = WriteConfig(dir, server, "[jobs]");
+  REQUIRE(Stsync({"once", "-c", cfg}).exit_code == 0);
+  const std::string tenant = server.options().tenant;
+  std::string other = dir.File("other.yaml");
+  test::WriteFile(
+      other, test::Replace(test::ReadFile(cfg), "  tenant: " + tenant + "\n",
+                           "  tenant: 999\n"));
+  auto status = Stsync({"status", "-c", other});
+  CHECK(status.exit_code == 1);
+  CHECK(Contains(status.out, "holds the data of tenant " + tenant));
+  CHECK(Contains(status.out, "not of tenant 999"));
+  auto json = Stsync({"status", "-c", other, "--json"});
+  CHECK(json.exit_code == 1);
+  CHECK(Contains(json.out, "\"problem\": \"database "));
+}
+
 TEST_CASE("status before the first run and once with a failing endpoint") {
   FakeServer server(test::SmallFake({"jobs"}, 10, 10));
   REQUIRE(server.Start().ok());

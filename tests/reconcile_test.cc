@@ -159,8 +159,7 @@ TEST_CASE(
     "an interrupted reconciliation marks nothing, and the next run resumes "
     "it where it stopped") {
   Setup s({"jobs"}, "{name: jobs, reconcile_every: 1d}");
-  s.yaml = test::Replace(s.yaml, "database:\n",
-                         "retry:\n  max_attempts: 1\ndatabase:\n");
+  s.yaml = test::Replace(s.yaml, "  max_attempts: 5\n", "  max_attempts: 1\n");
   REQUIRE(Drain(s.config(), s.clock.get()).Failed() == 0);
   const std::vector<std::string> before = s.server.TruthRows("jobs");
   s.server.Delete("jobs", 5);

@@ -22,6 +22,7 @@ class Status {
     kInvalid,      // bad input: config, arguments, a malformed page
     kNotFound,     // a named thing does not exist
     kIo,           // the local database or file system failed
+    kCorrupt,      // the database file is damaged: permanent, stop writing
     kBusy,         // the database is locked by another process
     kNetwork,      // the HTTP transport failed (connect, read, reset)
     kHttp,         // the server answered with a non-success status
@@ -41,6 +42,9 @@ class Status {
   }
   static Status Io(std::string m) { return {Code::kIo, std::move(m)}; }
   static Status Busy(std::string m) { return {Code::kBusy, std::move(m)}; }
+  static Status Corrupt(std::string m) {
+    return {Code::kCorrupt, std::move(m)};
+  }
   static Status Network(std::string m) {
     return {Code::kNetwork, std::move(m)};
   }

@@ -125,6 +125,7 @@ int HealthCommand(int argc, char** argv);
 int ResetCommand(int argc, char** argv);
 int EndpointsCommand(int argc, char** argv);
 int CheckConfigCommand(int argc, char** argv);
+int VerifyCommand(int argc, char** argv);
 
 }  // namespace stsync
 

@@ -2,11 +2,13 @@
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "base/duration.h"
 #include "base/timestamp.h"
 #include "cli/cli.h"
+#include "sink/damage_note.h"
 #include "sink/sqlite_sink.h"
 
 namespace stsync {
@@ -35,6 +37,9 @@ bool IsForbidden(const FeedState& state) {
 // What the database of one tenant says of its feeds.
 struct TenantStates {
   bool exists = true;
+  // Why its feeds cannot be shown or trusted: the file is damaged (its
+  // DamageNote) or holds another tenant's data. "" if neither.
+  std::string problem;
   std::vector<FeedState> states;
   std::vector<ReconcileState> reconciles;
 
@@ -77,17 +82,30 @@ Result<TenantStates> LoadStates(const Config& config) {
   SqliteSinkOptions options;
   options.read_only = true;
   options.busy_timeout = config.busy_timeout;
+  options.tenant = config.tenant;
+  options.environment = config.environment;
   TenantStates out;
+  if (auto note = ReadDamageNote(config.database_path)) {
+    out.problem = "DAMAGED: " + *note;
+  }
   auto store =
       SqliteSink::Open(config.database_path, options, RealClock::Get());
   if (!store.ok()) {
-    if (store.status().code() != Status::Code::kNotFound) {
-      return store.status();
+    const Status::Code code = store.status().code();
+    if (code == Status::Code::kInvalid || code == Status::Code::kCorrupt) {
+      // Another tenant's file, or one too damaged to read.
+      if (out.problem.empty()) out.problem = store.status().message();
+      return out;
     }
+    if (code != Status::Code::kNotFound) return store.status();
     out.exists = false;
     return out;
   }
   auto all = (*store)->LoadAll();
+  if (!all.ok() && all.status().code() == Status::Code::kCorrupt) {
+    if (out.problem.empty()) out.problem = all.status().message();
+    return out;
+  }
   if (!all.ok()) return all.status();
   out.states = std::move(*all);
   auto reconciles = (*store)->LoadAllReconciles();
@@ -145,6 +163,7 @@ void WriteJson(JsonWriter& w, const Config& config, const TenantStates& t,
   w.String(config.database_path.c_str());
   w.Key("exists");
   w.Bool(t.exists);
+  StringOrNull(w, "problem", t.problem);
   const TenantStates::Totals totals = t.TotalsOf(config);
   w.Key("totals");
   w.StartObject();
@@ -226,8 +245,10 @@ void PrintReconciles(const Config& config, const TenantStates& t,
 void PrintText(const Config& config, const TenantStates& t, bool name_tenant,
                WallTime now) {
   if (name_tenant) std::printf("tenant: %s\n", config.tenant.c_str());
-  std::printf("database: %s%s\n\n", config.database_path.c_str(),
+  std::printf("database: %s%s\n", config.database_path.c_str(),
               t.exists ? "" : " (not created yet)");
+  if (!t.problem.empty()) std::printf("PROBLEM: %s\n", t.problem.c_str());
+  std::printf("\n");
   std::printf("%-26s %10s %7s  %-12s %-12s %s\n", "ENDPOINT", "ROWS", "PAGES",
               "CURSOR", "CAUGHT UP", "LAST ERROR");
   for (const auto& ec : config.endpoints) {
@@ -267,6 +288,8 @@ int StatusCommand(int argc, char** argv) {
       "totals; for endpoints with reconcile_every, the reconciliation in\n"
       "progress and the last one; for every tenant of the config, or the one\n"
       "--tenant names. Reads the databases without locking out the daemon.\n"
+      "Exits 1, naming the problem, if a database is damaged or holds\n"
+      "another tenant's data.\n"
       "\n"
       "  -c, --config FILE    the YAML config\n"
       "      --tenant ID      only this tenant\n"
@@ -288,6 +311,12 @@ int StatusCommand(int argc, char** argv) {
   }
   const WallTime now = RealClock::Get()->WallNow();
   const bool several = tenants->size() > 1;
+  // A damaged file or another tenant's is shown, and the exit code says so.
+  const int exit_code =
+      std::any_of(states.begin(), states.end(),
+                  [](const TenantStates& t) { return !t.problem.empty(); })
+          ? kExitFailure
+          : kExitOk;
   if (args->Has("--json")) {
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);
@@ -304,13 +333,13 @@ int StatusCommand(int argc, char** argv) {
       w.EndObject();
     }
     std::printf("%s\n", buf.GetString());
-    return kExitOk;
+    return exit_code;
   }
   for (size_t i = 0; i < tenants->size(); ++i) {
     if (i > 0) std::printf("\n");
     PrintText(*(*tenants)[i], states[i], several, now);
   }
-  return kExitOk;
+  return exit_code;
 }
 
 }  // namespace stsync

@@ -20,6 +20,7 @@ constexpr const char* kUsage =
     "  once          sync every endpoint until it is caught up, then exit\n"
     "  status        show rows, cursor age and last error per endpoint\n"
     "  health        exit 0 if the daemon runs and keeps up, else 1 and why\n"
+    "  verify        check each database file for damage (integrity_check)\n"
     "  reset         forget an endpoint's cursor so it re-exports\n"
     "  backfill      re-export a date range of an endpoint, cursor untouched\n"
     "  endpoints     list the built-in endpoints\n"
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
   if (cmd == "once") return stsync::OnceCommand(rest_argc, rest);
   if (cmd == "status") return stsync::StatusCommand(rest_argc, rest);
   if (cmd == "health") return stsync::HealthCommand(rest_argc, rest);
+  if (cmd == "verify") return stsync::VerifyCommand(rest_argc, rest);
   if (cmd == "reset") return stsync::ResetCommand(rest_argc, rest);
   if (cmd == "backfill") return stsync::BackfillCommand(rest_argc, rest);
   if (cmd == "endpoints") return stsync::EndpointsCommand(rest_argc, rest);

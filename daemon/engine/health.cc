@@ -4,6 +4,7 @@
 
 #include "base/duration.h"
 #include "base/timestamp.h"
+#include "sink/damage_note.h"
 #include "sink/sqlite_sink.h"
 
 namespace stsync {
@@ -54,6 +55,11 @@ Status CheckHealth(const Config& config, WallTime now) {
   SqliteSinkOptions options;
   options.read_only = true;
   options.busy_timeout = config.busy_timeout;
+  options.tenant = config.tenant;
+  options.environment = config.environment;
+  if (auto note = ReadDamageNote(config.database_path)) {
+    return Status::Unhealthy("tenant " + config.tenant + ": " + *note);
+  }
   auto sink = SqliteSink::Open(config.database_path, options, RealClock::Get());
   if (!sink.ok()) {
     return Status::Unhealthy("tenant " + config.tenant + ": " +

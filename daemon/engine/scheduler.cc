@@ -76,7 +76,7 @@ RunReport Scheduler::Run(Mode mode) {
   }
 
   RunReport report;
-  while (!stop_->stopped()) {
+  while (!stop_->stopped() && damage_.ok()) {
     if (options_.heartbeat) options_.heartbeat();
     State* next = FirstDue(states, nullptr, clock_->Now());
     if (!next) break;  // kDrain: every feed caught up or gave up
@@ -95,6 +95,7 @@ RunReport Scheduler::Run(Mode mode) {
   }
   prefetch_.reset();  // waits for a fetch in flight (cancelled if stopping)
   report.stopped = stop_->stopped();
+  report.damaged = damage_.message();
   for (State& s : states) report.feeds.push_back(s.report);
   return report;
 }
@@ -272,6 +273,16 @@ Status Scheduler::OnRejectedCursor(State& s, const Status& rejected) {
 
 void Scheduler::Fail(State& s, Mode mode, const Status& failure) {
   if (failure.code() == Status::Code::kCancelled) return;
+  if (failure.code() == Status::Code::kCorrupt) {
+    // The file is damaged: no feed writes to it again, not even a failure.
+    damage_ = failure;
+    s.report.failed = true;
+    s.report.last_error = failure.message();
+    for (Observer* o : observers_) {
+      o->OnFailure({s.name(), failure, ++s.failures, std::nullopt, false});
+    }
+    return;
+  }
   Status status = failure;
   // A rejected position that was not moved fails the same way every time.
   bool hopeless = false;

@@ -14,6 +14,8 @@
 //   the feed loop), then the feed is retried the same way. In kDrain mode a
 //   feed gives up after retry.max_attempts failures in a row, or at once on an
 //   authentication failure or a rejected position it did not move.
+// - A damaged database (kCorrupt, from the sink): the run ends at once, in
+//   either mode, with RunReport::damaged set; nothing more is written.
 //
 // Batches are applied one at a time on the calling thread: one writer, one
 // transaction per batch, in feed order. While a batch is applied, the batch
@@ -100,6 +102,8 @@ struct FeedReport {
 struct RunReport {
   std::vector<FeedReport> feeds;
   bool stopped = false;  // ended by the StopSignal
+  // Why the run ended early: the database is damaged (kCorrupt). "" if not.
+  std::string damaged;
   int Failed() const;
   int64_t Pages() const;
   int64_t Records() const;
@@ -160,6 +164,7 @@ class Scheduler {
   Mode mode_ = Mode::kForever;  // of the current Run
   uint64_t order_ = 0;          // tie-breaker: first due, first served
   std::unique_ptr<Prefetch> prefetch_;
+  Status damage_;  // the kCorrupt error that ended the run, if any
 };
 
 }  // namespace stsync

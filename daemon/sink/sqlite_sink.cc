@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "base/timestamp.h"
+#include "sink/damage_note.h"
 #include "sink/migrations.h"
 #include "sink/sqlite_statement.h"
 #include "sink/table_layout.h"
@@ -63,7 +64,14 @@ int SqliteSink::LatestSchemaVersion() {
 }
 
 Status SqliteSink::Error(const std::string& what) const {
-  return SqliteError(db_, what);
+  return Noted(SqliteError(db_, what));
+}
+
+Status SqliteSink::Noted(const Status& error) const {
+  if (error.code() == Status::Code::kCorrupt && !path_.empty()) {
+    WriteDamageNote(path_, error.message());
+  }
+  return error;
 }
 
 Status SqliteSink::Exec(const std::string& sql) { return SqliteExec(db_, sql); }
@@ -80,6 +88,14 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(
   } else {
     flags |= SQLITE_OPEN_READWRITE;
   }
+  if (!options.read_only) {
+    if (auto note = ReadDamageNote(path)) {
+      return Status::Corrupt("database " + path +
+                             " was found damaged and is not written until "
+                             "`stsync verify` passes (" +
+                             path + "-damaged): " + *note);
+    }
+  }
   std::unique_ptr<WriterLock> lock;
   if (!options.read_only) {
     // Also creates the file, with mode 0640 rather than SQLite's 0644.
@@ -94,7 +110,6 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(
     return Status::Io("cannot open database " + path + ": " + msg);
   }
   std::unique_ptr<SqliteSink> store(new SqliteSink(db, clock));
-  store->path_ = path;
   store->notice_ = options.notice;
   store->lock_ = std::move(lock);
   store->busy_timeout_ = options.busy_timeout;
@@ -106,8 +121,14 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(
   // is written before it.
   auto version = store->Pragma("PRAGMA user_version");
   if (!version.ok()) {
-    return version.status().WithContext("cannot read database " + path);
+    if (version.status().code() != Status::Code::kCorrupt) {
+      return version.status().WithContext("cannot read database " + path);
+    }
+    // Not an SQLite file at all (or its header is gone): refused, untouched.
+    return Status::Io("cannot read database " + path + ": " +
+                      sqlite3_errmsg(db));
   }
+  store->path_ = path;  // from here on, damage is noted beside the file
   store->schema_version_ = std::stoi(*version);
   if (store->schema_version_ > LatestSchemaVersion()) {
     return Status::Io("database " + path + " has schema version " +
@@ -116,7 +137,12 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(
                       std::to_string(LatestSchemaVersion()) +
                       "); upgrade stsync");
   }
-  if (options.read_only) return store;
+  if (options.read_only) {
+    // A reader is told whose data it reads, if options name a tenant.
+    Status owner = store->CheckOwner(options, /*record=*/false);
+    if (!owner.ok()) return owner;
+    return store;
+  }
   // Before the first write: another tenant's file is left as it is.
   Status owner = store->CheckOwner(options, /*record=*/false);
   if (!owner.ok()) return owner;
@@ -510,7 +536,7 @@ Result<SqliteSink::Statements*> SqliteSink::Writable(const Endpoint& e) {
 
 Status SqliteSink::Rollback(const Status& error) {
   Exec("ROLLBACK");
-  return error;
+  return Noted(error);
 }
 
 Result<ApplyStats> SqliteSink::ApplyBatch(const Endpoint& e, const Batch& page,

@@ -26,8 +26,10 @@
 //
 // Errors: kBusy when another process holds the write lock past the busy
 // timeout, or (from Open) when another stsync process writes the file;
-// kInvalid (from Open) when the file holds another tenant's data; kIo for
-// everything else (disk full, not a database, a schema newer than this binary).
+// kInvalid (from Open) when the file holds another tenant's data; kCorrupt
+// when SQLite finds the file damaged (a DamageNote is left beside it: stop
+// writing); kIo for everything else (disk full, not a database, a schema
+// newer than this binary).
 // On any error of Apply nothing was written.
 //
 // Thread safety: a SqliteSink is used by one thread at a time.
@@ -178,6 +180,8 @@ class SqliteSink : public Sink {
   static int OnWalCommit(void* store, sqlite3* db, const char* name,
                          int frames);
   Status Error(const std::string& what) const;
+  // `error`; if it says the file is damaged, also leaves a DamageNote.
+  Status Noted(const Status& error) const;
   // Asks the kernel to start writing the WAL to disk, without waiting.
   void StartWalWriteback();
 

@@ -71,8 +71,13 @@ inline std::string Quote(const std::string& ident) {
 }
 
 // The connection's last error as a Status naming `what`: kBusy when another
-// connection holds the lock, kIo otherwise (a full disk says so).
+// connection holds the lock, kCorrupt when the file is damaged (with
+// DamagedMessage), kIo otherwise (a full disk says so).
 Status SqliteError(sqlite3* db, const std::string& what);
+
+// `what`, then that the database at `path` is damaged and how to check and
+// recover it.
+std::string DamagedMessage(const std::string& path, const std::string& what);
 
 // Runs `sql` (one or more statements); an error names its first line.
 Status SqliteExec(sqlite3* db, const std::string& sql);
