@@ -20,16 +20,19 @@ Params ParamsOf(const FeedRequest& r) {
   return out;
 }
 
-// A list page of records {"id": i, "modifiedOn": versions[i]}.
-std::string ListPage(const std::vector<std::string>& versions, bool more) {
+// A list page of records {"id": i, "modifiedOn": versions[i]}, its
+// envelope naming `page` (0: no page member).
+std::string ListPage(const std::vector<std::string>& versions, bool more,
+                     int page = 0) {
   std::string data;
   for (size_t i = 0; i < versions.size(); ++i) {
     data += (i ? "," : "") + std::string(R"({"id":)") + std::to_string(i + 1) +
             R"(,"modifiedOn":")" + versions[i] + R"("})";
   }
-  return R"({"page":1,"pageSize":50,"hasMore":)" +
-         std::string(more ? "true" : "false") + R"(,"totalCount":99,"data":[)" +
-         data + "]}";
+  return "{" +
+         (page ? R"("page":)" + std::to_string(page) + "," : std::string()) +
+         R"("pageSize":50,"hasMore":)" + std::string(more ? "true" : "false") +
+         R"(,"totalCount":99,"data":[)" + data + "]}";
 }
 
 const std::string kT1 = "2024-03-01T10:00:00.0000000Z";
@@ -158,6 +161,12 @@ TEST_CASE("bad list pages and unreadable positions") {
   REQUIRE_FALSE(empty_more.ok());
   CHECK(empty_more.status().message() ==
         "the server answered hasMore=true with no records");
+  // The envelope names the page it answers: it must be the one asked for.
+  CHECK(feed.Read(ListPage({kT1}, true, 1), Cursor::Start()).ok());
+  auto echo = feed.Read(ListPage({kT1}, true, 2), Cursor::Start());
+  REQUIRE_FALSE(echo.ok());
+  CHECK(echo.status().message() ==
+        "the server answered page 2 to a request for page 1");
   auto no_more = feed.Read(R"({"data":[]})", Cursor::Start());
   REQUIRE_FALSE(no_more.ok());
   CHECK(no_more.status().code() == Status::Code::kBadResponse);

@@ -572,6 +572,67 @@ TEST_CASE("a feed that does not advance is an error, not a busy loop") {
 }
 
 TEST_CASE(
+    "a server that leads a feed in a circle fails the attempt after a few "
+    "requests, storing nothing of the cycle") {
+  FakeServer server(test::SmallFake({"jobs", "zones"}, 20, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string db = dir.File("cycle.db");
+  Config config =
+      test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs, zones]"));
+  REQUIRE(Drain(config).Failed() == 0);
+  const std::string jobs_cursor = test::QueryText(
+      db, "SELECT cursor FROM _stsync_cursors WHERE endpoint = 'jobs'");
+  const std::string zones_cursor = test::QueryText(
+      db, "SELECT cursor FROM _stsync_cursors WHERE endpoint = 'zones'");
+  const int64_t rows = test::QueryInt(db, "SELECT count(*) FROM jobs");
+  // Positions A -> B -> A -> ... with hasMore=true, a new record each time.
+  Fault cycle;
+  cycle.path_contains = "/export/jobs";
+  cycle.count = 1000;
+  cycle.status = 200;
+  cycle.content_type = "application/json";
+  cycle.bodies = {
+      R"({"hasMore":true,"continueFrom":"A","data":[{"id":9001,"modifiedOn":"2030-01-01T00:00:00Z"}]})",
+      R"({"hasMore":true,"continueFrom":"B","data":[{"id":9002,"modifiedOn":"2030-01-01T00:00:01Z"}]})"};
+  server.AddFault(cycle);
+  // A list endpoint whose envelope names another page than the one asked.
+  Fault echo;
+  echo.path_contains = "/zones";
+  echo.count = 1000;
+  echo.status = 200;
+  echo.content_type = "application/json";
+  echo.body =
+      R"({"page":7,"pageSize":5000,"hasMore":true,"totalCount":1,"data":[{"id":1,"modifiedOn":"2030-01-01T00:00:00Z"}]})";
+  server.AddFault(echo);
+  const size_t before = server.Requests().size();
+  RunReport report = Drain(config);
+  CHECK(report.Failed() == 2);
+  for (const auto& f : report.feeds) {
+    INFO(f.name, ": ", f.last_error);
+    if (f.name == "jobs") {
+      CHECK(f.last_error.find("a position already passed") !=
+            std::string::npos);
+    } else {
+      CHECK(f.last_error.find("answered page 7 to a request for page 1") !=
+            std::string::npos);
+    }
+  }
+  // jobs: A and B are stored, the third answer (A again) is refused; each
+  // retry asks from B and is refused again. zones: every answer refused.
+  const size_t attempts = static_cast<size_t>(config.retry.max_attempts);
+  CHECK(server.Requests().size() - before == 2 + attempts + attempts);
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == rows + 2);
+  CHECK(test::QueryText(db,
+                        "SELECT cursor FROM _stsync_cursors WHERE "
+                        "endpoint = 'jobs'") == "B");
+  CHECK(test::QueryText(db,
+                        "SELECT cursor FROM _stsync_cursors WHERE "
+                        "endpoint = 'zones'") == zones_cursor);
+  CHECK(jobs_cursor != "B");
+}
+
+TEST_CASE(
     "a full disk rolls the page back, keeps the cursor, and catches up "
     "later") {
   FakeServer server(test::SmallFake({"jobs"}, 200, 20));

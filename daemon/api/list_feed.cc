@@ -108,15 +108,22 @@ FeedRequest ListFeed::Request(const Cursor& from) const {
 }
 
 Result<Batch> ListFeed::Read(std::string body, const Cursor& from) const {
-  auto batch = ParseListPage(std::move(body), endpoint_);
+  std::optional<int64_t> echoed;
+  auto batch = ParseListPage(std::move(body), endpoint_, &echoed);
   if (!batch.ok()) return batch;
+  Pass pass = PassAt(from);
+  if (echoed && *echoed != pass.page) {
+    // Paging on would never reach the end the server claims to have.
+    return Status::BadResponse(
+        "the server answered page " + std::to_string(*echoed) +
+        " to a request for page " + std::to_string(pass.page));
+  }
   if (!batch->caught_up && batch->rows.empty()) {
     // Paging on would ask for ever more empty pages.
     return Status::BadResponse(
         "the server answered hasMore=true with no "
         "records");
   }
-  Pass pass = PassAt(from);
   if (pass.started.empty()) pass.started = FormatTimestamp(clock_->WallNow());
   // The newest version of the page, and whether the page came in ascending
   // version order (so that nothing older than its newest is still to come).

@@ -25,6 +25,8 @@ class PageReader
     if (is_export_) batch->next = Cursor::Position(continue_from_);
     batch->caught_up = !has_more_;
   }
+  // The envelope's `page`, if it held an integer.
+  std::optional<int64_t> page() const { return page_; }
 
   // The envelope's problem, else the first record's, else Ok.
   Status Finish() const {
@@ -72,6 +74,7 @@ class PageReader
       if (name == "hasMore") member_ = kHasMore;
       if (name == "continueFrom") member_ = kContinueFrom;
       if (name == "data") member_ = kData;
+      if (name == "page") member_ = kPage;
     } else if (InData()) {
       records_.Key(name, depth_ - 2);
     }
@@ -103,7 +106,7 @@ class PageReader
   }
 
  private:
-  enum : uint64_t { kHasMore = 1, kContinueFrom = 2, kData = 4 };
+  enum : uint64_t { kHasMore = 1, kContinueFrom = 2, kData = 4, kPage = 8 };
 
   // Whether depth_ is inside the `data` array.
   bool InData() const { return in_data_ && depth_ >= 2; }
@@ -130,6 +133,8 @@ class PageReader
     } else if (first & kContinueFrom) {
       continue_from_null_ = v.kind == JsonValue::Kind::kNull;
       if (v.kind == JsonValue::Kind::kString) continue_from_.assign(v.s);
+    } else if (first & kPage) {
+      if (v.kind == JsonValue::Kind::kInt) page_ = v.i;
     } else if (first & kData) {
       data_is_array_ = v.kind == JsonValue::Kind::kArray;
       in_data_ = data_is_array_;
@@ -147,11 +152,13 @@ class PageReader
   bool has_more_ = false;
   std::string continue_from_;
   bool continue_from_null_ = false;
+  std::optional<int64_t> page_;
   bool data_is_array_ = false;
   bool in_data_ = false;
 };
 
-Result<Batch> ParsePage(std::string body, const Endpoint& e, bool is_export) {
+Result<Batch> ParsePage(std::string body, const Endpoint& e, bool is_export,
+                        std::optional<int64_t>* echoed_page) {
   Batch page;
   page.body = std::move(body);
   if (page.body.size() > UINT32_MAX) {
@@ -178,17 +185,19 @@ Result<Batch> ParsePage(std::string body, const Endpoint& e, bool is_export) {
   Status s = handler.Finish();
   if (!s.ok()) return s;
   handler.Complete(&page);
+  if (echoed_page) *echoed_page = handler.page();
   return page;
 }
 
 }  // namespace
 
 Result<Batch> ParseExportPage(std::string body, const Endpoint& e) {
-  return ParsePage(std::move(body), e, /*is_export=*/true);
+  return ParsePage(std::move(body), e, /*is_export=*/true, nullptr);
 }
 
-Result<Batch> ParseListPage(std::string body, const Endpoint& e) {
-  return ParsePage(std::move(body), e, /*is_export=*/false);
+Result<Batch> ParseListPage(std::string body, const Endpoint& e,
+                            std::optional<int64_t>* echoed_page) {
+  return ParsePage(std::move(body), e, /*is_export=*/false, echoed_page);
 }
 
 }  // namespace stsync

@@ -6,8 +6,9 @@
 // `continueFrom` (a non-empty string), or any record without its key or
 // with an unreadable version, fails as a whole with Status::BadResponse
 // naming the problem. A failed page must not be written; nothing in it can
-// be trusted. A list page's other members (page, pageSize, totalCount) are
-// not needed and not checked.
+// be trusted. A list page's `page` is handed to the caller to compare with
+// the page it asked for; its other members (pageSize, totalCount) are not
+// needed and not checked.
 //
 // The reader makes one pass of RapidJSON's SAX parser over the body and
 // builds no document: each Row records its record's byte range, so the
@@ -15,6 +16,8 @@
 #ifndef STSYNC_API_PAGE_PARSER_H_
 #define STSYNC_API_PAGE_PARSER_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "base/status.h"
@@ -28,8 +31,10 @@ namespace stsync {
 Result<Batch> ParseExportPage(std::string body, const Endpoint& endpoint);
 
 // Parses and validates a list endpoint's `body`. The Batch's `caught_up` is
-// !hasMore; its `next` is left for the caller (api/list_feed.h).
-Result<Batch> ParseListPage(std::string body, const Endpoint& endpoint);
+// !hasMore; its `next` is left for the caller (api/list_feed.h). If
+// `echoed_page` is given, it receives the envelope's `page` (if an integer).
+Result<Batch> ParseListPage(std::string body, const Endpoint& endpoint,
+                            std::optional<int64_t>* echoed_page = nullptr);
 
 }  // namespace stsync
 

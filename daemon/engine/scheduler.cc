@@ -6,6 +6,7 @@
 #include "base/background_priority.h"
 #include "base/timestamp.h"
 #include "engine/backoff.h"
+#include "engine/progress_guard.h"
 #include "engine/rejected_cursor.h"
 
 namespace stsync {
@@ -41,6 +42,7 @@ struct Scheduler::State {
   bool announced = false;  // OnFeedStart sent
   // Where a rejected position last restarted the feed in this run.
   std::optional<Cursor> restarted_to;
+  ProgressGuard guard;  // of the drain in progress
 
   const std::string& name() const {
     return feed->label.empty() ? feed->feed->endpoint().name : feed->label;
@@ -217,12 +219,15 @@ void Scheduler::Step(State& s, Mode mode, std::vector<State>& states) {
   const SteadyTime started = clock_->Now();
   auto batch = TakeBatch(s);
   if (!batch.ok()) return Fail(s, mode, batch.status());
+  Status progress = s.guard.Check(*batch);
+  if (!progress.ok()) return Fail(s, mode, progress);
   StartPrefetch(s, batch->next, !batch->caught_up, states);
   const SteadyTime apply_started = clock_->Now();
   auto applied = SinkOf(s)->Apply(s.feed->feed->endpoint(), *batch);
   if (!applied.ok()) return Fail(s, mode, applied.status());
 
   const SteadyTime finished = clock_->Now();
+  s.guard.Applied(*batch);
   s.from = batch->next;
   s.failures = 0;
   s.report.pages++;

@@ -5,6 +5,8 @@
 //   (after the feeds already waiting, so a long backfill does not starve
 //   the others).
 // - Caught up: due again after the feed's interval.
+// - A batch that shows the server leading the feed in circles
+//   (engine/progress_guard.h) is not applied: it fails like an invalid one.
 // - A failure (HTTP, network, invalid batch, sink busy or full): the failure
 //   is recorded, the cursor is untouched, and the feed is retried after a
 //   capped exponential backoff (at least Retry-After). The one exception is

@@ -153,6 +153,7 @@ bool FakeServer::TakeFault(Fault::Target target, const std::string& path,
     }
     --f.count;
     *out = f;
+    if (!f.bodies.empty()) out->body = f.bodies[f.served++ % f.bodies.size()];
     return true;
   }
   return false;

@@ -92,6 +92,10 @@ struct Fault {
   // what the request carried: a server that echoes its request.
   std::string body =
       "<html><body><h1>500 Internal Server Error</h1></body></html>";
+  // If not empty, the bodies of the answers in turn, round and round
+  // (instead of `body`).
+  std::vector<std::string> bodies;
+  size_t served = 0;  // answers given, for `bodies`
   std::string content_type = "text/html";
   std::string retry_after;  // Retry-After header value, if not empty
   int delay_ms = 0;         // before answering (cut short by Stop)
