@@ -595,6 +595,89 @@ TEST_CASE("status over another tenant's file names the file's owner") {
   CHECK(Contains(json.out, "\"problem\": \"database "));
 }
 
+TEST_CASE(
+    "a reloaded config whose database cannot be opened leaves the running "
+    "config running, and the metrics say the reload failed") {
+  FakeServer server(test::SmallFake({"jobs", "customers"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  const std::string db = dir.File("cli.db");
+  const int port = test::FreePort();
+  const std::string metrics =
+      "metrics:\n  listen: 127.0.0.1:" + std::to_string(port) + "\n";
+  std::string cfg =
+      WriteConfig(dir, server, "[{name: jobs, interval: 200ms}]", metrics);
+  const std::string good = test::ReadFile(cfg);
+  test::Process run({kBin, "run", "-c", cfg});
+  REQUIRE(test::WaitForPages(db, 3, std::chrono::seconds(10)));
+  auto scrape = [port] {
+    auto r = httplib::Client("127.0.0.1", port).Get("/metrics");
+    return r ? r->body : std::string();
+  };
+
+  // Another tenant's file, a path that cannot be created, a file that is
+  // not SQLite: each validates, and none can be opened.
+  const std::string other = dir.File("other.db");
+  {
+    test::TempDir other_dir;
+    std::string other_cfg = test::Replace(
+        test::Replace(good, "  path: " + db + "\n", "  path: " + other + "\n"),
+        "  tenant: " + server.options().tenant + "\n", "  tenant: 999\n");
+    test::WriteFile(other_dir.File("o.yaml"),
+                    test::Replace(other_cfg, metrics, ""));
+    // Recorded for tenant 999 (its server is gone: only the owner matters).
+    Stsync({"once", "-c", other_dir.File("o.yaml")});
+  }
+  const std::string not_sqlite = dir.File("text.db");
+  test::WriteFile(not_sqlite, "not a database\n");
+  int reloads = 0;
+  for (const std::string& path :
+       {other, std::string("/proc/nope/st.db"), not_sqlite}) {
+    INFO(path);
+    test::WriteFile(cfg, test::Replace(good, "  path: " + db + "\n",
+                                       "  path: " + path + "\n"));
+    run.Signal(SIGHUP);
+    ++reloads;
+    CHECK(test::WaitUntil(
+        [&] {
+          const std::string err = run.ErrSoFar();
+          size_t n = 0;
+          for (size_t at = err.find("reload failed, the running config stays");
+               at != std::string::npos;
+               at = err.find("reload failed, the running config stays",
+                             at + 1)) {
+            ++n;
+          }
+          return n == static_cast<size_t>(reloads);
+        },
+        std::chrono::seconds(10)));
+    // Still syncing the running config's file.
+    CHECK(JobsKeepPolling(db, 2));
+    CHECK(test::WaitUntil(
+        [&] {
+          return Contains(scrape(), "stsync_config_last_reload_successful 0");
+        },
+        std::chrono::seconds(5)));
+  }
+  CHECK(test::ReadFile(not_sqlite) == "not a database\n");
+  // A good config again: reloaded, and the metric says so.
+  test::WriteFile(cfg, test::Replace(good, "[{name: jobs, interval: 200ms}]",
+                                     "[{name: jobs, interval: 200ms}, "
+                                     "customers]"));
+  run.Signal(SIGHUP);
+  CHECK(test::WaitUntil(
+      [&] {
+        return Contains(scrape(), "stsync_config_last_reload_successful 1");
+      },
+      std::chrono::seconds(10)));
+  run.Signal(SIGTERM);
+  auto done = run.Wait(std::chrono::seconds(10));
+  CHECK(done.exit_code == 0);
+  CHECK(Contains(done.err, "holds the data of tenant 999"));
+  CHECK(Contains(done.err, "not a database"));
+  CHECK(Contains(done.err, "reloaded: 1 tenant(s)"));
+}
+
 TEST_CASE("status before the first run and once with a failing endpoint") {
   FakeServer server(test::SmallFake({"jobs"}, 10, 10));
   REQUIRE(server.Start().ok());

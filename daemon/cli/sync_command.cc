@@ -101,6 +101,28 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
       },
       on_reload);
   StatusNotifier status_line(RealClock::Get());
+  // While a reloaded config starts: the one it replaces, and its tenants,
+  // to fall back on if the new one cannot start (a database it cannot
+  // open, a metrics port in use).
+  std::unique_ptr<Config> previous;
+  std::vector<const Config*> previous_tenants;
+  std::optional<bool> last_reload_ok;  // for the metrics, across turns
+  WallTime last_reload_at{};
+  // Ends this turn's start: nullopt to start `previous` again, else the
+  // exit code (the first config, or the fallback itself, failed).
+  auto start_failed = [&](const std::string& message) -> std::optional<int> {
+    if (!previous) {
+      spdlog::error("{}", message);
+      return kExitFailure;
+    }
+    spdlog::error("reload failed, the running config stays: {}", message);
+    NotifyStatus("reload failed: " + message);
+    config = std::move(previous);
+    tenants = previous_tenants;
+    last_reload_ok = false;
+    last_reload_at = RealClock::Get()->WallNow();
+    return std::nullopt;
+  };
 
   // Each turn serves one config: the first, then each reloaded one.
   for (;;) {
@@ -108,6 +130,7 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
     // through its seams and serves them (counters restart with a reload).
     const bool with_metrics = config->metrics_port != 0 && daemon;
     Metrics metrics(/*label_tenants=*/tenants.size() > 1);
+    if (last_reload_ok) metrics.SetLastReload(*last_reload_ok, last_reload_at);
     std::vector<std::unique_ptr<MetricsObserver>> metric_observers;
     // Under systemd (Type=notify), `run` reports its progress in STATUS= and
     // each tenant's scheduler loop feeds the watchdog.
@@ -119,6 +142,7 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
 
     // One Replicator per tenant (a backfill builds its own, for one).
     std::vector<std::unique_ptr<Replicator>> replicators;
+    std::string failure;  // why one could not be built
     for (const Config* tenant : tenants) {
       ReplicatorSeams seams;
       if (tenants.size() > 1) seams.log_prefix = tenant->tenant + "/";
@@ -147,12 +171,38 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
                             ? hooks.create(*args, *tenant)
                             : Replicator::Create(*tenant, std::move(seams));
       if (!replicator.ok()) {
-        spdlog::error(
-            "{}{}", tenants.size() > 1 ? "tenant " + tenant->tenant + ": " : "",
-            replicator.status().message());
-        return kExitFailure;
+        failure =
+            (tenants.size() > 1 ? "tenant " + tenant->tenant + ": " : "") +
+            replicator.status().message();
+        break;
       }
       replicators.push_back(std::move(*replicator));
+    }
+    if (!failure.empty()) {
+      replicators.clear();  // their files are let go before a fallback
+      if (auto exit = start_failed(failure)) return *exit;
+      continue;
+    }
+    std::unique_ptr<MetricsServer> metrics_server;
+    if (with_metrics) {
+      auto started = MetricsServer::Start(
+          config->metrics_host, config->metrics_port, &metrics, tenants);
+      if (!started.ok()) {
+        replicators.clear();
+        if (auto exit = start_failed(started.status().message())) return *exit;
+        continue;
+      }
+      metrics_server = std::move(*started);
+      spdlog::info("serving /metrics and /healthz on {}:{}",
+                   config->metrics_host, metrics_server->port());
+    }
+    if (previous) {
+      // The reloaded config started: the old one is gone for good.
+      previous.reset();
+      spdlog::info("reloaded: {} tenant(s)", tenants.size());
+      last_reload_ok = true;
+      last_reload_at = RealClock::Get()->WallNow();
+      metrics.SetLastReload(true, last_reload_at);
     }
     Supervisor* supervisor = nullptr;
     {
@@ -160,18 +210,6 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
       active = std::make_unique<Supervisor>(std::move(replicators));
       supervisor = active.get();
       if (stop_requested || reloaded) active->Stop();
-    }
-    std::unique_ptr<MetricsServer> metrics_server;
-    if (with_metrics) {
-      auto started = MetricsServer::Start(
-          config->metrics_host, config->metrics_port, &metrics, tenants);
-      if (!started.ok()) {
-        spdlog::error("{}", started.status().message());
-        return kExitFailure;
-      }
-      metrics_server = std::move(*started);
-      spdlog::info("serving /metrics and /healthz on {}:{}",
-                   config->metrics_host, metrics_server->port());
     }
     if (daemon) {
       NotifyReady();
@@ -224,12 +262,13 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
       active.reset();
       if (reloaded && !stop_requested) {
         metrics_server.reset();  // it points at the old config's tenants
-        config = std::move(reloaded);
-        auto next = SelectTenants(*args, *config, false, &code);
+        auto next = SelectTenants(*args, *reloaded, false, &code);
         if (next) {
+          previous = std::move(config);
+          previous_tenants = tenants;
+          config = std::move(reloaded);
           tenants = *next;
           for (const auto& w : config->warnings) spdlog::warn("{}", w);
-          spdlog::info("reloaded: {} tenant(s)", tenants.size());
           continue;
         }
       }

@@ -159,12 +159,26 @@ std::string Metrics::Render(WallTime now) const {
     out.Sample("stsync_wal_size_bytes", labels(tenant),
                FileSize(t.database_path + "-wal"));
   }
+  out.Family("stsync_config_last_reload_successful", "gauge",
+             "1 unless the last SIGHUP's config could not be started (the "
+             "config before it kept running).");
+  out.Sample("stsync_config_last_reload_successful", {},
+             reload_successful_ ? 1 : 0);
+  out.Family("stsync_config_last_reload_timestamp_seconds", "gauge",
+             "When the config was last reloaded (0: never).");
+  out.Sample("stsync_config_last_reload_timestamp_seconds", {}, reload_at_);
   out.Family("stsync_build_info", "gauge",
              "Always 1; the labels name the stsync and SQLite versions.");
   out.Sample("stsync_build_info",
              {{"version", STSYNC_VERSION}, {"sqlite", sqlite3_libversion()}},
              1);
   return out.text();
+}
+
+void Metrics::SetLastReload(bool successful, WallTime at) {
+  std::lock_guard<std::mutex> lock(mu_);
+  reload_successful_ = successful;
+  reload_at_ = std::chrono::duration<double>(at.time_since_epoch()).count();
 }
 
 void MetricsObserver::OnBatch(const BatchEvent& e) {

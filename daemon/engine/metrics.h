@@ -42,6 +42,9 @@ class Metrics {
   // An HTTP answer with `status`, or 0 for none (network error, timeout).
   void OnHttp(const std::string& tenant, int status);
 
+  // The outcome of the last config reload (SIGHUP) of this process.
+  void SetLastReload(bool successful, WallTime at);
+
   // Every metric in the text format, ages computed at `now`.
   std::string Render(WallTime now) const;
 
@@ -68,6 +71,8 @@ class Metrics {
   const bool label_tenants_;
   mutable std::mutex mu_;
   std::map<std::string, Tenant> tenants_;
+  bool reload_successful_ = true;
+  double reload_at_ = 0;  // Unix seconds; 0: never reloaded
 };
 
 // One tenant's scheduler events into `metrics` (borrowed).
