@@ -678,6 +678,65 @@ TEST_CASE(
   CHECK(Contains(done.err, "reloaded: 1 tenant(s)"));
 }
 
+TEST_CASE(
+    "records that cannot be rows (a null key, nesting deeper than SQLite's "
+    "JSON functions read) are quarantined, and the page, the views and "
+    "indexes go on") {
+  FakeServer server(test::SmallFake({"jobs"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  const std::string deep = std::string(2500, '[') + std::string(2500, ']');
+  const std::string null_key =
+      R"({"id":null,"customerId":7,"modifiedOn":"2030-01-01T00:00:00Z"})";
+  Fault page;
+  page.path_contains = "/export/jobs";
+  page.status = 200;
+  page.content_type = "application/json";
+  page.body =
+      R"({"hasMore":false,"continueFrom":"q","data":[)"
+      R"({"id":5001,"customerId":7,"modifiedOn":"2030-01-01T00:00:00Z"},)" +
+      null_key + R"(,{"id":5002,"customerId":7,"x":)" + deep +
+      R"(,"modifiedOn":"2030-01-01T00:00:00Z"}]})";
+  server.AddFault(page);
+  test::TempDir dir;
+  std::string cfg =
+      WriteConfig(dir, server, "[{name: jobs, index: [customerId]}]");
+  const std::string db = dir.File("cli.db");
+  auto once = Stsync({"once", "-c", cfg});
+  INFO(once.err);
+  CHECK(once.exit_code == 0);
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 1);
+  CHECK(test::QueryText(db, "SELECT cursor FROM _stsync_cursors") == "q");
+  // Every reader query works, the views included.
+  CHECK(test::QueryInt(
+            db, "SELECT count(*) FROM jobs_v WHERE customerId = 7") == 1);
+  CHECK(test::QueryInt(
+            db, "SELECT count(*) FROM jobs WHERE json_valid(data)") == 1);
+  // Both kept whole, with their reason and position.
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM _stsync_rejects") == 2);
+  CHECK(test::QueryText(db,
+                        "SELECT reason FROM _stsync_rejects WHERE "
+                        "record_index = 1") ==
+        "data[1]: key field 'id' is missing or null");
+  CHECK(test::QueryText(db,
+                        "SELECT CAST(data AS TEXT) FROM _stsync_rejects WHERE "
+                        "record_index = 1") == null_key);
+  CHECK(Contains(test::QueryText(db,
+                                 "SELECT reason FROM _stsync_rejects WHERE "
+                                 "record_index = 2"),
+                 "nested 2500 levels deep"));
+  CHECK(test::QueryInt(db,
+                       "SELECT length(data) FROM _stsync_rejects WHERE "
+                       "record_index = 2") > 5000);
+  CHECK(test::QueryText(db,
+                        "SELECT DISTINCT endpoint || ' ' || position FROM "
+                        "_stsync_rejects") == "jobs ");
+  auto status = Stsync({"status", "-c", cfg});
+  CHECK(
+      Contains(status.out, "QUARANTINED records (in _stsync_rejects): jobs 2"));
+  auto json = Stsync({"status", "-c", cfg, "--json"});
+  CHECK(Contains(json.out, R"("rejected": 2)"));
+}
+
 TEST_CASE("status before the first run and once with a failing endpoint") {
   FakeServer server(test::SmallFake({"jobs"}, 10, 10));
   REQUIRE(server.Start().ok());

@@ -26,6 +26,26 @@ void ExpectBad(const std::string& body, const std::string& fragment,
   CHECK(p.status().message().find(fragment) != std::string::npos);
 }
 
+// The page is read, and its one bad record is quarantined with a reason
+// holding `fragment`, its bytes intact and no row made of it.
+void ExpectRejected(const std::string& body, const std::string& fragment,
+                    const Endpoint& e = Jobs()) {
+  auto p = ParseExportPage(body, e);
+  INFO("status: ", p.status().message());
+  REQUIRE(p.ok());
+  REQUIRE(p->rejects.size() == 1);
+  const Reject& r = p->rejects[0];
+  INFO("reason: ", r.reason);
+  CHECK(r.reason.find(fragment) != std::string::npos);
+  const std::string_view data = p->Data(r);
+  CHECK(data.front() == '{');
+  CHECK(data.back() == '}');
+  CHECK(body.find(data) != std::string::npos);
+  for (const Row& row : p->rows) {
+    CHECK(p->Data(row).find(data) == std::string_view::npos);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("a valid page yields rows whose data is the record's exact bytes") {
@@ -80,23 +100,34 @@ TEST_CASE("every malformed envelope is refused with the reason") {
   ExpectBad(R"({"hasMore":true,"continueFrom":"x"})", "no 'data'");
   ExpectBad(Envelope(R"({"id":1})"), "'data' is not an array");
   ExpectBad(Envelope(R"([{"id":1}, 5])"), "data[1] is not an object");
-  ExpectBad(Envelope(R"([{"id":1}, {"name":"no key"}])"),
-            "data[1]: key field 'id' is missing");
-  ExpectBad(Envelope(R"([{"id":null}])"),
-            "data[0]: key field 'id' is missing or null");
-  ExpectBad(Envelope(R"([{"id":"7"}])"), "not an integer");
-  ExpectBad(Envelope(R"([{"id":1.5}])"), "not an integer");
-  ExpectBad(Envelope(R"([{"id":1,"modifiedOn":"yesterday"}])"),
-            "is not a date-time");
-  ExpectBad(Envelope(R"([{"id":1,"modifiedOn":17}])"), "is not a string");
+  ExpectRejected(Envelope(R"([{"id":1}, {"name":"no key"}])"),
+                 "data[1]: key field 'id' is missing");
+  ExpectRejected(Envelope(R"([{"id":null}])"),
+                 "data[0]: key field 'id' is missing or null");
+  ExpectRejected(Envelope(R"([{"id":"7"}])"), "not an integer");
+  ExpectRejected(Envelope(R"([{"id":1.5}])"), "not an integer");
+  ExpectRejected(Envelope(R"([{"id":1,"modifiedOn":"yesterday"}])"),
+                 "is not a date-time");
+  ExpectRejected(Envelope(R"([{"id":1,"modifiedOn":17}])"), "is not a string");
 }
 
-TEST_CASE("deeply nested input is parsed without exhausting the stack") {
-  std::string deep(10000, '[');
-  deep += std::string(10000, ']');
-  auto p = ParseExportPage(Envelope(R"([{"id":1,"x":)" + deep + "}]"), Jobs());
+TEST_CASE(
+    "deeply nested input is parsed without exhausting the stack, and a "
+    "record nested too deep to query is quarantined") {
+  auto nested = [](int levels) {
+    return std::string(levels, '[') + std::string(levels, ']');
+  };
+  auto p = ParseExportPage(
+      Envelope(R"([{"id":1,"x":)" + nested(10000) + R"(},{"id":2,"x":)" +
+               nested(RecordReader::kMaxRecordDepth - 1) + "}]"),
+      Jobs());
   REQUIRE(p.ok());
-  CHECK(p->rows.size() == 1);
+  REQUIRE(p->rows.size() == 1);
+  CHECK(p->rows[0].key[0] == 2);
+  REQUIRE(p->rejects.size() == 1);
+  CHECK(p->rejects[0].index == 0);
+  INFO(p->rejects[0].reason);
+  CHECK(p->rejects[0].reason.find("data[0]: nested 10000 levels deep") == 0);
 }
 
 TEST_CASE("composite keys are read in order") {
@@ -107,8 +138,8 @@ TEST_CASE("composite keys are read in order") {
   REQUIRE(p.ok());
   CHECK(p->rows[0].key[0] == 5);
   CHECK(p->rows[0].key[1] == 9);
-  ExpectBad(Envelope(R"([{"technicianId":5}])"), "key field 'jobId'",
-            *FindEndpoint("technician-ratings"));
+  ExpectRejected(Envelope(R"([{"technicianId":5}])"), "key field 'jobId'",
+                 *FindEndpoint("technician-ratings"));
 }
 
 TEST_CASE("createdOn orders versions where there is no modifiedOn") {
@@ -138,10 +169,11 @@ TEST_CASE("job-history yields one row per history entry, with the job id") {
   CHECK(p->rows[1].version == "2024-01-02T00:00:00.0000000Z");
   CHECK(p->Data(p->rows[0]) == e1);
   CHECK(p->Data(p->rows[1]) == e2);
-  ExpectBad(Envelope(R"([{"history":[]}])"), "'jobId' is missing",
-            *FindEndpoint("job-history"));
-  ExpectBad(Envelope(R"([{"jobId":1,"history":[{"date":"2024-01-01"}]}])"),
-            "data[0].history[0]: key field 'id'", *FindEndpoint("job-history"));
+  ExpectRejected(Envelope(R"([{"history":[]}])"), "'jobId' is missing",
+                 *FindEndpoint("job-history"));
+  ExpectRejected(Envelope(R"([{"jobId":1,"history":[{"date":"2024-01-01"}]}])"),
+                 "data[0].history[0]: key field 'id'",
+                 *FindEndpoint("job-history"));
 }
 
 TEST_CASE("gross-pay-items with a null id get a stable negative fallback key") {
@@ -185,10 +217,10 @@ TEST_CASE("gross-pay-items with a null id get a stable negative fallback key") {
   for (const Row& r : split->rows) keys.insert(r.key[0]);
   CHECK(keys.size() == 4);
   // Without its anchor (payrollId) a record has no identity: refused.
-  ExpectBad(Envelope(R"([{"id":null,"date":"2024-01-01"}])"),
-            "'payrollId', needed for a fallback key, is missing", gpi);
-  ExpectBad(Envelope(R"([{"keyless":true}])"),
-            "data[0]: key field 'id' is null", gpi);
+  ExpectRejected(Envelope(R"([{"id":null,"date":"2024-01-01"}])"),
+                 "'payrollId', needed for a fallback key, is missing", gpi);
+  ExpectRejected(Envelope(R"([{"keyless":true}])"),
+                 "data[0]: key field 'id' is null", gpi);
 }
 
 TEST_CASE("only a record's own members count, and the first of a name wins") {
@@ -227,12 +259,12 @@ TEST_CASE("job-history entries may come before the record's jobId") {
   REQUIRE(p->rows.size() == 1);
   CHECK(p->rows[0].parent == 8);
   CHECK(p->Data(p->rows[0]) == e1);
-  ExpectBad(Envelope(R"([{"history": [{"id": 3}, 7], "jobId": 8}])"),
-            "data[0].history[1] is not an object", e);
-  ExpectBad(Envelope(R"([{"history": [{"id": 3}], "jobId": "8"}])"),
-            "data[0]: 'jobId' is missing or not an integer", e);
-  ExpectBad(Envelope(R"([{"jobId": 8, "history": {"id": 3}}])"),
-            "'history' is not an array", e);
+  ExpectRejected(Envelope(R"([{"history": [{"id": 3}, 7], "jobId": 8}])"),
+                 "data[0].history[1] is not an object", e);
+  ExpectRejected(Envelope(R"([{"history": [{"id": 3}], "jobId": "8"}])"),
+                 "data[0]: 'jobId' is missing or not an integer", e);
+  ExpectRejected(Envelope(R"([{"jobId": 8, "history": {"id": 3}}])"),
+                 "'history' is not an array", e);
 }
 
 TEST_CASE("an invalid record does not hide a later syntax error") {
@@ -262,12 +294,14 @@ TEST_CASE(
   CHECK(p->rows[0].key[0] < 0);
   CHECK(p->rows[0].key[0] != p->rows[1].key[0]);
   CHECK(p->rows[0].key[0] == p->rows[2].key[0]);
-  // Elsewhere a string id is an error, as before.
+  // Elsewhere a string id cannot be a row: the record is quarantined.
   auto bad = ParseListPage(
       R"({"hasMore":false,"data":[{"id":"7f0c-aa","modifiedOn":"2024-01-01"}]})",
       *FindEndpoint("zones"));
-  REQUIRE_FALSE(bad.ok());
-  CHECK(bad.status().message().find("key field 'id' is not an integer") !=
+  REQUIRE(bad.ok());
+  CHECK(bad->rows.empty());
+  REQUIRE(bad->rejects.size() == 1);
+  CHECK(bad->rejects[0].reason.find("key field 'id' is not an integer") !=
         std::string::npos);
 }
 

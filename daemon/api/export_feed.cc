@@ -24,6 +24,7 @@ FeedRequest ExportFeed::Request(const Cursor& from) const {
 Result<Batch> ExportFeed::Read(std::string body, const Cursor& from) const {
   auto batch = ParseExportPage(std::move(body), endpoint_);
   if (!batch.ok()) return batch;
+  for (Reject& r : batch->rejects) r.position = from.value();
   // hasMore=true with the position we sent would fetch the same page forever.
   if (!batch->caught_up && !from.at_start() &&
       batch->next.value() == from.value()) {

@@ -111,6 +111,7 @@ Result<Batch> ListFeed::Read(std::string body, const Cursor& from) const {
   std::optional<int64_t> echoed;
   auto batch = ParseListPage(std::move(body), endpoint_, &echoed);
   if (!batch.ok()) return batch;
+  for (Reject& r : batch->rejects) r.position = from.value();
   Pass pass = PassAt(from);
   if (echoed && *echoed != pass.page) {
     // Paging on would never reach the end the server claims to have.

@@ -159,6 +159,7 @@ struct RecordReader::State {
   }
 
   void Value(const JsonValue& v, int depth) {
+    if (depth > record_depth_) record_depth_ = depth;
     switch (depth) {
       case 0:
         index_ = batch_->records++;
@@ -190,6 +191,7 @@ struct RecordReader::State {
     if (depth == 0) {
       in_record_ = true;
       record_start_ = offset;
+      record_depth_ = 0;
       record_.Reset(e_.explode_field.empty() ? fallback_fields_ : 0);
       parent_ok_ = false;
       list_ok_ = true;
@@ -270,21 +272,30 @@ struct RecordReader::State {
   void FinishRecord(size_t end) {
     if (!first_error_.ok()) return;
     const Location where{index_};
+    if (record_depth_ > kMaxRecordDepth) {
+      return Quarantine(
+          where.Text() + ": nested " + std::to_string(record_depth_) +
+              " levels deep, more than the " + std::to_string(kMaxRecordDepth) +
+              " that a stored record may have (SQLite's JSON "
+              "functions could not read it)",
+          end);
+    }
     if (e_.explode_field.empty()) {
       Status s = CompleteRow(record_, e_, where);
-      if (!s.ok()) return Fail(s);
+      if (!s.ok()) return Quarantine(s.message(), end);
       AddRow(record_.row, record_start_, end);
       return;
     }
     if (!parent_ok_) {
-      return Fail(Status::BadResponse(where.Text() + ": '" + e_.parent_field +
-                                      "' is missing or not an integer"));
+      return Quarantine(where.Text() + ": '" + e_.parent_field +
+                            "' is missing or not an integer",
+                        end);
     }
     if (!list_ok_) {
-      return Fail(Status::BadResponse(where.Text() + ": '" + e_.explode_field +
-                                      "' is not an array"));
+      return Quarantine(
+          where.Text() + ": '" + e_.explode_field + "' is not an array", end);
     }
-    if (!entry_error_.ok()) return Fail(entry_error_);
+    if (!entry_error_.ok()) return Quarantine(entry_error_.message(), end);
     for (Row& row : pending_) {
       row.has_parent = true;
       row.parent = parent_;
@@ -318,6 +329,17 @@ struct RecordReader::State {
     if (first_error_.ok()) first_error_ = s;
   }
 
+  // The current record (ending at `end`) cannot be a row: it goes to the
+  // batch's rejects, the page goes on.
+  void Quarantine(const std::string& reason, size_t end) {
+    Reject r;
+    r.index = index_;
+    r.reason = reason;
+    r.data_offset = static_cast<uint32_t>(record_start_);
+    r.data_size = static_cast<uint32_t>(end - record_start_);
+    batch_->rejects.push_back(std::move(r));
+  }
+
   const Endpoint& e_;
   Batch* const batch_;
   RoleTable record_roles_;  // a record's members (depth 1)
@@ -330,6 +352,7 @@ struct RecordReader::State {
   bool in_record_ = false;
   size_t index_ = 0;
   size_t record_start_ = 0;
+  int record_depth_ = 0;  // the deepest value inside it so far
   ObjectFields record_;
   // Exploded endpoints: the record's parent key, list and entries.
   bool parent_ok_ = false;

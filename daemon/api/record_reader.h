@@ -9,8 +9,13 @@
 // null may be keyed by a hash of identity fields (FallbackKey).
 //
 // An envelope reader (api/page_parser.cc; the list-endpoint feed's next)
-// forwards the events that occur inside `data`. The first bad record is
-// kept as status(); the whole page is then refused by the caller.
+// forwards the events that occur inside `data`. A record that is an object
+// but cannot be a row (its key missing, null or not an integer, its version
+// unreadable, its exploded list or parent bad, or nested deeper than
+// kMaxRecordDepth) becomes one of the batch's rejects, and the page goes on.
+// A page whose `data` holds something else than objects cannot be trusted:
+// the first such element is kept as status(), and the caller refuses the
+// whole page.
 //
 // Thread safety: one reader per page, on one thread.
 #ifndef STSYNC_API_RECORD_READER_H_
@@ -51,6 +56,12 @@ struct JsonValue {
 
 class RecordReader {
  public:
+  // Deeper records are rejected: SQLite's JSON functions refuse records
+  // nested a thousand levels or more (the limit depends on the version),
+  // and a stored record must stay readable by every query on its table.
+  // Real records nest a handful.
+  static constexpr int kMaxRecordDepth = 500;
+
   // Rows go to batch->rows, and batch->records counts the records; both
   // must outlive the reader.
   RecordReader(const Endpoint& endpoint, Batch* batch);
@@ -68,7 +79,8 @@ class RecordReader {
   void EndObject(int depth, size_t end);
   void EndArray(int depth);
 
-  // The first bad record's problem, else Ok.
+  // The problem of the first element of `data` that is not an object, else
+  // Ok.
   const Status& status() const;
 
  private:

@@ -203,6 +203,8 @@ void WriteJson(JsonWriter& w, const Config& config, const TenantStates& t,
     w.Int64(cp.consecutive_failures);
     w.Key("forbidden");
     w.Bool(IsForbidden(cp));
+    w.Key("rejected");
+    w.Int64(cp.rejected);
     WriteReconcileJson(w, ec, t.ReconcileOf(ec.endpoint.name));
     w.EndObject();
   }
@@ -270,6 +272,17 @@ void PrintText(const Config& config, const TenantStates& t, bool name_tenant,
               static_cast<long long>(totals.rows),
               static_cast<long long>(totals.pages),
               static_cast<long long>(totals.failing), config.endpoints.size());
+  std::string rejected;
+  for (const auto& ec : config.endpoints) {
+    const FeedState& cp = t.Of(ec.endpoint.name);
+    if (cp.rejected == 0) continue;
+    rejected += (rejected.empty() ? "" : ", ") + ec.endpoint.name + " " +
+                std::to_string(cp.rejected);
+  }
+  if (!rejected.empty()) {
+    std::printf("QUARANTINED records (in _stsync_rejects): %s\n",
+                rejected.c_str());
+  }
   PrintReconciles(config, t, now);
 }
 

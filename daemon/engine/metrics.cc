@@ -45,11 +45,13 @@ void Metrics::AddTenant(const std::string& tenant,
 }
 
 void Metrics::OnBatch(const std::string& tenant, const std::string& endpoint,
-                      int64_t upserted, double commit_seconds, WallTime now) {
+                      int64_t upserted, int64_t rejected, double commit_seconds,
+                      WallTime now) {
   std::lock_guard<std::mutex> lock(mu_);
   Tenant& t = TenantOf(tenant);
   Endpoint& e = t.endpoints[endpoint];
   e.records += static_cast<double>(upserted);
+  e.rejected += static_cast<double>(rejected);
   e.pages += 1;
   e.last_success = UnixSeconds(now);
   const auto& bounds = CommitBuckets();
@@ -103,6 +105,11 @@ std::string Metrics::Render(WallTime now) const {
       "stsync_records_upserted_total", "counter",
       "Records written (new or newer versions), per endpoint.",
       [](const Endpoint& e) { return std::optional<double>(e.records); });
+  per_endpoint(
+      "stsync_records_rejected_total", "counter",
+      "Records quarantined in _stsync_rejects (they could not be rows), per "
+      "endpoint.",
+      [](const Endpoint& e) { return std::optional<double>(e.rejected); });
   per_endpoint(
       "stsync_pages_committed_total", "counter",
       "Pages committed with their cursor, per endpoint.",
@@ -160,8 +167,8 @@ std::string Metrics::Render(WallTime now) const {
                FileSize(t.database_path + "-wal"));
   }
   out.Family("stsync_config_last_reload_successful", "gauge",
-             "1 unless the last SIGHUP's config could not be started (the "
-             "config before it kept running).");
+             "Whether the last SIGHUP's config started: 0 when it could not "
+             "(the config before it kept running).");
   out.Sample("stsync_config_last_reload_successful", {},
              reload_successful_ ? 1 : 0);
   out.Family("stsync_config_last_reload_timestamp_seconds", "gauge",
@@ -183,7 +190,7 @@ void Metrics::SetLastReload(bool successful, WallTime at) {
 
 void MetricsObserver::OnBatch(const BatchEvent& e) {
   metrics_->OnBatch(
-      tenant_, e.endpoint, e.stats.inserted + e.stats.updated,
+      tenant_, e.endpoint, e.stats.inserted + e.stats.updated, e.stats.rejected,
       std::chrono::duration<double>(e.finished - e.apply_started).count(),
       clock_->WallNow());
 }

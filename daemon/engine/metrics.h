@@ -37,7 +37,8 @@ class Metrics {
                  const std::vector<std::string>& endpoints);
 
   void OnBatch(const std::string& tenant, const std::string& endpoint,
-               int64_t upserted, double commit_seconds, WallTime now);
+               int64_t upserted, int64_t rejected, double commit_seconds,
+               WallTime now);
   void OnRetry(const std::string& tenant, const std::string& endpoint);
   // An HTTP answer with `status`, or 0 for none (network error, timeout).
   void OnHttp(const std::string& tenant, int status);
@@ -54,6 +55,7 @@ class Metrics {
  private:
   struct Endpoint {
     double records = 0;
+    double rejected = 0;
     double pages = 0;
     double retries = 0;
     double last_success = 0;  // Unix seconds; 0: never

@@ -2,7 +2,9 @@
 // loopback by default). GET /metrics answers the Prometheus text format
 // 0.0.4 (engine/metrics.h); GET /healthz answers 200 "ok", or 503 with the
 // reason when a tenant's sync is behind (engine/health.h). Nothing else is
-// served, and nothing it serves carries a secret.
+// served, and nothing it serves carries a secret. Connections are served
+// by up to 64 threads started on demand, and one may idle for a second: a
+// crowd of idle connections delays a scrape by seconds at most.
 //
 // Thread safety: Start and the destructor from one thread; requests are
 // answered on the server's own threads.

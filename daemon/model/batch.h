@@ -31,9 +31,22 @@ struct Row {
   uint32_t data_size = 0;
 };
 
+// A record that cannot be stored as a queryable row (its key missing or
+// null, its version unreadable, nested deeper than SQLite's JSON functions
+// read): quarantined by the sink in the page's transaction, never dropped
+// silently and never allowed to block the feed.
+struct Reject {
+  size_t index = 0;          // its place in the page's `data` array
+  std::string reason;        // why, naming the field
+  std::string position;      // the feed position the page was asked from
+  uint32_t data_offset = 0;  // the record's bytes: Batch::body.substr(...)
+  uint32_t data_size = 0;
+};
+
 struct Batch {
-  std::string body;  // owns the bytes every Row points into
+  std::string body;  // owns the bytes every Row and Reject points into
   std::vector<Row> rows;
+  std::vector<Reject> rejects;
   size_t records = 0;  // records received (rows may be more: job-history)
   // Where the feed resumes after this batch; stored with its rows.
   Cursor next;
@@ -42,6 +55,9 @@ struct Batch {
   bool caught_up = false;
 
   std::string_view Data(const Row& r) const {
+    return std::string_view(body).substr(r.data_offset, r.data_size);
+  }
+  std::string_view Data(const Reject& r) const {
     return std::string_view(body).substr(r.data_offset, r.data_size);
   }
 };

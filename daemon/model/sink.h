@@ -43,6 +43,7 @@ struct FeedState {
   std::string last_error;         // "" if the last attempt succeeded
   std::string last_error_at;
   int64_t consecutive_failures = 0;
+  int64_t rejected = 0;  // records quarantined, in all
 };
 
 struct ApplyStats {
@@ -50,6 +51,7 @@ struct ApplyStats {
   // Newer versions of known keys, and rows marked deleted that came back.
   int64_t updated = 0;
   int64_t unchanged = 0;  // same or older versions: skipped
+  int64_t rejected = 0;   // records quarantined (Batch::rejects)
 };
 
 // What the sink knows of an endpoint's reconciliation (hard deletes,

@@ -452,10 +452,42 @@ Result<ApplyStats> SqliteSink::ApplyRows(const Endpoint& e, const Batch& page) {
   return ApplyBatch(e, page, /*store_cursor=*/false);
 }
 
+Status SqliteSink::StoreRejects(const Endpoint& e, const Batch& page,
+                                const std::string& now) {
+  if (page.rejects.empty()) return Status::Ok();
+  Stmt insert;
+  if (insert.Prepare(db_,
+                     "INSERT OR IGNORE INTO _stsync_rejects (endpoint, "
+                     "position, record_index, reason, data, record_hash, "
+                     "rejected_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)") !=
+      SQLITE_OK) {
+    return Error(e.name + ": quarantining records");
+  }
+  for (const Reject& r : page.rejects) {
+    const std::string_view data = page.Data(r);
+    insert.Text(1, e.name);
+    insert.Text(2, r.position);
+    insert.Int(3, static_cast<int64_t>(r.index));
+    insert.Text(4, r.reason);
+    sqlite3_bind_blob(insert.get(), 5, data.data(),
+                      static_cast<int>(data.size()), SQLITE_STATIC);
+    insert.Int(6, static_cast<int64_t>(std::hash<std::string_view>()(data)));
+    insert.Text(7, now);
+    if (sqlite3_step(insert.get()) != SQLITE_DONE) {
+      return Error(e.name + ": quarantining records");
+    }
+    insert.Reset();
+  }
+  return Status::Ok();
+}
+
 Status SqliteSink::UpsertRows(const Endpoint& e, Statements& st,
                               const Batch& page, const std::string& now,
                               ApplyStats& stats, Stmt* seen,
                               int64_t* new_keys) {
+  Status quarantined = StoreRejects(e, page, now);
+  if (!quarantined.ok()) return quarantined;
+  stats.rejected += static_cast<int64_t>(page.rejects.size());
   // The statements keep pointers into `page` and `now` until reset.
   auto bind = [&](Stmt& stmt, const Row& row) {
     for (size_t k = 0; k < st.key_count; ++k) {
@@ -798,8 +830,12 @@ FeedState ReadFeedState(const Stmt& s) {
   c.last_error = s.ColumnText(6);
   c.last_error_at = s.ColumnText(7);
   c.consecutive_failures = sqlite3_column_int64(s.get(), 8);
+  c.rejected = sqlite3_column_int64(s.get(), 9);
   return c;
 }
+
+// Quarantined records arrived in schema 6.
+constexpr int kRejectsSchema = 6;
 
 // The feed states of a database at `schema_version`. A read-only open (for
 // `status`) never migrates, so an older file is read under its old names.
@@ -807,11 +843,16 @@ std::string FeedStateQuery(int schema_version) {
   if (schema_version == 1) {
     return "SELECT endpoint, continue_from, updated_at, caught_up_at, "
            "row_count, pages, last_error, last_error_at, "
-           "consecutive_failures FROM _stsync_checkpoints";
+           "consecutive_failures, 0 FROM _stsync_checkpoints";
   }
+  const std::string rejected =
+      schema_version >= kRejectsSchema
+          ? "(SELECT count(*) FROM _stsync_rejects r WHERE r.endpoint = "
+            "c.endpoint)"
+          : "0";
   return "SELECT endpoint, cursor, cursor_updated_at, caught_up_at, "
-         "row_count, pages, last_error, last_error_at, consecutive_failures "
-         "FROM _stsync_cursors";
+         "row_count, pages, last_error, last_error_at, consecutive_failures, " +
+         rejected + " FROM _stsync_cursors c";
 }
 
 }  // namespace

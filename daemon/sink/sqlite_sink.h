@@ -4,7 +4,9 @@
 // modified_on (normalised version), active, data (the record's JSON exactly
 // as received), first_seen_at and synced_at, its rows stored in arrival
 // order (table_layout.h); plus _stsync_cursors, one row per endpoint with
-// its cursor, counts and last error. Opening a file of an older schema
+// its cursor, counts and last error; and _stsync_rejects, the records a
+// batch could not make rows of (Batch::rejects), kept in the same
+// transaction as the batch. Opening a file of an older schema
 // migrates it, which may rewrite whole tables (see SqliteSinkOptions::notice).
 //
 // Apply is the heart of the replication guarantee: a batch's rows and its
@@ -163,6 +165,10 @@ class SqliteSink : public Sink {
   // RecordFailure into `table` (_stsync_cursors or _stsync_reconcile).
   Status RecordFailureIn(const std::string& table, const std::string& endpoint,
                          const std::string& message);
+  // Keeps `page`'s rejects in _stsync_rejects (a record already kept once
+  // is not kept again). Within the caller's transaction.
+  Status StoreRejects(const Endpoint& e, const Batch& page,
+                      const std::string& now);
   // Rolls back the open transaction and returns `error`.
   Status Rollback(const Status& error);
   // The first column of the first row of a PRAGMA, as text.
