@@ -40,6 +40,18 @@ std::string WriteConfig(const test::TempDir& dir, const FakeServer& server,
   return path;
 }
 
+// WriteConfig for `[jobs]`, with the line `after` of the fake's config
+// followed by `added` (keys of the same section).
+std::string WriteConfigAdding(const test::TempDir& dir,
+                              const FakeServer& server,
+                              const std::string& after,
+                              const std::string& added) {
+  std::string path = WriteConfig(dir, server, "[jobs]");
+  test::WriteFile(path,
+                  test::Replace(test::ReadFile(path), after, after + added));
+  return path;
+}
+
 // Sends `sig` and waits for the exit; *seconds is how long that took.
 test::ProcessResult StopWith(test::Process& process, int sig, double* seconds) {
   auto signalled = std::chrono::steady_clock::now();
@@ -460,14 +472,10 @@ TEST_CASE(
   page.stream_piece = size_t{1} << 20;
   server.AddFault(page);
   test::TempDir dir;
-  std::string cfg = dir.File("stsync.yaml");
   const size_t limit = size_t{128} << 20;
-  test::WriteFile(
-      cfg, test::Replace(
-               test::FakeConfigYaml(server, dir.File("cli.db"), "[jobs]", ""),
-               "  read_timeout: 5s\n",
-               "  read_timeout: 5s\n  max_page_bytes: " +
-                   std::to_string(limit) + "\n"));
+  std::string cfg =
+      WriteConfigAdding(dir, server, "  read_timeout: 5s\n",
+                        "  max_page_bytes: " + std::to_string(limit) + "\n");
   auto once = Stsync({"once", "-c", cfg});
   INFO(once.err);
   CHECK(once.exit_code == 0);
@@ -494,12 +502,8 @@ TEST_CASE(
   trickle.stream_piece_ms = 100;
   server.AddFault(trickle);
   test::TempDir dir;
-  std::string cfg = dir.File("stsync.yaml");
-  test::WriteFile(
-      cfg, test::Replace(
-               test::FakeConfigYaml(server, dir.File("cli.db"), "[jobs]", ""),
-               "  read_timeout: 5s\n",
-               "  read_timeout: 5s\n  request_timeout: 1s\n"));
+  std::string cfg = WriteConfigAdding(dir, server, "  read_timeout: 5s\n",
+                                      "  request_timeout: 1s\n");
   auto once = Stsync({"once", "-c", cfg});
   INFO(once.err);
   CHECK(once.exit_code == 0);
@@ -957,11 +961,8 @@ TEST_CASE(
   FakeServer server(test::SmallFake({"jobs"}, 30, 10));
   REQUIRE(server.Start().ok());
   test::TempDir dir;
-  std::string cfg = dir.File("stsync.yaml");
-  test::WriteFile(
-      cfg, test::Replace(
-               test::FakeConfigYaml(server, dir.File("cli.db"), "[jobs]", ""),
-               "database:\n", "database:\n  busy_timeout: 1h\n"));
+  std::string cfg =
+      WriteConfigAdding(dir, server, "database:\n", "  busy_timeout: 1h\n");
   REQUIRE(Stsync({"once", "-c", cfg}).exit_code == 0);
   server.Mutate("jobs", 5, 0);
   sqlite3* other = nullptr;
