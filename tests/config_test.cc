@@ -407,6 +407,10 @@ TEST_CASE("a repeated key or a second YAML document is an error naming lines") {
               {"a second YAML document"});
   // One document with an explicit start marker is fine.
   CHECK(Parse(std::string("---\n") + kGood).ok());
+  // A stray comma before the content: yaml-cpp's LoadAll would spin for
+  // ever here, allocating (the config fuzzer found it).
+  ExpectError(std::string("# stsync\n,,,  # note\n") + kGood,
+              {"cfg.yaml:2:1: not valid YAML: a ','"});
 }
 
 TEST_CASE("only a literal loopback address or localhost may use plain http") {

@@ -850,13 +850,7 @@ Result<Config> ParseConfig(const std::string& yaml_text,
                            const std::string& file, const EnvLookup& env) {
   YamlReader parser(file, env);
   try {
-    std::vector<YAML::Node> documents = YAML::LoadAll(yaml_text);
-    if (documents.size() > 1) {
-      parser.Fail(documents[1], "---",
-                  "a second YAML document; a config file holds one (its "
-                  "first document would be read and the rest ignored)");
-    }
-    YAML::Node root = documents.empty() ? YAML::Node() : documents[0];
+    YAML::Node root = parser.LoadDocument(yaml_text);
     parser.CheckNoDuplicateKeys(root, "");
     return Parse(parser, root, file);
   } catch (const ConfigError& e) {

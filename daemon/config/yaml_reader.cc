@@ -1,6 +1,7 @@
 #include "config/yaml_reader.h"
 
 #include <sys/stat.h>
+#include <yaml-cpp/eventhandler.h>
 
 #include <fstream>
 #include <map>
@@ -13,6 +14,58 @@ namespace stsync {
 
 YamlReader::YamlReader(std::string file, const EnvLookup& env)
     : file_(std::move(file)), env_(env) {}
+
+namespace {
+
+// Records where each document starts; the content is ignored.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    starts.push_back(mark);
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+}  // namespace
+
+YAML::Node YamlReader::LoadDocument(const std::string& text) const {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts documents;
+  // Two documents at most: enough to tell one from more.
+  for (int i = 0; i < 2 && parser.HandleNextDocument(documents); ++i) {
+  }
+  if (documents.starts.size() > 1) {
+    const YAML::Mark& first = documents.starts[0];
+    const YAML::Mark& second = documents.starts[1];
+    std::string where = file_ + ":" + std::to_string(second.line + 1);
+    if (second.pos == first.pos) {
+      // The first document ended without reading anything: a character
+      // no YAML node starts with, such as ',' or ']'.
+      throw ConfigError{where + ":" + std::to_string(second.column + 1) +
+                        ": not valid YAML: a '" +
+                        std::string(1, text[second.pos]) +
+                        "' where a value should start"};
+    }
+    throw ConfigError{where +
+                      ": a second YAML document; a config file holds one "
+                      "(its first document would be read and the rest "
+                      "ignored)"};
+  }
+  return YAML::Load(text);
+}
 
 void YamlReader::Fail(const YAML::Node& node, const std::string& key,
                       const std::string& what) const {

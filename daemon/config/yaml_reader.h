@@ -31,6 +31,13 @@ class YamlReader {
   // `file` names the config in messages.
   YamlReader(std::string file, const EnvLookup& env);
 
+  // The one document of `text`. Fails on a second document, and on text
+  // yaml-cpp cannot get past (YAML::Exception for invalid YAML passes
+  // through). Never loops: yaml-cpp 0.7's LoadAll spins for ever,
+  // allocating, on a stray ',' before a document's content
+  // (jbeder/yaml-cpp#1040), so documents are counted with a bounded parse.
+  YAML::Node LoadDocument(const std::string& text) const;
+
   [[noreturn]] void Fail(const YAML::Node& node, const std::string& key,
                          const std::string& what) const;
   // Fails unless `map` is a mapping whose keys are all in `allowed`.
