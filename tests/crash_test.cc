@@ -58,15 +58,6 @@ int KillRepeatedly(
     }
     {
       test::Process run({STSYNC_BIN, "run", "-c", cfg});
-      // The kill lands a random time after the pass's first page, not after
-      // the start: a slow machine (a sanitizer build) may take longer than
-      // the pause just to start, and no kill would hit a pass.
-      const auto deadline =
-          std::chrono::steady_clock::now() + std::chrono::seconds(30);
-      while (run.ErrSoFar().find("jobs (reconcile):") == std::string::npos) {
-        REQUIRE(std::chrono::steady_clock::now() < deadline);
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-      }
       std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
       run.Signal(SIGKILL);
       REQUIRE(run.Wait(std::chrono::seconds(10)).signal == SIGKILL);
