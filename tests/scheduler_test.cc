@@ -115,10 +115,6 @@ class MemorySink : public Sink {
     applied.push_back(e.name + "@" + batch.next.value());
     return ApplyStats{static_cast<int64_t>(batch.rows.size()), 0, 0};
   }
-  Result<ApplyStats> ApplyRows(const Endpoint& e, const Batch& batch) override {
-    applied.push_back(e.name + " rows");
-    return ApplyStats{static_cast<int64_t>(batch.rows.size()), 0, 0};
-  }
   Result<std::optional<FeedState>> Load(const std::string& endpoint) override {
     auto it = states_.find(endpoint);
     if (it == states_.end()) return std::optional<FeedState>();

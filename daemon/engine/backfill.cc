@@ -1,32 +1,23 @@
 #include "engine/backfill.h"
 
 #include "base/timestamp.h"
+#include "model/sink_decorator.h"
 
 namespace stsync {
 namespace {
 
 // Writes rows only: the live feed's cursor and state stay as they are, and
 // the feed always starts at its configured start (the range's).
-class RowsOnlySink : public Sink {
+class RowsOnlySink : public SinkDecorator {
  public:
-  explicit RowsOnlySink(std::unique_ptr<Sink> inner)
-      : inner_(std::move(inner)) {}
+  RowsOnlySink(Sink* sink, SideFeedStore* store)
+      : SinkDecorator(sink), store_(store) {}
 
-  Status Prepare(const Endpoint& e) override { return inner_->Prepare(e); }
   Result<ApplyStats> Apply(const Endpoint& e, const Batch& batch) override {
-    return inner_->ApplyRows(e, batch);
-  }
-  Result<ApplyStats> ApplyRows(const Endpoint& e, const Batch& batch) override {
-    return inner_->ApplyRows(e, batch);
-  }
-  Result<std::optional<std::string>> NewestVersion(const Endpoint& e) override {
-    return inner_->NewestVersion(e);
+    return store_->ApplyRows(e, batch);
   }
   Result<std::optional<FeedState>> Load(const std::string&) override {
     return std::optional<FeedState>();
-  }
-  Result<std::vector<FeedState>> LoadAll() override {
-    return inner_->LoadAll();
   }
   Status RecordFailure(const std::string&, const std::string&) override {
     return Status::Ok();  // logged; the live feed's state is not ours
@@ -37,7 +28,7 @@ class RowsOnlySink : public Sink {
   }
 
  private:
-  std::unique_ptr<Sink> inner_;
+  SideFeedStore* const store_;
 };
 
 // Ends the feed at the first batch that reaches `end` (a normalised
@@ -94,14 +85,9 @@ Result<std::unique_ptr<Replicator>> CreateBackfill(const Config& config,
   one.endpoints = {*ec};
   one.endpoints[0].start_from = range.from;
   one.endpoints[0].reconcile_every.reset();  // a backfill only backfills
-  if (!seams.sink) {
-    Clock* clock = seams.clock ? seams.clock : RealClock::Get();
-    auto sink =
-        SqliteSink::Open(config.database_path, SinkOptionsOf(config), clock);
-    if (!sink.ok()) return sink.status();
-    seams.sink = std::move(*sink);
-  }
-  seams.sink = std::make_unique<RowsOnlySink>(std::move(seams.sink));
+  seams.wrap_sink = [](Sink* sink, SideFeedStore* store) {
+    return std::make_unique<RowsOnlySink>(sink, store);
+  };
   if (!end.empty()) {
     seams.wrap_feed = [end](std::shared_ptr<const Feed> feed) {
       return std::make_shared<BoundedFeed>(std::move(feed), end);

@@ -5,7 +5,7 @@
 // after it) until it catches up, or until a batch holds a record modified on
 // or after the range's end; that batch is stored whole. Each batch is
 // upserted in its own transaction with the usual newest-wins rule
-// (Sink::ApplyRows), so a backfill never replaces a row with an older
+// (SideFeedStore::ApplyRows), so a backfill never replaces a row with an older
 // version. The feed's stored cursor, its page count and caught-up time are
 // left alone: the live feed goes on where it was, and absorbs the records
 // it meets again. Failures are retried and logged as for `once`, but not

@@ -1,6 +1,7 @@
 #include "engine/reconciler.h"
 
 #include "base/timestamp.h"
+#include "model/sink_decorator.h"
 
 namespace stsync {
 namespace {
@@ -24,20 +25,20 @@ class ReconcileFeed : public FeedDecorator {
 
 // One endpoint's pass as the Scheduler sees a feed's sink: its state is the
 // pass's (_stsync_reconcile), not the live feed's.
-class ReconcileSink : public Sink {
+class ReconcileSink : public SinkDecorator {
  public:
-  ReconcileSink(Sink* sink, Endpoint endpoint, ReconcilePolicy policy,
-                std::vector<Observer*> observers, Clock* clock)
-      : sink_(sink),
+  ReconcileSink(Sink* sink, SideFeedStore* store, Endpoint endpoint,
+                ReconcilePolicy policy, std::vector<Observer*> observers,
+                Clock* clock)
+      : SinkDecorator(sink),
+        store_(store),
         endpoint_(std::move(endpoint)),
         policy_(policy),
         observers_(std::move(observers)),
         clock_(clock) {}
 
-  Status Prepare(const Endpoint& e) override { return sink_->Prepare(e); }
-
   Result<ApplyStats> Apply(const Endpoint& e, const Batch& batch) override {
-    auto r = sink_->ApplyReconcile(e, batch, policy_);
+    auto r = store_->ApplyReconcile(e, batch, policy_);
     if (!r.ok()) return r.status();
     if (r->finished) {
       for (Observer* o : observers_) {
@@ -47,14 +48,10 @@ class ReconcileSink : public Sink {
     return r->applied;
   }
 
-  Result<ApplyStats> ApplyRows(const Endpoint&, const Batch&) override {
-    return Status::Invalid("a reconciliation pass stores its cursor");
-  }
-
   // The pass in progress as a cursor; between passes, the last one's end
   // as caught_up_at (the Scheduler's background schedule).
   Result<std::optional<FeedState>> Load(const std::string& label) override {
-    auto r = sink_->LoadReconcile(endpoint_.name);
+    auto r = store_->LoadReconcile(endpoint_.name);
     if (!r.ok()) return r.status();
     FeedState f;
     f.endpoint = label;
@@ -67,7 +64,7 @@ class ReconcileSink : public Sink {
       return std::optional<FeedState>(f);
     }
     // Never reconciled: as if when the table's first row was stored.
-    auto first = sink_->FirstStoredAt(endpoint_);
+    auto first = store_->FirstStoredAt(endpoint_);
     if (!first.ok()) return first.status();
     f.caught_up_at = first->value_or(FormatTimestamp(clock_->WallNow()));
     return std::optional<FeedState>(f);
@@ -77,18 +74,16 @@ class ReconcileSink : public Sink {
   Result<std::optional<std::string>> NewestVersion(const Endpoint&) override {
     return std::optional<std::string>();
   }
-  Result<std::vector<FeedState>> LoadAll() override { return sink_->LoadAll(); }
   Status RecordFailure(const std::string&, const std::string& m) override {
-    return sink_->RecordReconcileFailure(endpoint_.name, m);
+    return store_->RecordReconcileFailure(endpoint_.name, m);
   }
   Status ResetCursor(const std::string&,
                      const std::optional<Cursor>&) override {
-    return sink_->RestartReconcile(endpoint_.name);
+    return store_->RestartReconcile(endpoint_.name);
   }
-  void Idle() override { sink_->Idle(); }
 
  private:
-  Sink* const sink_;
+  SideFeedStore* const store_;
   const Endpoint endpoint_;
   const ReconcilePolicy policy_;
   const std::vector<Observer*> observers_;
@@ -103,7 +98,8 @@ std::string ReconcileLabel(const std::string& endpoint) {
 
 ReconcileFeeds ReconcileFeedsOf(const Config& config,
                                 const std::vector<ScheduledFeed>& live,
-                                Sink* sink, std::vector<Observer*> observers,
+                                Sink* sink, SideFeedStore* store,
+                                std::vector<Observer*> observers,
                                 Clock* clock) {
   ReconcileFeeds out;
   for (size_t i = 0; i < config.endpoints.size() && i < live.size(); ++i) {
@@ -114,7 +110,7 @@ ReconcileFeeds ReconcileFeedsOf(const Config& config,
     ScheduledFeed f;
     f.feed = std::make_shared<ReconcileFeed>(live[i].feed, live[i].start);
     auto adapter = std::make_unique<ReconcileSink>(
-        sink, live[i].feed->endpoint(), policy, observers, clock);
+        sink, store, live[i].feed->endpoint(), policy, observers, clock);
     f.interval = *ec.reconcile_every;
     f.start = live[i].start;
     f.restart_rejected_cursor = true;  // a new pass from the start

@@ -41,14 +41,16 @@
 #include "engine/scheduler.h"
 #include "model/feed.h"
 #include "model/observer.h"
+#include "model/side_feed_store.h"
 #include "model/sink.h"
 
 namespace stsync {
 
 // The reconciliation passes of `config`'s endpoints that set
 // reconcile_every, as background feeds. `live` is FeedsOf(config): each pass
-// reads its endpoint's feed. The passes write through `sink` and report
-// their outcome to `observers`; both are borrowed and must outlive the
+// reads its endpoint's feed. The passes write through `store` (their rows,
+// keys and cursor), prepare tables and go idle through `sink`, and report
+// their outcome to `observers`; all are borrowed and must outlive the
 // feeds, which borrow the returned `sinks`.
 struct ReconcileFeeds {
   std::vector<ScheduledFeed> feeds;
@@ -56,8 +58,8 @@ struct ReconcileFeeds {
 };
 ReconcileFeeds ReconcileFeedsOf(const Config& config,
                                 const std::vector<ScheduledFeed>& live,
-                                Sink* sink, std::vector<Observer*> observers,
-                                Clock* clock);
+                                Sink* sink, SideFeedStore* store,
+                                std::vector<Observer*> observers, Clock* clock);
 
 // How a pass appears in logs and `status`: "jobs (reconcile)".
 std::string ReconcileLabel(const std::string& endpoint);

@@ -48,14 +48,15 @@ Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
   std::unique_ptr<Replicator> r(
       new Replicator(config.tenant, seams.log_prefix));
   Clock* clock = seams.clock ? seams.clock : RealClock::Get();
-  if (seams.sink) {
-    r->sink_ = std::move(seams.sink);
-  } else {
-    SqliteSinkOptions options = SinkOptionsOf(config);
-    options.stop = &r->stop_;
-    auto sink = SqliteSink::Open(config.database_path, options, clock);
-    if (!sink.ok()) return sink.status();
-    r->sink_ = std::move(*sink);
+  SqliteSinkOptions sink_options = SinkOptionsOf(config);
+  sink_options.stop = &r->stop_;
+  auto database = SqliteSink::Open(config.database_path, sink_options, clock);
+  if (!database.ok()) return database.status();
+  r->database_ = std::move(*database);
+  Sink* sink = r->database_.get();
+  if (seams.wrap_sink) {
+    r->wrapped_sink_ = seams.wrap_sink(sink, r->database_.get());
+    sink = r->wrapped_sink_.get();
   }
   r->transport_ = seams.transport
                       ? std::move(seams.transport)
@@ -86,12 +87,12 @@ Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
   if (seams.wrap_feed) {
     for (ScheduledFeed& f : feeds) f.feed = seams.wrap_feed(std::move(f.feed));
   }
-  ReconcileFeeds passes =
-      ReconcileFeedsOf(config, feeds, r->sink_.get(), observers, clock);
+  ReconcileFeeds passes = ReconcileFeedsOf(
+      config, feeds, r->database_.get(), r->database_.get(), observers, clock);
   r->reconcile_sinks_ = std::move(passes.sinks);
   for (ScheduledFeed& f : passes.feeds) feeds.push_back(std::move(f));
   r->scheduler_ = std::make_unique<Scheduler>(
-      std::move(feeds), std::move(options), r->client_.get(), r->sink_.get(),
+      std::move(feeds), std::move(options), r->client_.get(), sink,
       std::move(observers), &r->stop_, clock);
   Transport* t = r->transport_.get();
   r->stop_.OnStop([t] { t->Cancel(); });

@@ -32,7 +32,6 @@ namespace stsync {
 // What a Replicator talks to. Each null member means the real one.
 struct ReplicatorSeams {
   std::unique_ptr<Transport> transport;  // null: HTTPS (cpp-httplib)
-  std::unique_ptr<Sink> sink;      // null: the SQLite file of database.path
   Clock* clock = nullptr;          // null: the real clock; must outlive it
   std::function<double()> random;  // null: seeded from std::random_device
   // Told of every batch and failure, besides the log; must outlive it.
@@ -47,6 +46,9 @@ struct ReplicatorSeams {
   // If set, wraps each feed FeedsOf builds (a backfill bounds them).
   std::function<std::shared_ptr<const Feed>(std::shared_ptr<const Feed>)>
       wrap_feed;
+  // If set, wraps the database as the live feeds' Sink (a backfill writes
+  // rows only); the wrapper borrows both views of the database.
+  std::function<std::unique_ptr<Sink>(Sink*, SideFeedStore*)> wrap_sink;
 };
 
 class Replicator {
@@ -73,8 +75,9 @@ class Replicator {
   std::unique_ptr<TokenSource> tokens_;
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<ApiClient> client_;
-  std::unique_ptr<Sink> sink_;
-  // Reconciliation passes' views of sink_ (engine/reconciler.h).
+  std::unique_ptr<SqliteSink> database_;
+  std::unique_ptr<Sink> wrapped_sink_;  // ReplicatorSeams::wrap_sink's
+  // Reconciliation passes' views of database_ (engine/reconciler.h).
   std::vector<std::unique_ptr<Sink>> reconcile_sinks_;
   std::unique_ptr<Scheduler> scheduler_;
 };

@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "model/cursor.h"
+#include "model/side_feed_store.h"
 #include "model/sink.h"
 
 namespace stsync {

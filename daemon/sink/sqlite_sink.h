@@ -1,4 +1,5 @@
-// SqliteSink: the SQLite file stsync keeps in sync; the Sink stsync ships.
+// SqliteSink: the SQLite file stsync keeps in sync; the Sink (and
+// SideFeedStore) stsync ships.
 //
 // One table per endpoint (see Endpoint::TableName) with the key column(s),
 // modified_on (normalised version), active, data (the record's JSON exactly
@@ -49,6 +50,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "base/stop_signal.h"
+#include "model/side_feed_store.h"
 #include "model/sink.h"
 
 struct sqlite3;
@@ -88,7 +90,7 @@ struct SqliteSinkOptions {
   StopSignal* stop = nullptr;
 };
 
-class SqliteSink : public Sink {
+class SqliteSink : public Sink, public SideFeedStore {
  public:
   // Opens (creating with mode 0640 if missing, unless read_only) and
   // migrates the database at `path`. `clock` must outlive the sink.
@@ -102,8 +104,6 @@ class SqliteSink : public Sink {
   Status Prepare(const Endpoint& endpoint) override;
   Result<ApplyStats> Apply(const Endpoint& endpoint,
                            const Batch& batch) override;
-  Result<ApplyStats> ApplyRows(const Endpoint& endpoint,
-                               const Batch& batch) override;
   Result<std::optional<FeedState>> Load(const std::string& endpoint) override;
   Result<std::vector<FeedState>> LoadAll() override;
   Result<std::optional<std::string>> NewestVersion(
@@ -114,6 +114,10 @@ class SqliteSink : public Sink {
                      const std::optional<Cursor>& to) override;
   // Frees the connection's unused page cache (sqlite3_db_release_memory).
   void Idle() override;
+
+  // SideFeedStore.
+  Result<ApplyStats> ApplyRows(const Endpoint& endpoint,
+                               const Batch& batch) override;
   Result<std::optional<ReconcileState>> LoadReconcile(
       const std::string& endpoint) override;
   Result<std::vector<ReconcileState>> LoadAllReconciles() override;
