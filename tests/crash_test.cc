@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "base/timestamp.h"
+#include "sink/sqlite_schema.h"
 #include "sink/sqlite_sink.h"
 #include "test_util.h"
 
@@ -375,8 +376,7 @@ TEST_CASE(
   auto once = test::Run({STSYNC_BIN, "once", "-c", cfg});
   INFO(once.err);
   REQUIRE(once.exit_code == 0);
-  CHECK(test::QueryInt(db, "PRAGMA user_version") ==
-        SqliteSink::LatestSchemaVersion());
+  CHECK(test::QueryInt(db, "PRAGMA user_version") == LatestSchemaVersion());
   CHECK(test::QueryText(db, old_rows) == before);
   CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 60000 + 50);
   MESSAGE("conversion: ", killed_mid_conversion,

@@ -11,6 +11,7 @@
 #include "base/timestamp.h"
 #include "config/catalog.h"
 #include "sink/migrations.h"
+#include "sink/sqlite_schema.h"
 #include "test_util.h"
 
 namespace stsync {
@@ -342,12 +343,11 @@ TEST_CASE(
   REQUIRE(stat(db.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0640);
   CHECK(test::QueryText(db, "PRAGMA journal_mode") == "wal");
-  CHECK(test::QueryInt(db, "PRAGMA user_version") ==
-        SqliteSink::LatestSchemaVersion());
-  CHECK(store->schema_version() == SqliteSink::LatestSchemaVersion());
+  CHECK(test::QueryInt(db, "PRAGMA user_version") == LatestSchemaVersion());
+  CHECK(store->schema_version() == LatestSchemaVersion());
   // Reopening does not migrate again.
   store.reset();
-  CHECK(MustOpen(db)->schema_version() == SqliteSink::LatestSchemaVersion());
+  CHECK(MustOpen(db)->schema_version() == LatestSchemaVersion());
 }
 
 TEST_CASE(
@@ -384,7 +384,7 @@ TEST_CASE(
         1);  // status wrote nothing
 
   auto store = MustOpen(db);
-  CHECK(store->schema_version() == SqliteSink::LatestSchemaVersion());
+  CHECK(store->schema_version() == LatestSchemaVersion());
   auto jobs = store->Load("jobs");
   REQUIRE(jobs.ok());
   REQUIRE(jobs->has_value());

@@ -6,6 +6,7 @@
 
 #include "api/page_parser.h"
 #include "config/catalog.h"
+#include "sink/sqlite_schema.h"
 #include "sink/sqlite_sink.h"
 #include "test_util.h"
 
@@ -138,7 +139,7 @@ TEST_CASE(
 
   std::vector<std::string> notices;
   auto sink = Open(db, &notices);
-  CHECK(sink->schema_version() == SqliteSink::LatestSchemaVersion());
+  CHECK(sink->schema_version() == LatestSchemaVersion());
   REQUIRE(notices.size() == 2);
   CHECK(notices[0].find("converting table jobs") != std::string::npos);
   CHECK(notices[1].find("converted table jobs: 1000 rows") !=

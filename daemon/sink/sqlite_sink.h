@@ -58,6 +58,7 @@ struct sqlite3_stmt;
 
 namespace stsync {
 
+class FeedStateTable;
 class Stmt;
 class WalCheckpointer;
 class WriterLock;
@@ -138,15 +139,13 @@ class SqliteSink : public Sink, public SideFeedStore {
   int background_checkpoints() const;
   // The version of the SQLite library linked, e.g. "3.40.1".
   static std::string LibraryVersion();
-  // The latest schema version this binary knows.
-  static int LatestSchemaVersion();
 
  private:
   struct Statements;
-  struct CursorStatement;
   SqliteSink(sqlite3* db, Clock* clock);
   Status Exec(const std::string& sql);
-  // Apply and ApplyRows: the batch's rows, and its cursor if `store_cursor`.
+  // Apply and ApplyRows: the batch's rows, and its cursor if `store_cursor`
+  // (else only its row count).
   Result<ApplyStats> ApplyBatch(const Endpoint& e, const Batch& batch,
                                 bool store_cursor);
   // `e`'s statements, or kInvalid before Prepare or when read-only.
@@ -157,32 +156,10 @@ class SqliteSink : public Sink, public SideFeedStore {
   Status UpsertRows(const Endpoint& e, Statements& st, const Batch& batch,
                     const std::string& now, ApplyStats& stats, Stmt* seen,
                     int64_t* new_keys);
-  // Inside a transaction: adds `inserted` to the feed's row count.
-  Status CountRows(const std::string& endpoint, int64_t inserted);
-  // Inside ApplyReconcile's transaction: ends the pass that began at
-  // `started` and saw `seen` keys, marking what it did not see (unless too
-  // few), and drops its keys.
-  Result<ReconcileOutcome> FinishReconcile(const Endpoint& e,
-                                           const std::string& started,
-                                           int64_t seen, const std::string& now,
-                                           const ReconcilePolicy& policy);
-  // RecordFailure into `table` (_stsync_cursors or _stsync_reconcile).
-  Status RecordFailureIn(const std::string& table, const std::string& endpoint,
-                         const std::string& message);
-  // Keeps `page`'s rejects in _stsync_rejects (a record already kept once
+  // Keeps `batch`'s rejects in _stsync_rejects (a record already kept once
   // is not kept again). Within the caller's transaction.
-  Status StoreRejects(const Endpoint& e, const Batch& page,
+  Status StoreRejects(const Endpoint& e, const Batch& batch,
                       const std::string& now);
-  // Rolls back the open transaction and returns `error`.
-  Status Rollback(const Status& error);
-  // The first column of the first row of a PRAGMA, as text.
-  Result<std::string> Pragma(const std::string& sql);
-  Status Migrate(const SqliteSinkOptions& options);
-  // Refuses a file recorded for another tenant or environment than
-  // options'; with `record`, records them if the file has no owner yet.
-  Status CheckOwner(const SqliteSinkOptions& options, bool record);
-  // Schema 3: every table of the old layout into the arrival-order one.
-  Status ConvertTables(const SqliteSinkOptions& options);
   // sqlite3_busy_handler: waits for another process's lock in short steps
   // until busy_timeout_ has passed or stop_ is set.
   static int OnBusy(void* store, int count);
@@ -199,7 +176,7 @@ class SqliteSink : public Sink, public SideFeedStore {
   Clock* const clock_;
   int schema_version_ = 0;
   std::map<std::string, std::unique_ptr<Statements>> statements_;
-  std::unique_ptr<CursorStatement> cursor_;  // null if read-only
+  std::unique_ptr<FeedStateTable> feed_states_;  // null if read-only
   // Null if read-only, or when the writer checkpoints (SQLite < 3.51.3).
   std::unique_ptr<WalCheckpointer> checkpointer_;
   std::unique_ptr<WriterLock> lock_;  // null if read-only

@@ -35,4 +35,45 @@ Status SqliteExec(sqlite3* db, const std::string& sql) {
   return Status::Ok();
 }
 
+Status Transaction::Begin() {
+  Status s = SqliteExec(db_, "BEGIN IMMEDIATE");
+  open_ = s.ok();
+  return s;
+}
+
+Status Transaction::Commit() {
+  Status s = SqliteExec(db_, "COMMIT");
+  // A failed COMMIT leaves the transaction open: the destructor rolls back.
+  if (s.ok()) open_ = false;
+  return s;
+}
+
+Status SqliteRun(sqlite3* db, const std::string& sql,
+                 std::initializer_list<SqlValue> args,
+                 const std::string& what) {
+  Stmt s;
+  if (s.Prepare(db, sql) != SQLITE_OK) return SqliteError(db, what);
+  int i = 1;
+  for (const SqlValue& v : args) {
+    if (const int64_t* n = std::get_if<int64_t>(&v)) {
+      s.Int(i, *n);
+    } else if (const std::string_view* t = std::get_if<std::string_view>(&v)) {
+      s.Text(i, *t);
+    } else {
+      s.Null(i);
+    }
+    ++i;
+  }
+  if (sqlite3_step(s.get()) != SQLITE_DONE) return SqliteError(db, what);
+  return Status::Ok();
+}
+
+Result<std::string> SqliteQueryText(sqlite3* db, const std::string& sql) {
+  Stmt s;
+  if (s.Prepare(db, sql) != SQLITE_OK || sqlite3_step(s.get()) != SQLITE_ROW) {
+    return SqliteError(db, sql);
+  }
+  return s.ColumnText(0);
+}
+
 }  // namespace stsync

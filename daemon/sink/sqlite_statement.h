@@ -1,5 +1,6 @@
 // Small helpers over SQLite's C API, shared by the sink's files: a prepared
-// statement that finalizes itself, and SQLite errors as Status values.
+// statement that finalizes itself, a write transaction that rolls itself
+// back, one-shot statements and queries, and SQLite errors as Status values.
 //
 // Thread safety: as the sqlite3 connection they are used with (one thread at
 // a time).
@@ -9,8 +10,12 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 #include "base/status.h"
 
@@ -64,6 +69,53 @@ class Stmt {
   sqlite3_stmt* s_ = nullptr;
 };
 
+// A write transaction: Begin takes the write lock (BEGIN IMMEDIATE); the
+// destructor rolls back unless Commit succeeded.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) {}
+  ~Transaction() {
+    if (open_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  Status Begin();
+  Status Commit();
+
+ private:
+  sqlite3* const db_;
+  bool open_ = false;
+};
+
+// A value bound to a parameter: NULL, an integer or text (copied).
+using SqlValue = std::variant<std::nullptr_t, int64_t, std::string_view>;
+
+// Prepares `sql`, binds `args` to ?1, ?2, … and runs it to completion. An
+// error names `what`.
+Status SqliteRun(sqlite3* db, const std::string& sql,
+                 std::initializer_list<SqlValue> args, const std::string& what);
+
+// The first column of the first row of `sql` (a PRAGMA or a SELECT), as
+// text; an error, or no row, names `sql`.
+Result<std::string> SqliteQueryText(sqlite3* db, const std::string& sql);
+
+// The rows `sql` returns, each made by `read`; `endpoint`, if given, is bound
+// to ?1. An error names `what`.
+template <typename Row>
+Result<std::vector<Row>> QueryRows(sqlite3* db, const std::string& sql,
+                                   const std::string* endpoint,
+                                   Row (*read)(const Stmt&),
+                                   const std::string& what);
+
+// The one row of `endpoint` that `sql` (ending in `WHERE endpoint = ?1`)
+// returns, if any.
+template <typename Row>
+Result<std::optional<Row>> QueryEndpointRow(sqlite3* db, const std::string& sql,
+                                            const std::string& endpoint,
+                                            Row (*read)(const Stmt&),
+                                            const std::string& what);
+
 // `ident` as an SQL identifier in double quotes (endpoint and column names
 // have no quotes of their own).
 inline std::string Quote(const std::string& ident) {
@@ -81,6 +133,32 @@ std::string DamagedMessage(const std::string& path, const std::string& what);
 
 // Runs `sql` (one or more statements); an error names its first line.
 Status SqliteExec(sqlite3* db, const std::string& sql);
+
+template <typename Row>
+Result<std::vector<Row>> QueryRows(sqlite3* db, const std::string& sql,
+                                   const std::string* endpoint,
+                                   Row (*read)(const Stmt&),
+                                   const std::string& what) {
+  Stmt s;
+  if (s.Prepare(db, sql) != SQLITE_OK) return SqliteError(db, what);
+  if (endpoint) s.Text(1, *endpoint);
+  std::vector<Row> out;
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(read(s));
+  if (rc != SQLITE_DONE) return SqliteError(db, what);
+  return out;
+}
+
+template <typename Row>
+Result<std::optional<Row>> QueryEndpointRow(sqlite3* db, const std::string& sql,
+                                            const std::string& endpoint,
+                                            Row (*read)(const Stmt&),
+                                            const std::string& what) {
+  auto rows = QueryRows(db, sql, &endpoint, read, what);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::optional<Row>();
+  return std::optional<Row>(std::move(rows->front()));
+}
 
 }  // namespace stsync
 

@@ -139,16 +139,17 @@ Status EnsureDeletedAt(sqlite3* db, const Endpoint& e) {
   if (!has_column->empty() && !has_index->empty()) return Status::Ok();
   // Adding a nullable column rewrites nothing: old rows read it as NULL.
   // The index holds the deleted rows only, so it stays small.
-  std::string sql = "BEGIN IMMEDIATE;\n";
+  std::string sql;
   if (has_column->empty()) {
     sql += "ALTER TABLE " + Quote(e.TableName()) +
            " ADD COLUMN deleted_at TEXT;\n";
   }
   sql += "CREATE INDEX IF NOT EXISTS " + Quote(index) + " ON " +
-         Quote(e.TableName()) +
-         " (deleted_at) WHERE deleted_at IS NOT NULL;\nCOMMIT;";
-  Status st = SqliteExec(db, sql);
-  if (!st.ok()) SqliteExec(db, "ROLLBACK");
+         Quote(e.TableName()) + " (deleted_at) WHERE deleted_at IS NOT NULL;";
+  Transaction tx(db);
+  Status st = tx.Begin();
+  if (st.ok()) st = SqliteExec(db, sql);
+  if (st.ok()) st = tx.Commit();
   return st;
 }
 
@@ -160,11 +161,14 @@ Result<int64_t> ConvertToArrivalOrder(sqlite3* db, const std::string& table) {
   sqlite3_db_config(db, SQLITE_DBCONFIG_LEGACY_ALTER_TABLE, -1, &legacy);
   sqlite3_db_config(db, SQLITE_DBCONFIG_LEGACY_ALTER_TABLE, 1, nullptr);
   Result<int64_t> rows = 0;
-  Status s = SqliteExec(db, "BEGIN IMMEDIATE");
-  if (s.ok()) {
-    rows = Rewrite(db, table);
-    s = rows.ok() ? SqliteExec(db, "COMMIT") : rows.status();
-    if (!s.ok()) SqliteExec(db, "ROLLBACK");
+  Status s;
+  {
+    Transaction tx(db);
+    s = tx.Begin();
+    if (s.ok()) {
+      rows = Rewrite(db, table);
+      s = rows.ok() ? tx.Commit() : rows.status();
+    }
   }
   sqlite3_db_config(db, SQLITE_DBCONFIG_LEGACY_ALTER_TABLE, legacy, nullptr);
   if (!s.ok()) return s.WithContext("converting table " + table);

@@ -14,8 +14,10 @@ std::string IndexName(const Endpoint& e, const std::string& field) {
 
 // Runs `sql` in a transaction of its own.
 Status InTransaction(sqlite3* db, const std::string& sql) {
-  Status s = SqliteExec(db, "BEGIN IMMEDIATE;\n" + sql + "\nCOMMIT;");
-  if (!s.ok()) SqliteExec(db, "ROLLBACK");
+  Transaction tx(db);
+  Status s = tx.Begin();
+  if (s.ok()) s = SqliteExec(db, sql);
+  if (s.ok()) s = tx.Commit();
   return s;
 }
 
