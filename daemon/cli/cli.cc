@@ -26,13 +26,17 @@ std::string VersionLine() {
          SqliteSink::LibraryVersion() + ")";
 }
 
+int UsageError(const std::string& command, const std::string& message) {
+  std::fprintf(stderr, "stsync %s: %s\nRun 'stsync %s --help' for usage.\n",
+               command.c_str(), message.c_str(), command.c_str());
+  return kExitUsage;
+}
+
 std::optional<Args> ParseArgs(const ArgSpec& spec, int argc, char** argv,
                               int* exit_code) {
   Args args;
   auto usage_error = [&](const std::string& msg) {
-    std::fprintf(stderr, "stsync %s: %s\nRun 'stsync %s --help' for usage.\n",
-                 spec.command.c_str(), msg.c_str(), spec.command.c_str());
-    *exit_code = kExitUsage;
+    *exit_code = UsageError(spec.command, msg);
     return std::nullopt;
   };
   for (int i = 0; i < argc; ++i) {

@@ -40,6 +40,10 @@ struct ArgSpec {
   std::string usage;  // the full --help text
 };
 
+// Prints "stsync COMMAND: MESSAGE" and where to find the usage to stderr;
+// returns kExitUsage.
+int UsageError(const std::string& command, const std::string& message);
+
 // Parses argv (after the subcommand). Prints --help / --version itself.
 // Returns nullopt with *exit_code set when the command should exit now.
 std::optional<Args> ParseArgs(const ArgSpec& spec, int argc, char** argv,

@@ -1,7 +1,6 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <cstdio>
 #include <memory>
 #include <mutex>
 
@@ -15,28 +14,250 @@
 #include "engine/watchdog.h"
 
 namespace stsync {
+namespace {
+
+// A usage problem with --log-level or --log-format, or nullopt.
+std::optional<std::string> LogFlagProblem(const Args& args) {
+  auto level = args.Option("--log-level");
+  if (level && !IsLogLevel(*level)) {
+    return "--log-level '" + *level + "' is not one of " + kLogLevels;
+  }
+  auto format = args.Option("--log-format");
+  if (format && *format != "text" && *format != "json") {
+    return "--log-format '" + *format + "' is not one of text, json";
+  }
+  return std::nullopt;
+}
+
+// What the loop of SyncCommand shares with the signal watcher's thread: the
+// supervisor serving now, a stop request, and a reloaded config waiting for
+// that supervisor to stop. Every method takes the lock; none blocks.
+class ActiveRun {
+ public:
+  // SIGTERM/SIGINT: the running supervisor stops, and no other starts.
+  void RequestStop() {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_requested_ = true;
+    if (active_) active_->Stop();
+  }
+  // Re-issues the running supervisor's cancel (after a stop).
+  void CancelAgain() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (active_) active_->CancelAgain();
+  }
+  // SIGHUP with a valid config: the running supervisor stops, and `next`
+  // is served after it (Finish).
+  void OfferReload(std::unique_ptr<Config> next) {
+    std::lock_guard<std::mutex> lock(mu_);
+    reloaded_ = std::move(next);
+    if (active_) active_->Stop();
+  }
+  // Makes `supervisor` the running one, stopped at once if a stop or a
+  // reload came first. Returns it, valid until Finish.
+  Supervisor* Start(std::unique_ptr<Supervisor> supervisor) {
+    std::lock_guard<std::mutex> lock(mu_);
+    active_ = std::move(supervisor);
+    if (stop_requested_ || reloaded_) active_->Stop();
+    return active_.get();
+  }
+  // The running supervisor has returned and is destroyed. Returns the
+  // reloaded config to serve next, or null (none, or a stop came).
+  std::unique_ptr<Config> Finish() {
+    std::lock_guard<std::mutex> lock(mu_);
+    active_.reset();
+    if (stop_requested_) return nullptr;
+    return std::move(reloaded_);
+  }
+
+ private:
+  std::mutex mu_;
+  std::unique_ptr<Supervisor> active_;
+  bool stop_requested_ = false;
+  std::unique_ptr<Config> reloaded_;
+};
+
+// What `run` adds to each tenant's replicator, besides the log.
+struct RunSeams {
+  bool daemon = false;               // `run` itself (not once, backfill)
+  StatusNotifier* status = nullptr;  // systemd STATUS=, with `daemon`
+  Watchdog* watchdog = nullptr;      // null: not under a systemd watchdog
+  Metrics* metrics = nullptr;        // null: no metrics.listen
+  // Owns the metrics observers of the replicators built.
+  std::vector<std::unique_ptr<MetricsObserver>>* metric_observers = nullptr;
+};
+
+// One replicator per tenant (a backfill's from hooks.create). An error
+// names the tenant when there are several.
+Result<std::vector<std::unique_ptr<Replicator>>> BuildReplicators(
+    const Args& args, const std::vector<const Config*>& tenants,
+    const SyncHooks& hooks, const RunSeams& run) {
+  std::vector<std::unique_ptr<Replicator>> replicators;
+  for (const Config* tenant : tenants) {
+    ReplicatorSeams seams;
+    if (tenants.size() > 1) seams.log_prefix = tenant->tenant + "/";
+    if (run.daemon) {
+      seams.observers.push_back(run.status->ForTenant(seams.log_prefix));
+    }
+    if (run.watchdog) {
+      Watchdog* w = run.watchdog;
+      const size_t loop = replicators.size();
+      seams.heartbeat = [w, loop] { w->Beat(loop); };
+      seams.heartbeat_every = w->beat_every();
+    }
+    if (run.metrics) {
+      std::vector<std::string> names;
+      for (const auto& ec : tenant->endpoints) {
+        names.push_back(ec.endpoint.name);
+      }
+      run.metrics->AddTenant(tenant->tenant, tenant->database_path, names);
+      run.metric_observers->push_back(std::make_unique<MetricsObserver>(
+          run.metrics, tenant->tenant, RealClock::Get()));
+      seams.observers.push_back(run.metric_observers->back().get());
+      seams.transport = std::make_unique<CountingTransport>(
+          std::make_unique<HttplibTransport>(tenant->http), run.metrics,
+          tenant->tenant);
+    }
+    auto replicator = hooks.create
+                          ? hooks.create(args, *tenant)
+                          : Replicator::Create(*tenant, std::move(seams));
+    if (!replicator.ok()) {
+      if (tenants.size() == 1) return replicator.status();
+      return replicator.status().WithContext("tenant " + tenant->tenant);
+    }
+    replicators.push_back(std::move(*replicator));
+  }
+  return replicators;
+}
+
+struct RunOutcome {
+  int failed = 0;  // feeds that failed, over all tenants
+  bool stopped = false;
+};
+
+// Logs each tenant's summary of a run that took `secs`: pages, records,
+// rate, failed feeds with their errors, forbidden ones.
+RunOutcome LogSummary(const std::vector<TenantReport>& reports, double secs) {
+  RunOutcome outcome;
+  for (const TenantReport& t : reports) {
+    const RunReport& report = t.run;
+    outcome.failed += report.Failed();
+    outcome.stopped = outcome.stopped || report.stopped;
+    const std::string who =
+        reports.size() > 1 ? "tenant " + t.tenant + ": " : "";
+    spdlog::info(
+        "{}done: {} pages, {} records in {:.1f} s ({:.0f} records/s), "
+        "{} endpoint(s) failed{}",
+        who, report.Pages(), report.Records(), secs,
+        report.Records() / std::max(secs, 1e-3), report.Failed(),
+        report.stopped ? ", stopped by signal" : "");
+    std::string forbidden;
+    for (const auto& f : report.feeds) {
+      if (f.failed)
+        spdlog::error("{}{}: failed: {}", who, f.name, f.last_error);
+      if (f.forbidden) forbidden += (forbidden.empty() ? "" : ", ") + f.name;
+    }
+    if (!forbidden.empty()) {
+      spdlog::warn(
+          "{}forbidden (HTTP 403: the tenant lacks the module, or the app "
+          "its access): {}",
+          who, forbidden);
+    }
+  }
+  return outcome;
+}
+
+// The config a SyncCommand serves, and after a reload the one it replaced,
+// kept until the new one has started so that it can be served again.
+class ServedConfig {
+ public:
+  ServedConfig(std::unique_ptr<Config> config,
+               std::vector<const Config*> tenants)
+      : config_(std::move(config)), tenants_(std::move(tenants)) {}
+
+  const Config& config() const { return *config_; }
+  // The tenants served: pointers into config().
+  const std::vector<const Config*>& tenants() const { return tenants_; }
+
+  // A reloaded config is served next; `tenants` point into it.
+  void Replace(std::unique_ptr<Config> next,
+               std::vector<const Config*> tenants) {
+    previous_ = std::move(config_);
+    previous_tenants_ = std::move(tenants_);
+    config_ = std::move(next);
+    tenants_ = std::move(tenants);
+    for (const auto& w : config_->warnings) spdlog::warn("{}", w);
+  }
+  // The config served has started; a replaced one is let go.
+  void Started() {
+    if (!previous_) return;
+    previous_.reset();
+    spdlog::info("reloaded: {} tenant(s)", tenants_.size());
+    NoteReload(true);
+  }
+  // The config served could not start (`message`, logged): the replaced one
+  // is served again. False if there is none (the first config failed).
+  bool FallBack(const std::string& message) {
+    if (!previous_) {
+      spdlog::error("{}", message);
+      return false;
+    }
+    spdlog::error("reload failed, the running config stays: {}", message);
+    NotifyStatus("reload failed: " + message);
+    config_ = std::move(previous_);
+    tenants_ = std::move(previous_tenants_);
+    NoteReload(false);
+    return true;
+  }
+  // How the last reload went, for the metrics; unset before any.
+  void Report(Metrics& metrics) const {
+    if (last_reload_ok_) metrics.SetLastReload(*last_reload_ok_, reload_at_);
+  }
+
+ private:
+  void NoteReload(bool ok) {
+    last_reload_ok_ = ok;
+    reload_at_ = RealClock::Get()->WallNow();
+  }
+
+  std::unique_ptr<Config> config_;
+  std::vector<const Config*> tenants_;
+  std::unique_ptr<Config> previous_;
+  std::vector<const Config*> previous_tenants_;
+  std::optional<bool> last_reload_ok_;
+  WallTime reload_at_{};
+};
+
+// SIGHUP for `run`: a valid new config (with the --tenant, if given) is
+// offered to `active`; an invalid one is logged and the running one stays.
+std::function<void()> ReloadHandler(const Args& args, std::string config_file,
+                                    ActiveRun& active) {
+  return [&args, &active, config_file] {
+    NotifyReloading();
+    auto next = LoadConfig(config_file);
+    std::optional<std::vector<const Config*>> chosen;
+    int ignored = 0;
+    if (next.ok()) chosen = SelectTenants(args, *next, false, &ignored);
+    if (!next.ok() || !chosen) {
+      spdlog::error("SIGHUP: not reloading, the running config stays: {}",
+                    next.ok() ? "--tenant is not in the new config"
+                              : next.status().message());
+      NotifyReady();
+      return;
+    }
+    spdlog::info("SIGHUP: reloading {}", config_file);
+    active.OfferReload(std::make_unique<Config>(std::move(*next)));
+  };
+}
+
+}  // namespace
 
 int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
                 char** argv, const SyncHooks& hooks) {
   int code = kExitOk;
   auto args = ParseArgs(spec, argc, argv, &code);
   if (!args) return code;
-  auto level = args->Option("--log-level");
-  if (level && !IsLogLevel(*level)) {
-    std::fprintf(stderr,
-                 "stsync %s: --log-level '%s' is not one of %s\n"
-                 "Run 'stsync %s --help' for usage.\n",
-                 spec.command.c_str(), level->c_str(), kLogLevels,
-                 spec.command.c_str());
-    return kExitUsage;
-  }
-  auto format = args->Option("--log-format");
-  if (format && *format != "text" && *format != "json") {
-    std::fprintf(stderr,
-                 "stsync %s: --log-format '%s' is not one of text, json\n"
-                 "Run 'stsync %s --help' for usage.\n",
-                 spec.command.c_str(), format->c_str(), spec.command.c_str());
-    return kExitUsage;
+  if (auto problem = LogFlagProblem(*args)) {
+    return UsageError(spec.command, *problem);
   }
   auto loaded = LoadConfigForCommand(*args, &code);
   if (!loaded) return code;
@@ -48,236 +269,98 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
   std::vector<const Config*> tenants = *selected;
   if (hooks.validate) {
     if (auto problem = hooks.validate(*args, *tenants[0])) {
-      std::fprintf(stderr, "stsync %s: %s\nRun 'stsync %s --help' for usage.\n",
-                   spec.command.c_str(), problem->c_str(),
-                   spec.command.c_str());
-      return kExitUsage;
+      return UsageError(spec.command, *problem);
     }
   }
-  SetUpLogging(level.value_or(config->log_level),
-               format.value_or(config->log_format));
+  SetUpLogging(args->Option("--log-level").value_or(config->log_level),
+               args->Option("--log-format").value_or(config->log_format));
   for (const auto& w : config->warnings) spdlog::warn("{}", w);
 
-  std::unique_ptr<Supervisor> active;
-  std::atomic<bool> stop_requested{false};
-  std::mutex mu;
-  // `run` reloads its config on SIGHUP: a valid new one replaces the
-  // running one (the tenants' loops stop between batches and are rebuilt);
-  // an invalid one is logged and the running one stays.
-  std::unique_ptr<Config> reloaded;  // guarded by mu
+  ActiveRun active;
+  // `run` reloads its config on SIGHUP: the tenants' loops stop between
+  // batches and are rebuilt for the new one.
   const bool daemon = mode == Scheduler::Mode::kForever && !hooks.create;
-  std::function<void()> on_reload;
-  const std::string config_file = config->file;
-  if (daemon) {
-    on_reload = [&] {
-      NotifyReloading();
-      auto next = LoadConfig(config_file);
-      std::optional<std::vector<const Config*>> chosen;
-      int ignored = 0;
-      if (next.ok()) chosen = SelectTenants(*args, *next, false, &ignored);
-      if (!next.ok() || !chosen) {
-        spdlog::error("SIGHUP: not reloading, the running config stays: {}",
-                      next.ok() ? "--tenant is not in the new config"
-                                : next.status().message());
-        NotifyReady();
-        return;
-      }
-      spdlog::info("SIGHUP: reloading {}", config_file);
-      std::lock_guard<std::mutex> lock(mu);
-      reloaded = std::make_unique<Config>(std::move(*next));
-      if (active) active->Stop();
-    };
-  }
   SignalWatcher signals(
       [&] {
         NotifyStopping();
-        std::lock_guard<std::mutex> lock(mu);
-        stop_requested = true;
-        if (active) active->Stop();
+        active.RequestStop();
       },
-      [&] {
-        std::lock_guard<std::mutex> lock(mu);
-        if (active) active->CancelAgain();
-      },
-      on_reload);
+      [&] { active.CancelAgain(); },
+      daemon ? ReloadHandler(*args, config->file, active) : nullptr);
   StatusNotifier status_line(RealClock::Get());
-  // While a reloaded config starts: the one it replaces, and its tenants,
-  // to fall back on if the new one cannot start (a database it cannot
-  // open, a metrics port in use).
-  std::unique_ptr<Config> previous;
-  std::vector<const Config*> previous_tenants;
-  std::optional<bool> last_reload_ok;  // for the metrics, across turns
-  WallTime last_reload_at{};
-  // Ends this turn's start: nullopt to start `previous` again, else the
-  // exit code (the first config, or the fallback itself, failed).
-  auto start_failed = [&](const std::string& message) -> std::optional<int> {
-    if (!previous) {
-      spdlog::error("{}", message);
-      return kExitFailure;
-    }
-    spdlog::error("reload failed, the running config stays: {}", message);
-    NotifyStatus("reload failed: " + message);
-    config = std::move(previous);
-    tenants = previous_tenants;
-    last_reload_ok = false;
-    last_reload_at = RealClock::Get()->WallNow();
-    return std::nullopt;
-  };
+  ServedConfig served(std::move(config), std::move(tenants));
 
   // Each turn serves one config: the first, then each reloaded one.
   for (;;) {
+    const std::vector<const Config*>& serving = served.tenants();
     // With metrics.listen, `run` counts every tenant's events and HTTP answers
     // through its seams and serves them (counters restart with a reload).
-    const bool with_metrics = config->metrics_port != 0 && daemon;
-    Metrics metrics(/*label_tenants=*/tenants.size() > 1);
-    if (last_reload_ok) metrics.SetLastReload(*last_reload_ok, last_reload_at);
+    const bool with_metrics = served.config().metrics_port != 0 && daemon;
+    Metrics metrics(/*label_tenants=*/serving.size() > 1);
+    served.Report(metrics);
     std::vector<std::unique_ptr<MetricsObserver>> metric_observers;
     // Under systemd (Type=notify), `run` reports its progress in STATUS= and
     // each tenant's scheduler loop feeds the watchdog.
     std::unique_ptr<Watchdog> watchdog;
     if (auto interval = WatchdogInterval(); interval && daemon) {
-      watchdog = std::make_unique<Watchdog>(tenants.size(), *interval,
+      watchdog = std::make_unique<Watchdog>(serving.size(), *interval,
                                             NotifyWatchdog, RealClock::Get());
     }
-
-    // One Replicator per tenant (a backfill builds its own, for one).
-    std::vector<std::unique_ptr<Replicator>> replicators;
-    std::string failure;  // why one could not be built
-    for (const Config* tenant : tenants) {
-      ReplicatorSeams seams;
-      if (tenants.size() > 1) seams.log_prefix = tenant->tenant + "/";
-      if (daemon)
-        seams.observers.push_back(status_line.ForTenant(seams.log_prefix));
-      if (watchdog) {
-        Watchdog* w = watchdog.get();
-        const size_t loop = replicators.size();
-        seams.heartbeat = [w, loop] { w->Beat(loop); };
-        seams.heartbeat_every = w->beat_every();
+    RunSeams run{daemon, &status_line, watchdog.get(),
+                 with_metrics ? &metrics : nullptr, &metric_observers};
+    auto replicators = BuildReplicators(*args, serving, hooks, run);
+    if (!replicators.ok()) {
+      if (!served.FallBack(replicators.status().message())) {
+        return kExitFailure;
       }
-      if (with_metrics) {
-        std::vector<std::string> names;
-        for (const auto& ec : tenant->endpoints) {
-          names.push_back(ec.endpoint.name);
-        }
-        metrics.AddTenant(tenant->tenant, tenant->database_path, names);
-        metric_observers.push_back(std::make_unique<MetricsObserver>(
-            &metrics, tenant->tenant, RealClock::Get()));
-        seams.observers.push_back(metric_observers.back().get());
-        seams.transport = std::make_unique<CountingTransport>(
-            std::make_unique<HttplibTransport>(tenant->http), &metrics,
-            tenant->tenant);
-      }
-      auto replicator = hooks.create
-                            ? hooks.create(*args, *tenant)
-                            : Replicator::Create(*tenant, std::move(seams));
-      if (!replicator.ok()) {
-        failure =
-            (tenants.size() > 1 ? "tenant " + tenant->tenant + ": " : "") +
-            replicator.status().message();
-        break;
-      }
-      replicators.push_back(std::move(*replicator));
-    }
-    if (!failure.empty()) {
-      replicators.clear();  // their files are let go before a fallback
-      if (auto exit = start_failed(failure)) return *exit;
       continue;
     }
     std::unique_ptr<MetricsServer> metrics_server;
     if (with_metrics) {
-      auto started = MetricsServer::Start(
-          config->metrics_host, config->metrics_port, &metrics, tenants);
+      const Config& c = served.config();
+      auto started = MetricsServer::Start(c.metrics_host, c.metrics_port,
+                                          &metrics, serving);
       if (!started.ok()) {
-        replicators.clear();
-        if (auto exit = start_failed(started.status().message())) return *exit;
+        replicators->clear();  // their files are let go before a fallback
+        if (!served.FallBack(started.status().message())) return kExitFailure;
         continue;
       }
       metrics_server = std::move(*started);
-      spdlog::info("serving /metrics and /healthz on {}:{}",
-                   config->metrics_host, metrics_server->port());
+      spdlog::info("serving /metrics and /healthz on {}:{}", c.metrics_host,
+                   metrics_server->port());
     }
-    if (previous) {
-      // The reloaded config started: the old one is gone for good.
-      previous.reset();
-      spdlog::info("reloaded: {} tenant(s)", tenants.size());
-      last_reload_ok = true;
-      last_reload_at = RealClock::Get()->WallNow();
-      metrics.SetLastReload(true, last_reload_at);
-    }
-    Supervisor* supervisor = nullptr;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      active = std::make_unique<Supervisor>(std::move(replicators));
-      supervisor = active.get();
-      if (stop_requested || reloaded) active->Stop();
-    }
+    served.Started();
+    served.Report(metrics);
+    Supervisor* supervisor =
+        active.Start(std::make_unique<Supervisor>(std::move(*replicators)));
     if (daemon) {
       NotifyReady();
-      NotifyStatus("syncing " + std::to_string(tenants.size()) + " tenant(s)");
+      NotifyStatus("syncing " + std::to_string(serving.size()) + " tenant(s)");
     }
-    for (const Config* tenant : tenants) {
+    for (const Config* tenant : serving) {
       spdlog::info("stsync {} {}: {} endpoint(s), tenant {}, database {}",
                    Version(), spec.command,
                    hooks.create ? 1 : tenant->endpoints.size(), tenant->tenant,
                    tenant->database_path);
     }
 
-    auto started = std::chrono::steady_clock::now();
+    const auto started = std::chrono::steady_clock::now();
     std::vector<TenantReport> reports = supervisor->Run(mode);
-    double secs = std::chrono::duration<double>(
-                      std::chrono::steady_clock::now() - started)
-                      .count();
-    int failed = 0;
-    bool stopped = false;
-    for (const TenantReport& t : reports) {
-      const RunReport& report = t.run;
-      failed += report.Failed();
-      stopped = stopped || report.stopped;
-      const std::string who =
-          reports.size() > 1 ? "tenant " + t.tenant + ": " : "";
-      spdlog::info(
-          "{}done: {} pages, {} records in {:.1f} s ({:.0f} records/s), "
-          "{} endpoint(s) failed{}",
-          who, report.Pages(), report.Records(), secs,
-          report.Records() / std::max(secs, 1e-3), report.Failed(),
-          report.stopped ? ", stopped by signal" : "");
-      std::string forbidden;
-      for (const auto& f : report.feeds) {
-        if (f.failed) {
-          spdlog::error("{}{}: failed: {}", who, f.name, f.last_error);
-        }
-        if (f.forbidden) forbidden += (forbidden.empty() ? "" : ", ") + f.name;
-      }
-      if (!forbidden.empty()) {
-        spdlog::warn(
-            "{}forbidden (HTTP 403: the tenant lacks the module, or the app "
-            "its "
-            "access): {}",
-            who, forbidden);
-      }
-    }
-    {
-      // The signal watcher may still touch the supervisor until it is gone.
-      std::lock_guard<std::mutex> lock(mu);
-      active.reset();
-      if (reloaded && !stop_requested) {
-        metrics_server.reset();  // it points at the old config's tenants
-        auto next = SelectTenants(*args, *reloaded, false, &code);
-        if (next) {
-          previous = std::move(config);
-          previous_tenants = tenants;
-          config = std::move(reloaded);
-          tenants = *next;
-          for (const auto& w : config->warnings) spdlog::warn("{}", w);
-          continue;
-        }
+    const RunOutcome outcome =
+        LogSummary(reports, std::chrono::duration<double>(
+                                std::chrono::steady_clock::now() - started)
+                                .count());
+    if (std::unique_ptr<Config> reloaded = active.Finish()) {
+      metrics_server.reset();  // it points at the old config's tenants
+      if (auto next = SelectTenants(*args, *reloaded, false, &code)) {
+        served.Replace(std::move(reloaded), *next);
+        continue;
       }
     }
     if (mode == Scheduler::Mode::kForever) {
-      return stopped ? kExitOk : kExitFailure;
+      return outcome.stopped ? kExitOk : kExitFailure;
     }
-    if (stopped) return kExitFailure;
-    if (failed > 0) return kExitFailure;
+    if (outcome.stopped || outcome.failed > 0) return kExitFailure;
     if (!hooks.done_note.empty()) spdlog::info("{}", hooks.done_note);
     return kExitOk;
   }
