@@ -37,8 +37,8 @@ The demo database is ./demo.db. Query it while stsync writes, for example:
   sqlite3 -readonly demo.db "SELECT t.name, count(*) FROM jobs_v j
                              JOIN job_types_v t ON t.id = j.jobTypeId GROUP BY t.id LIMIT 5"
 
-Each table has a view <table>_v of its records' fields; the README has more
-questions answered with SQL.
+Each table has a view <table>_v of its records' fields; docs/sql-cookbook.md has
+more questions answered with SQL.
 MSG
 echo
 sqlite3 -readonly -header -column demo.db "SELECT v.id, v.jobNumber, v.total, j.modified_on FROM jobs_v v JOIN jobs j USING (id) ORDER BY j.modified_on DESC LIMIT 5"

@@ -303,7 +303,7 @@ TEST_CASE(
         "checkout has it); the list catalog was not compared with the specs");
     return;
   }
-  // Left out on purpose (see scripts/gen_catalog.py and the README).
+  // Left out on purpose (see scripts/gen_catalog.py and docs/servicetitan.md).
   const std::set<std::string> left_out = {
       "/telecom/v3/tenant/{tenant}/calls",
       "/jpm/v2/tenant/{tenant}/work-breakdown-structure/segments",

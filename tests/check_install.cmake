@@ -16,7 +16,8 @@ message(STATUS "installed: ${installed}")
 foreach(expected bin/stsync lib/systemd/system/stsync.service
                  lib/sysusers.d/stsync.conf lib/tmpfiles.d/stsync.conf
                  share/doc/stsync/examples/stsync.example.yaml
-                 share/doc/stsync/README.md)
+                 share/doc/stsync/README.md
+                 share/doc/stsync/docs/operations.md)
   if(NOT expected IN_LIST installed)
     message(FATAL_ERROR "cmake --install did not install ${expected}")
   endif()

@@ -7,7 +7,7 @@ would: COPY from the build context or an earlier stage, RUN through
 `/bin/sh -c` in a chroot at WORKDIR as the current USER. Then the final stage
 is run as a container would be: ENTRYPOINT + CMD as its USER, against the
 fake ServiceTitan on loopback, with a config and a client secret file
-mounted where the README says; its HEALTHCHECK must turn healthy, and its
+mounted where docs/operations.md says; its HEALTHCHECK must turn healthy, and its
 STOPSIGNAL must stop it with exit 0 within Docker's 10 s, the rows kept.
 
 What this is not: no image layers, no namespaces or cgroups, no network

@@ -66,12 +66,12 @@ class Process {
 // Runs a command to completion (at most 60 s).
 ProcessResult Run(const std::vector<std::string>& argv);
 
-// A config text for `server` writing to `db_path`. `endpoints` is the YAML
-// value of `endpoints:`; `extra` is appended verbatim (more top-level keys).
 // `text` with the first `from` replaced by `to`; `from` must occur.
 std::string Replace(std::string text, const std::string& from,
                     const std::string& to);
 
+// A config text for `server` writing to `db_path`. `endpoints` is the YAML
+// value of `endpoints:`; `extra` is appended verbatim (more top-level keys).
 std::string FakeConfigYaml(const fake::FakeServer& server,
                            const std::string& db_path,
                            const std::string& endpoints,

@@ -42,9 +42,9 @@ struct Endpoint {
   // With explode_field: a field of the outer record kept as a column.
   std::string parent_field;
   // If a key field is null, the row is keyed by a negative number derived
-  // from these fields instead (see page.h). The first of them anchors the
-  // identity and must be present, or the record is refused. Empty: a null
-  // key is an error.
+  // from these fields instead (api/record_reader.h, FallbackKey). The first
+  // of them anchors the identity and must be present, or the record is
+  // quarantined. Empty: a null key quarantines the record.
   std::vector<std::string> fallback_key_fields;
   // The (single) key field is a string, such as a GUID: a row is keyed by a
   // hash of it (a negative number, see FallbackKey); the JSON and the view

@@ -4,7 +4,7 @@
 // read the answer into rows, the next Cursor and a caught-up flag. It makes
 // no call itself: the caller (api/api_client.h) adds the host,
 // authentication, pacing and HTTP error handling, so every kind of feed
-// (export feeds today, list endpoints next) shares them.
+// (ExportFeed, ListFeed) shares them.
 //
 // Errors: Read returns kBadResponse for a body that is not a usable batch,
 // including one that would not move the feed forward (the same position

@@ -1,5 +1,5 @@
-// The SQL of README.md's "Questions answered with SQL" runs against a synced
-// tenant and answers with rows, so the documented queries cannot rot.
+// The SQL of docs/sql-cookbook.md runs against a synced tenant and answers
+// with rows, so the documented queries cannot rot.
 #include <doctest/doctest.h>
 
 #include <sstream>
@@ -9,19 +9,12 @@
 namespace stsync {
 namespace {
 
-// The ```sql blocks of the README section titled `title`.
-std::vector<std::string> SqlBlocks(const std::string& title) {
-  std::istringstream in(
-      test::ReadFile(std::string(STSYNC_SOURCE_DIR) + "/README.md"));
+// The ```sql blocks of the markdown file `path`.
+std::vector<std::string> SqlBlocks(const std::string& path) {
+  std::istringstream in(test::ReadFile(path));
   std::vector<std::string> blocks;
-  bool in_section = false, in_block = false;
+  bool in_block = false;
   for (std::string line; std::getline(in, line);) {
-    if (line.rfind("#", 0) == 0) {
-      if (in_section) break;
-      in_section = line == "### " + title;
-      continue;
-    }
-    if (!in_section) continue;
     if (line == "```sql") {
       in_block = true;
       blocks.emplace_back();
@@ -36,8 +29,9 @@ std::vector<std::string> SqlBlocks(const std::string& title) {
 
 }  // namespace
 
-TEST_CASE("the README's SQL questions run on a synced tenant and find rows") {
-  const auto queries = SqlBlocks("Questions answered with SQL");
+TEST_CASE("the SQL cookbook's questions run on a synced tenant and find rows") {
+  const auto queries =
+      SqlBlocks(std::string(STSYNC_SOURCE_DIR) + "/docs/sql-cookbook.md");
   REQUIRE(queries.size() == 5);
   fake::FakeServer server(test::SmallFake(
       {"jobs", "job-types", "estimates", "customers", "locations", "zones",
