@@ -4,6 +4,7 @@
 
 #include "api/export_feed.h"
 #include "config/catalog.h"
+#include "fake_clock.h"
 #include "test_util.h"
 
 namespace stsync {

@@ -4,6 +4,7 @@
 
 #include "api/rate_limiter.h"
 #include "api/retry_after.h"
+#include "fake_clock.h"
 
 namespace stsync {
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Fails if a file of the daemon includes a header from a layer above its
 # own, or from a sibling layer: the layers are, lowest first,
-#   base < model < config < {api, sink} < engine < cli
+#   base < model < config < {api, sink} < {engine, ops} < cli
 # (docs/ARCHITECTURE.md). Interfaces (model/) thus stay below their
 # implementations, and nothing in daemon/ includes the fake or the tests.
 set -euo pipefail
 daemon=${1:-$(dirname "$0")/../daemon}
-declare -A rank=([base]=0 [model]=1 [config]=2 [api]=3 [sink]=3 [engine]=4 [cli]=5)
+declare -A rank=([base]=0 [model]=1 [config]=2 [api]=3 [sink]=3 [engine]=4 [ops]=4 [cli]=5)
 bad=0
 files=0
 while IFS= read -r f; do

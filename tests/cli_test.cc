@@ -272,7 +272,8 @@ TEST_CASE(
   CHECK_FALSE(Contains(before.out, "\ncustomers                  1s"));
 
   server.Delete("jobs", 2);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  test::WaitUntilReconcileDue(dir.File("cli.db"), "jobs",
+                              std::chrono::seconds(1));
   auto once = Stsync({"once", "-c", cfg});
   CHECK(once.exit_code == 0);
   CHECK(Contains(once.err,

@@ -38,13 +38,24 @@ void SlowDown(fake::FakeServer& server) {
   server.AddFault(slow);
 }
 
-// Runs `stsync run -c cfg` and kills it with SIGKILL after a random 5 to
-// 300 ms, `kills` times; every fifth time the server's data changes first,
-// so incremental polls get killed too. After each kill that left stsync's
-// tables in `db`, the file must pass integrity_check, and for each of
-// `checked` with a stored cursor, its table must hold every row of
-// `required(endpoint, cursor)` and its row_count must match the table.
-// Returns how many such cursor checks were made.
+// Waits (at most 30 s, else fails the test) until `process` has written
+// `text` to stderr.
+void WaitForLog(const test::Process& process, const std::string& text) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (process.ErrSoFar().find(text) == std::string::npos) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+// Runs `stsync run -c cfg` and kills it with SIGKILL a random 5 to 300 ms
+// after it has opened the database and started its loops, `kills` times; every
+// fifth time the server's data changes first, so incremental polls get killed
+// too. After each kill that left stsync's tables in `db`, the file must pass
+// integrity_check, and for each of `checked` with a stored cursor, its table
+// must hold every row of `required(endpoint, cursor)` and its row_count must
+// match the table. Returns how many such cursor checks were made.
 int KillRepeatedly(
     fake::FakeServer& server, const std::string& cfg, const std::string& db,
     const std::vector<std::string>& checked, int kills, unsigned seed,
@@ -59,6 +70,10 @@ int KillRepeatedly(
     }
     {
       test::Process run({STSYNC_BIN, "run", "-c", cfg});
+      // The pause counts from the line that says the loops start, not from
+      // the exec: a slow machine (a sanitizer build, a busy CI) may take
+      // longer than the pause just to open the database.
+      WaitForLog(run, " run: ");
       std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
       run.Signal(SIGKILL);
       REQUIRE(run.Wait(std::chrono::seconds(10)).signal == SIGKILL);
@@ -268,7 +283,7 @@ TEST_CASE(
   REQUIRE(deleted.size() == 40);
   SlowDown(server);
   // The first pass falls due a second after the first row was stored.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  test::WaitUntilReconcileDue(db, "jobs", std::chrono::seconds(1));
 
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> pause_ms(5, 300);
@@ -279,12 +294,7 @@ TEST_CASE(
       // The kill lands a random time after the pass's first page, not after
       // the start: a slow machine (a sanitizer build) may take longer than
       // the pause just to start, and no kill would hit a pass.
-      const auto deadline =
-          std::chrono::steady_clock::now() + std::chrono::seconds(30);
-      while (run.ErrSoFar().find("jobs (reconcile):") == std::string::npos) {
-        REQUIRE(std::chrono::steady_clock::now() < deadline);
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-      }
+      WaitForLog(run, "jobs (reconcile):");
       std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
       run.Signal(SIGKILL);
       REQUIRE(run.Wait(std::chrono::seconds(10)).signal == SIGKILL);
@@ -318,7 +328,7 @@ TEST_CASE(
   // Left alone, the pass finishes (or the next one runs): exactly the
   // deleted records are marked.
   server.ClearFaults();
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  test::WaitUntilReconcileDue(db, "jobs", std::chrono::seconds(1));
   auto once = test::Run({STSYNC_BIN, "once", "-c", cfg});
   INFO(once.err);
   REQUIRE(once.exit_code == 0);

@@ -8,6 +8,7 @@
 
 #include "base/timestamp.h"
 #include "config/catalog.h"
+#include "fake_clock.h"
 
 namespace stsync {
 namespace {

@@ -1,6 +1,6 @@
 // Metrics and health: the exposition format, the counters against the
 // database after a real sync over loopback, /healthz and staleness.
-#include "engine/metrics.h"
+#include "ops/metrics.h"
 
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
@@ -15,10 +15,10 @@
 #include "api/httplib_transport.h"
 #include "base/prometheus_text.h"
 #include "base/timestamp.h"
-#include "engine/health.h"
-#include "engine/metrics_server.h"
 #include "engine/replicator.h"
 #include "fake/fake_server.h"
+#include "ops/health.h"
+#include "ops/metrics_server.h"
 #include "test_util.h"
 
 namespace stsync {

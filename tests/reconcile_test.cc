@@ -10,6 +10,7 @@
 #include "engine/reconciler.h"
 #include "engine/replicator.h"
 #include "fake/fake_server.h"
+#include "fake_clock.h"
 #include "test_util.h"
 
 namespace stsync {

@@ -15,6 +15,7 @@
 
 #include "api/export_feed.h"
 #include "config/catalog.h"
+#include "fake_clock.h"
 
 namespace stsync {
 namespace {

@@ -11,8 +11,9 @@
 #include <thread>
 
 #include "engine/replicator.h"
-#include "engine/watchdog.h"
 #include "fake/fake_server.h"
+#include "fake_clock.h"
+#include "ops/watchdog.h"
 #include "test_util.h"
 
 namespace stsync {

@@ -10,6 +10,7 @@
 #include "api/page_parser.h"
 #include "base/timestamp.h"
 #include "config/catalog.h"
+#include "fake_clock.h"
 #include "sink/migrations.h"
 #include "sink/sqlite_schema.h"
 #include "test_util.h"

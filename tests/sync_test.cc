@@ -21,22 +21,6 @@ using fake::Fault;
 
 RunReport Drain(const Config& config) { return test::SyncOnce(config); }
 
-void ExpectReplica(const FakeServer& server, const std::string& db,
-                   const std::string& endpoint) {
-  const Endpoint* e = FindEndpoint(endpoint);
-  std::string table = e ? e->TableName() : endpoint;
-  auto truth = server.TruthRows(endpoint);
-  auto rows = test::TableData(db, table);
-  INFO(endpoint, ": ", rows.size(), " rows, truth has ", truth.size());
-  REQUIRE(!truth.empty());
-  CHECK(rows == truth);
-  // The cursor row's count matches the table.
-  CHECK(test::QueryInt(
-            db, "SELECT row_count FROM _stsync_cursors WHERE endpoint = '" +
-                    endpoint + "'") ==
-        test::QueryInt(db, "SELECT count(*) FROM \"" + table + "\""));
-}
-
 // `from` values of the successful page requests for `path_part`.
 std::vector<std::string> ServedFroms(const FakeServer& server,
                                      const std::string& path_part) {
@@ -93,7 +77,7 @@ TEST_CASE(
   CHECK(report.Pages() == 5 * 10);
   for (const char* e : {"jobs", "technician-ratings", "job-history",
                         "gross-pay-items", "appointments"}) {
-    ExpectReplica(server, db, e);
+    test::ExpectReplica(server, db, e);
   }
   // gross-pay-items without an id were kept under fallback keys.
   CHECK(test::QueryInt(
@@ -136,7 +120,7 @@ TEST_CASE(
   server.Mutate("jobs", 7, 5);
   RunReport second = Drain(config);
   CHECK(second.Failed() == 0);
-  ExpectReplica(server, db, "jobs");
+  test::ExpectReplica(server, db, "jobs");
   // New and changed records only: 12 versions, in 2 pages of 10.
   CHECK(second.Records() == 12);
   CHECK(server.Requests().size() - before == 2);
@@ -165,7 +149,7 @@ TEST_CASE(
   server.ClearFaults();
   RunReport second = Drain(config);
   CHECK(second.Failed() == 0);
-  ExpectReplica(server, db, "jobs");
+  test::ExpectReplica(server, db, "jobs");
   auto froms = ServedFroms(server, "/export/jobs");
   CHECK(froms.size() == 10);  // every page exactly once
   std::set<std::string> unique(froms.begin(), froms.end());
@@ -202,7 +186,7 @@ TEST_CASE(
   const size_t before = server.Requests().size();
   RunReport report = Drain(restarting);
   CHECK(report.Failed() == 0);
-  ExpectReplica(server, db, "jobs");
+  test::ExpectReplica(server, db, "jobs");
   // The stored token was refused once; then pages from the date on.
   const auto requests = server.Requests();
   REQUIRE(requests.size() > before + 1);
@@ -234,7 +218,7 @@ TEST_CASE("start_from is the first `from`, the stored cursor wins afterwards") {
   CHECK(Drain(config).Failed() == 0);
   froms = ServedFroms(server, "/export/jobs");
   CHECK(froms.back().rfind("v1.", 0) == 0);
-  ExpectReplica(server, db, "jobs");
+  test::ExpectReplica(server, db, "jobs");
 }
 
 TEST_CASE(
@@ -250,14 +234,14 @@ TEST_CASE(
       server, db, "[{name: jobs, include_recent_changes: true}]"));
   RunReport first = Drain(config);
   CHECK(first.Failed() == 0);
-  CHECK(first.Records() > 60);        // duplicates were delivered...
-  ExpectReplica(server, db, "jobs");  // ...and absorbed
+  CHECK(first.Records() > 60);              // duplicates were delivered...
+  test::ExpectReplica(server, db, "jobs");  // ...and absorbed
   // Updates (some records twice) make replayed windows hold stale versions
   // that arrive after the newer version was stored.
   for (int round = 0; round < 3; ++round) {
     server.Mutate("jobs", 25, 3);
     CHECK(Drain(config).Failed() == 0);
-    ExpectReplica(server, db, "jobs");
+    test::ExpectReplica(server, db, "jobs");
   }
   for (const auto& r : server.Requests()) CHECK(r.recent);
 }
@@ -275,7 +259,7 @@ TEST_CASE("a spurious 401 gets one new token and the same page again") {
   Config config =
       test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
   CHECK(Drain(config).Failed() == 0);
-  ExpectReplica(server, db, "jobs");
+  test::ExpectReplica(server, db, "jobs");
   auto reqs = server.Requests();
   REQUIRE(reqs.size() == 4);
   CHECK(reqs[1].status == 401);
@@ -299,7 +283,7 @@ TEST_CASE("a 429 with Retry-After is honoured before the next call") {
   Config config =
       test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
   CHECK(Drain(config).Failed() == 0);
-  ExpectReplica(server, db, "jobs");
+  test::ExpectReplica(server, db, "jobs");
   auto reqs = server.Requests();
   auto throttled = std::find_if(
       reqs.begin(), reqs.end(),
@@ -343,7 +327,7 @@ TEST_CASE(
       test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
   RunReport report = Drain(config);
   CHECK(report.Failed() == 0);
-  ExpectReplica(server, db, "jobs");
+  test::ExpectReplica(server, db, "jobs");
   // The bad pages' fake tokens never became a cursor.
   CHECK(test::QueryText(db, "SELECT cursor FROM _stsync_cursors") !=
         "v1.000000000999");
@@ -376,7 +360,7 @@ TEST_CASE("an endpoint that keeps failing writes nothing and says why") {
                        "SELECT consecutive_failures FROM _stsync_cursors "
                        "WHERE endpoint = 'jobs'") == config.retry.max_attempts);
   // The healthy endpoint is unaffected.
-  ExpectReplica(server, db, "customers");
+  test::ExpectReplica(server, db, "customers");
 }
 
 TEST_CASE(
@@ -413,7 +397,7 @@ TEST_CASE(
           SQLITE_OK);
   CHECK(count() == 75);
   sqlite3_close(reader);
-  ExpectReplica(server, db, "jobs");
+  test::ExpectReplica(server, db, "jobs");
 }
 
 TEST_CASE(
@@ -443,8 +427,8 @@ TEST_CASE(
     Config config = test::MustParseConfig(
         test::FakeConfigYaml(server, db, "[jobs, job-history]"));
     CHECK(Drain(config).Failed() == 0);
-    ExpectReplica(server, db, "jobs");
-    ExpectReplica(server, db, "job-history");
+    test::ExpectReplica(server, db, "jobs");
+    test::ExpectReplica(server, db, "job-history");
   }
 }
 
@@ -473,13 +457,13 @@ TEST_CASE(
     }
   }
   for (const auto& e : Catalog()) {
-    if (e.name != "estimates-legacy") ExpectReplica(server, db, e.name);
+    if (e.name != "estimates-legacy") test::ExpectReplica(server, db, e.name);
   }
   // It returns the records of estimates: selectable by name only.
   Config by_name = test::MustParseConfig(
       test::FakeConfigYaml(server, db, "[estimates-legacy]"));
   CHECK(Drain(by_name).Failed() == 0);
-  ExpectReplica(server, db, "estimates-legacy");
+  test::ExpectReplica(server, db, "estimates-legacy");
 }
 
 TEST_CASE(
@@ -498,7 +482,7 @@ TEST_CASE(
   // Edited and deactivated records keep their createdOn.
   server.Mutate("job-canceled-logs", 12, 0);
   REQUIRE(Drain(config).Failed() == 0);
-  ExpectReplica(server, db, "job-canceled-logs");
+  test::ExpectReplica(server, db, "job-canceled-logs");
   CHECK(test::QueryText(db, versions) == before);
   CHECK(test::QueryInt(db,
                        "SELECT count(*) FROM job_canceled_logs WHERE "
@@ -517,7 +501,7 @@ TEST_CASE(
   REQUIRE(again.Failed() == 0);
   CHECK(again.Records() == 30);
   CHECK(test::QueryText(db, synced) == synced_before);
-  ExpectReplica(server, db, "job-canceled-logs");
+  test::ExpectReplica(server, db, "job-canceled-logs");
 }
 
 TEST_CASE("a custom endpoint from the config is synced like a built-in one") {
@@ -538,7 +522,7 @@ TEST_CASE("a custom endpoint from the config is synced like a built-in one") {
       "key: widgetId, "
       "version_field: updatedOn}]"));
   CHECK(Drain(config).Failed() == 0);
-  ExpectReplica(server, db, "widgets");
+  test::ExpectReplica(server, db, "widgets");
   CHECK(test::QueryInt(
             db, "SELECT count(*) FROM widgets WHERE widget_id >= 1000") == 25);
 }
@@ -658,7 +642,7 @@ TEST_CASE(
   // Space is back: it catches up from where it stopped.
   RunReport later = Drain(test::MustParseConfig(yaml));
   CHECK(later.Failed() == 0);
-  ExpectReplica(server, db, "jobs");
+  test::ExpectReplica(server, db, "jobs");
   CHECK(later.Records() == 200 - stored);
 }
 
@@ -700,7 +684,7 @@ TEST_CASE(
   CHECK(pages_meanwhile == pages_before);
   CHECK(report.Failed() == 0);
   CHECK(report.Pages() == 3);
-  ExpectReplica(server, db, "jobs");
+  test::ExpectReplica(server, db, "jobs");
   // Every `from` was served once: nothing prefetched was wasted.
   auto froms = ServedFroms(server, "/export/jobs");
   std::vector<std::string> sorted = froms;
@@ -741,7 +725,7 @@ TEST_CASE(
   sqlite3_close(writer);
   CHECK(report.Failed() == 0);
   CHECK(busy.busy_failures() >= 1);  // it had to wait for the lock
-  ExpectReplica(server, db, "jobs");
+  test::ExpectReplica(server, db, "jobs");
 }
 
 TEST_CASE(
@@ -808,132 +792,6 @@ TEST_CASE("a page over http.max_page_bytes is refused with a clear error") {
   CHECK(report.feeds[0].last_error.find("exceeds http.max_page_bytes") !=
         std::string::npos);
   CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 0);
-}
-
-}  // namespace stsync
-
-namespace stsync {
-namespace {
-
-// The list requests for `endpoint` (by path) made since request `since`.
-std::vector<fake::RequestRecord> ListRequests(const FakeServer& server,
-                                              const std::string& path_part,
-                                              size_t since = 0) {
-  std::vector<fake::RequestRecord> out;
-  auto all = server.Requests();
-  for (size_t i = since; i < all.size(); ++i) {
-    if (all[i].path.find(path_part) != std::string::npos) {
-      out.push_back(all[i]);
-    }
-  }
-  return out;
-}
-
-std::string Param(const fake::RequestRecord& r, const std::string& name) {
-  auto it = r.params.find(name);
-  return it == r.params.end() ? "" : it->second;
-}
-
-}  // namespace
-
-TEST_CASE(
-    "a list endpoint is replicated with its inactive records, and a "
-    "caught-up poll costs one request") {
-  FakeServer server(test::SmallFake({"zones", "job-types"}, 45, 10));
-  REQUIRE(server.Start().ok());
-  test::TempDir dir;
-  std::string db = dir.File("list.db");
-  Config config = test::MustParseConfig(test::FakeConfigYaml(
-      server, db,
-      "[{name: zones, page_size: 10}, {name: job-types, page_size: 10}]"));
-  CHECK(Drain(config).Failed() == 0);
-  ExpectReplica(server, db, "zones");
-  ExpectReplica(server, db, "job-types");
-  // 45 records in pages of 10, each page after the first from the newest
-  // version of the one before: 5 requests.
-  auto zones = ListRequests(server, "/dispatch/v2/tenant/1234567/zones");
-  REQUIRE(zones.size() == 5);
-  CHECK(Param(zones[0], "active") == "Any");
-  CHECK(Param(zones[0], "sort") == "+ModifiedOn");
-  CHECK(Param(zones[0], "modifiedOnOrAfter").empty());
-  CHECK(Param(zones[1], "modifiedOnOrAfter") ==
-        test::QueryText(db,
-                        "SELECT modified_on FROM zones ORDER BY modified_on "
-                        "LIMIT 1 OFFSET 9"));
-  CHECK(Param(ListRequests(server, "/job-types")[0], "orderBy") ==
-        "modifiedOn");
-
-  // Deactivations arrive: the fake, like ServiceTitan, returns active
-  // records only unless asked for active=Any.
-  server.Mutate("zones", 9, 2);
-  size_t before = server.Requests().size();
-  CHECK(Drain(config).Failed() == 0);
-  ExpectReplica(server, db, "zones");
-  CHECK(test::QueryInt(db, "SELECT count(*) FROM zones WHERE active = 0") > 0);
-  // Caught up, with nothing new: one request per endpoint. (The fake's
-  // records are a second apart, so a 5-minute overlap re-reads them all;
-  // with list_overlap 0 only the newest comes back.)
-  Config tight = test::MustParseConfig(test::FakeConfigYaml(
-      server, db,
-      "[{name: zones, page_size: 10, list_overlap: 0s}, "
-      "{name: job-types, page_size: 10, list_overlap: 0s}]"));
-  CHECK(Drain(tight).Failed() == 0);
-  before = server.Requests().size();
-  RunReport idle = Drain(tight);
-  CHECK(idle.Failed() == 0);
-  CHECK(server.Requests().size() - before == 2);
-  CHECK(idle.Records() == 2);  // the newest record of each, absorbed
-}
-
-TEST_CASE(
-    "a record changed during a list pass moves to the end of the list, and "
-    "no record is skipped") {
-  FakeServer server(test::SmallFake({"zones"}, 40, 10));
-  // After page 2, records on page 1 change: under offset paging the first
-  // records of page 3 would slide onto page 2, already read, and be lost.
-  server.SetAfterListRequest([&server](const std::string&, int n) {
-    if (n == 2) {
-      server.Update("zones", 0, true);
-      server.Update("zones", 1, false);
-    }
-  });
-  REQUIRE(server.Start().ok());
-  test::TempDir dir;
-  std::string db = dir.File("moving.db");
-  Config config = test::MustParseConfig(
-      test::FakeConfigYaml(server, db, "[{name: zones, page_size: 10}]"));
-  CHECK(Drain(config).Failed() == 0);
-  ExpectReplica(server, db, "zones");
-  CHECK(test::QueryInt(db, "SELECT count(*) FROM zones") == 40);
-}
-
-TEST_CASE(
-    "a list endpoint without modifiedOnOrAfter is read in full every pass, "
-    "hourly by default") {
-  FakeServer server(test::SmallFake({"user-roles"}, 25, 10));
-  REQUIRE(server.Start().ok());
-  test::TempDir dir;
-  std::string db = dir.File("full.db");
-  Config config = test::MustParseConfig(
-      test::FakeConfigYaml(server, db, "[{name: user-roles, page_size: 10}]"));
-  CHECK(Drain(config).Failed() == 0);
-  server.Mutate("user-roles", 3, 1);
-  CHECK(Drain(config).Failed() == 0);
-  ExpectReplica(server, db, "user-roles");
-  auto requests = ListRequests(server, "/user-roles");
-  REQUIRE(requests.size() == 6);  // 3 pages, twice
-  for (const auto& r : requests) {
-    CHECK(Param(r, "modifiedOnOrAfter").empty());
-  }
-  CHECK(Param(requests[3], "page") == "1");
-  // The interval: 1 hour unless the endpoint's own entry sets one; the one
-  // in `defaults` (100ms here) is for the other endpoints.
-  auto own = test::MustParseConfig(test::FakeConfigYaml(
-      server, db,
-      "[user-roles, zones, {name: arrival-windows, interval: 2h}]"));
-  CHECK(own.endpoints[0].interval == std::chrono::hours(1));
-  CHECK(own.endpoints[1].interval == std::chrono::milliseconds(100));
-  CHECK(own.endpoints[2].interval == std::chrono::hours(2));
 }
 
 }  // namespace stsync

@@ -392,6 +392,29 @@ bool WaitUntil(const std::function<bool()>& condition,
   return condition();
 }
 
+void WaitUntilReconcileDue(const std::string& db, const std::string& endpoint,
+                           std::chrono::milliseconds every) {
+  const Endpoint* e = FindEndpoint(endpoint);
+  REQUIRE(e);
+  // Seconds since the pass's reference time; a pass in progress is due now.
+  const std::string since =
+      "SELECT coalesce((SELECT 1e9 FROM _stsync_reconcile WHERE endpoint = '" +
+      endpoint +
+      "' AND pass_started_at IS NOT NULL), (julianday('now') - "
+      "julianday(coalesce((SELECT last_finished_at FROM _stsync_reconcile "
+      "WHERE endpoint = '" +
+      endpoint + "'), (SELECT min(first_seen_at) FROM \"" + e->TableName() +
+      "\"))))"
+      " * 86400 * 1000)";
+  const bool due = WaitUntil(
+      [&] {
+        return QueryInt(db, "SELECT CAST((" + since + ") AS INTEGER)") >
+               every.count();
+      },
+      std::chrono::seconds(30));
+  REQUIRE(due);
+}
+
 }  // namespace stsync::test
 
 namespace stsync::test {
@@ -426,6 +449,22 @@ int FreePort() {
   ::close(fd);
   REQUIRE(ok);
   return ntohs(addr.sin_port);
+}
+
+void ExpectReplica(const fake::FakeServer& server, const std::string& db,
+                   const std::string& endpoint) {
+  const Endpoint* e = FindEndpoint(endpoint);
+  std::string table = e ? e->TableName() : endpoint;
+  auto truth = server.TruthRows(endpoint);
+  auto rows = TableData(db, table);
+  INFO(endpoint, ": ", rows.size(), " rows, truth has ", truth.size());
+  REQUIRE(!truth.empty());
+  CHECK(rows == truth);
+  // The cursor row's count matches the table.
+  CHECK(
+      QueryInt(db, "SELECT row_count FROM _stsync_cursors WHERE endpoint = '" +
+                       endpoint + "'") ==
+      QueryInt(db, "SELECT count(*) FROM \"" + table + "\""));
 }
 
 RunReport SyncOnce(const Config& config) {

@@ -162,12 +162,24 @@ bool WaitForPages(const std::string& db, int64_t pages,
 // closed).
 int FreePort();
 
+// Checks that `endpoint`'s table in `db` holds exactly the server's records
+// and that its cursor row counts them.
+void ExpectReplica(const fake::FakeServer& server, const std::string& db,
+                   const std::string& endpoint);
+
 // Syncs `config` once (Scheduler kDrain) in process, or fails the test if
 // the Replicator cannot be built.
 RunReport SyncOnce(const Config& config);
 
 bool WaitUntil(const std::function<bool()>& condition,
                std::chrono::milliseconds timeout);
+
+// Waits (polling `db`, at most 30 s, else fails the test) until a
+// reconciliation pass of `endpoint` with `reconcile_every` = `every` is due:
+// a pass is in progress, or `every` has passed since the last one finished
+// (none: since the table's first row was stored).
+void WaitUntilReconcileDue(const std::string& db, const std::string& endpoint,
+                           std::chrono::milliseconds every);
 
 }  // namespace stsync::test
 

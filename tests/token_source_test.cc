@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "fake_clock.h"
 #include "test_util.h"
 
 namespace stsync {

@@ -29,7 +29,7 @@ class [[nodiscard]] Status {
     kBadResponse,  // the server answered 200 with an unusable body
     kAuth,         // credentials were rejected
     kCancelled,    // stop was requested
-    kUnhealthy,    // a health check failed (engine/health.h)
+    kUnhealthy,    // a health check failed (ops/health.h)
   };
 
   Status() = default;

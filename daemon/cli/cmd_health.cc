@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "cli/cli.h"
-#include "engine/health.h"
+#include "ops/health.h"
 #include "sink/writer_lock.h"
 
 namespace stsync {

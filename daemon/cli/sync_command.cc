@@ -6,12 +6,12 @@
 
 #include "api/httplib_transport.h"
 #include "cli/cli.h"
-#include "engine/metrics.h"
-#include "engine/metrics_server.h"
 #include "engine/replicator.h"
-#include "engine/service_notify.h"
 #include "engine/supervisor.h"
-#include "engine/watchdog.h"
+#include "ops/metrics.h"
+#include "ops/metrics_server.h"
+#include "ops/service_notify.h"
+#include "ops/watchdog.h"
 
 namespace stsync {
 namespace {

@@ -100,7 +100,7 @@ struct Config {
   int metrics_port = 0;
   // health.max_intervals: an endpoint is unhealthy once its last committed
   // page is older than this many of its intervals plus retry.max_backoff
-  // (engine/health.h).
+  // (ops/health.h).
   int health_max_intervals = 3;
   std::vector<EndpointConfig> endpoints;
   // Non-fatal findings (e.g. a world-readable secret file), to be logged.

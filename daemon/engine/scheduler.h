@@ -86,7 +86,7 @@ struct SchedulerOptions {
   std::function<double()> random;
   // Called from the loop itself at every turn, and at least every
   // `heartbeat_every` (waits are cut to that): proof that the loop is not
-  // stuck, for the systemd watchdog (engine/watchdog.h). 0: no heartbeat.
+  // stuck, for the systemd watchdog (ops/watchdog.h). 0: no heartbeat.
   std::function<void()> heartbeat;
   Millis heartbeat_every{0};
 };

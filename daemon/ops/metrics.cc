@@ -1,4 +1,4 @@
-#include "engine/metrics.h"
+#include "ops/metrics.h"
 
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -49,7 +49,7 @@ void Metrics::OnBatch(const std::string& tenant, const std::string& endpoint,
                       WallTime now) {
   std::lock_guard<std::mutex> lock(mu_);
   Tenant& t = TenantOf(tenant);
-  Endpoint& e = t.endpoints[endpoint];
+  EndpointCounts& e = t.endpoints[endpoint];
   e.records += static_cast<double>(upserted);
   e.rejected += static_cast<double>(rejected);
   e.pages += 1;
@@ -104,24 +104,26 @@ std::string Metrics::Render(WallTime now) const {
   per_endpoint(
       "stsync_records_upserted_total", "counter",
       "Records written (new or newer versions), per endpoint.",
-      [](const Endpoint& e) { return std::optional<double>(e.records); });
+      [](const EndpointCounts& e) { return std::optional<double>(e.records); });
   per_endpoint(
       "stsync_records_rejected_total", "counter",
       "Records quarantined in _stsync_rejects (they could not be rows), per "
       "endpoint.",
-      [](const Endpoint& e) { return std::optional<double>(e.rejected); });
+      [](const EndpointCounts& e) {
+        return std::optional<double>(e.rejected);
+      });
   per_endpoint(
       "stsync_pages_committed_total", "counter",
       "Pages committed with their cursor, per endpoint.",
-      [](const Endpoint& e) { return std::optional<double>(e.pages); });
+      [](const EndpointCounts& e) { return std::optional<double>(e.pages); });
   per_endpoint(
       "stsync_retries_total", "counter",
       "Failed attempts that will be retried, per endpoint.",
-      [](const Endpoint& e) { return std::optional<double>(e.retries); });
+      [](const EndpointCounts& e) { return std::optional<double>(e.retries); });
   per_endpoint(
       "stsync_last_success_timestamp_seconds", "gauge",
       "When the endpoint last committed a page (Unix time); absent before.",
-      [](const Endpoint& e) {
+      [](const EndpointCounts& e) {
         return e.last_success > 0 ? std::optional<double>(e.last_success)
                                   : std::nullopt;
       });
@@ -130,7 +132,7 @@ std::string Metrics::Render(WallTime now) const {
       "stsync_cursor_age_seconds", "gauge",
       "Seconds since the endpoint's cursor last moved (its last committed "
       "page); absent before.",
-      [now_s](const Endpoint& e) {
+      [now_s](const EndpointCounts& e) {
         return e.last_success > 0 ? std::optional<double>(
                                         std::max(0.0, now_s - e.last_success))
                                   : std::nullopt;

@@ -1,4 +1,4 @@
-#include "engine/health.h"
+#include "ops/health.h"
 
 #include <map>
 

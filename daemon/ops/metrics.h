@@ -1,5 +1,5 @@
 // Metrics: what the daemon counts, rendered for Prometheus
-// (engine/metrics_server.h serves it at /metrics).
+// (ops/metrics_server.h serves it at /metrics).
 //
 // One Metrics serves every tenant of the process. It is fed through the
 // seams, never from inside the loop: a MetricsObserver per tenant turns the
@@ -10,8 +10,8 @@
 // stays at endpoints x tenants.
 //
 // Thread safety: every method may be called from any thread.
-#ifndef STSYNC_ENGINE_METRICS_H_
-#define STSYNC_ENGINE_METRICS_H_
+#ifndef STSYNC_OPS_METRICS_H_
+#define STSYNC_OPS_METRICS_H_
 
 #include <cstdint>
 #include <map>
@@ -53,7 +53,7 @@ class Metrics {
   static const std::vector<double>& CommitBuckets();
 
  private:
-  struct Endpoint {
+  struct EndpointCounts {
     double records = 0;
     double rejected = 0;
     double pages = 0;
@@ -62,7 +62,7 @@ class Metrics {
   };
   struct Tenant {
     std::string database_path;
-    std::map<std::string, Endpoint> endpoints;
+    std::map<std::string, EndpointCounts> endpoints;
     std::map<std::string, double> http;  // by class: 2xx ... 5xx, error
     double throttled = 0;
     std::vector<uint64_t> commit_counts;
@@ -114,4 +114,4 @@ class CountingTransport : public Transport {
 
 }  // namespace stsync
 
-#endif  // STSYNC_ENGINE_METRICS_H_
+#endif  // STSYNC_OPS_METRICS_H_

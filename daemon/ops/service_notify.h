@@ -3,8 +3,8 @@
 // Type=notify) every call does nothing.
 //
 // Thread safety: every function may be called from any thread.
-#ifndef STSYNC_ENGINE_SERVICE_NOTIFY_H_
-#define STSYNC_ENGINE_SERVICE_NOTIFY_H_
+#ifndef STSYNC_OPS_SERVICE_NOTIFY_H_
+#define STSYNC_OPS_SERVICE_NOTIFY_H_
 
 #include <memory>
 #include <mutex>
@@ -22,7 +22,7 @@ namespace stsync {
 void NotifyReady();
 // STATUS=...: one line for `systemctl status`.
 void NotifyStatus(const std::string& status);
-// WATCHDOG=1 (see engine/watchdog.h for who may send it).
+// WATCHDOG=1 (see ops/watchdog.h for who may send it).
 void NotifyWatchdog();
 // STOPPING=1, on a stop signal.
 void NotifyStopping();
@@ -69,4 +69,4 @@ class StatusNotifier {
 
 }  // namespace stsync
 
-#endif  // STSYNC_ENGINE_SERVICE_NOTIFY_H_
+#endif  // STSYNC_OPS_SERVICE_NOTIFY_H_

@@ -1,4 +1,4 @@
-#include "engine/watchdog.h"
+#include "ops/watchdog.h"
 
 namespace stsync {
 

@@ -10,8 +10,8 @@
 // timer of its own, which would hide exactly that.
 //
 // Thread safety: Beat may be called from any thread.
-#ifndef STSYNC_ENGINE_WATCHDOG_H_
-#define STSYNC_ENGINE_WATCHDOG_H_
+#ifndef STSYNC_OPS_WATCHDOG_H_
+#define STSYNC_OPS_WATCHDOG_H_
 
 #include <functional>
 #include <mutex>
@@ -45,4 +45,4 @@ class Watchdog {
 
 }  // namespace stsync
 
-#endif  // STSYNC_ENGINE_WATCHDOG_H_
+#endif  // STSYNC_OPS_WATCHDOG_H_

@@ -1,5 +1,5 @@
 // Health: whether a tenant's sync is keeping up, for `stsync health` (the
-// container's HEALTHCHECK) and /healthz (engine/metrics_server.h).
+// container's HEALTHCHECK) and /healthz (ops/metrics_server.h).
 //
 // Healthy means every configured endpoint has committed a page (its cursor
 // moved; a caught-up poll counts) within health.max_intervals of its
@@ -8,8 +8,8 @@
 // endpoint the tenant lacks (its last answer HTTP 403) is left out.
 //
 // Plain functions: safe from any thread.
-#ifndef STSYNC_ENGINE_HEALTH_H_
-#define STSYNC_ENGINE_HEALTH_H_
+#ifndef STSYNC_OPS_HEALTH_H_
+#define STSYNC_OPS_HEALTH_H_
 
 #include <vector>
 
@@ -32,4 +32,4 @@ Status CheckHealth(const Config& config, WallTime now);
 
 }  // namespace stsync
 
-#endif  // STSYNC_ENGINE_HEALTH_H_
+#endif  // STSYNC_OPS_HEALTH_H_

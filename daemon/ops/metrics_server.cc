@@ -1,4 +1,4 @@
-#include "engine/metrics_server.h"
+#include "ops/metrics_server.h"
 
 #include <httplib.h>
 
@@ -8,7 +8,7 @@
 #include <mutex>
 
 #include "base/prometheus_text.h"
-#include "engine/health.h"
+#include "ops/health.h"
 
 namespace stsync {
 namespace {

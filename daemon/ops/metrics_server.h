@@ -1,15 +1,15 @@
 // MetricsServer: the optional listener of `metrics.listen` (off by default,
 // loopback by default). GET /metrics answers the Prometheus text format
-// 0.0.4 (engine/metrics.h); GET /healthz answers 200 "ok", or 503 with the
-// reason when a tenant's sync is behind (engine/health.h). Nothing else is
+// 0.0.4 (ops/metrics.h); GET /healthz answers 200 "ok", or 503 with the
+// reason when a tenant's sync is behind (ops/health.h). Nothing else is
 // served, and nothing it serves carries a secret. Connections are served
 // by up to 64 threads started on demand, and one may idle for a second: a
 // crowd of idle connections delays a scrape by seconds at most.
 //
 // Thread safety: Start and the destructor from one thread; requests are
 // answered on the server's own threads.
-#ifndef STSYNC_ENGINE_METRICS_SERVER_H_
-#define STSYNC_ENGINE_METRICS_SERVER_H_
+#ifndef STSYNC_OPS_METRICS_SERVER_H_
+#define STSYNC_OPS_METRICS_SERVER_H_
 
 #include <memory>
 #include <string>
@@ -18,7 +18,7 @@
 
 #include "base/status.h"
 #include "config/config.h"
-#include "engine/metrics.h"
+#include "ops/metrics.h"
 
 namespace httplib {
 class Server;
@@ -49,4 +49,4 @@ class MetricsServer {
 
 }  // namespace stsync
 
-#endif  // STSYNC_ENGINE_METRICS_SERVER_H_
+#endif  // STSYNC_OPS_METRICS_SERVER_H_
