@@ -85,14 +85,14 @@ TEST_CASE(
   CHECK(c->endpoints[2].restart_rejected_cursor);
   CHECK_FALSE(c->endpoints[0].restart_rejected_cursor);
   CHECK(c->rate_limit == 60);
-  CHECK(c->wal_bytes == 64 << 20);
-  CHECK(c->cache_bytes == 16 << 20);
+  CHECK(c->database.wal_size == 64 << 20);
+  CHECK(c->database.cache_size == 16 << 20);
   auto sized = Parse(test::Replace(
       kGood, "  path: /tmp/x.db\n",
       "  path: /tmp/x.db\n  wal_size: 8388608\n  cache_size: 33554432\n"));
   REQUIRE(sized.ok());
-  CHECK(sized->wal_bytes == 8 << 20);
-  CHECK(sized->cache_bytes == 32 << 20);
+  CHECK(sized->database.wal_size == 8 << 20);
+  CHECK(sized->database.cache_size == 32 << 20);
 }
 
 TEST_CASE(
@@ -114,11 +114,11 @@ TEST_CASE(
   auto all = TenantConfigs(*c);
   REQUIRE(all.size() == 3);
   CHECK(all[0]->tenant == "1234567");
-  CHECK(all[0]->database_path == "/tmp/1234567.db");
+  CHECK(all[0]->database.path == "/tmp/1234567.db");
   CHECK(all[1]->tenant == "2222222");
   CHECK(all[1]->client_id == "cid");
   CHECK(all[1]->endpoints.size() == 3);
-  CHECK(all[2]->database_path == "/tmp/3333333.db");
+  CHECK(all[2]->database.path == "/tmp/3333333.db");
   CHECK(all[2]->client_id == "other");
   CHECK(all[2]->client_secret == "other-secret");
   REQUIRE(all[2]->endpoints.size() == 1);
@@ -256,25 +256,25 @@ TEST_CASE(
     "checked") {
   auto c = Parse(kGood);
   REQUIRE(c.ok());
-  CHECK(c->metrics_port == 0);
-  CHECK(c->health_max_intervals == 3);
-  CHECK(c->log_format == "text");
+  CHECK(c->metrics.port == 0);
+  CHECK(c->health.max_intervals == 3);
+  CHECK(c->log.format == "text");
   auto on = Parse(test::Replace(
       kGood, "database:\n",
       "metrics:\n  listen: 127.0.0.1:9464\nhealth:\n  max_intervals: 5\n"
       "log:\n  format: json\ndatabase:\n"));
   INFO(on.status().message());
   REQUIRE(on.ok());
-  CHECK(on->metrics_host == "127.0.0.1");
-  CHECK(on->metrics_port == 9464);
-  CHECK(on->health_max_intervals == 5);
-  CHECK(on->log_format == "json");
+  CHECK(on->metrics.host == "127.0.0.1");
+  CHECK(on->metrics.port == 9464);
+  CHECK(on->health.max_intervals == 5);
+  CHECK(on->log.format == "json");
   CHECK(on->warnings.empty());
   auto v6 = Parse(test::Replace(kGood, "database:\n",
                                 "metrics:\n  listen: \"[::1]:9464\"\n"
                                 "database:\n"));
   REQUIRE(v6.ok());
-  CHECK(v6->metrics_host == "::1");
+  CHECK(v6->metrics.host == "::1");
   auto open = Parse(test::Replace(
       kGood, "database:\n", "metrics:\n  listen: 0.0.0.0:9464\ndatabase:\n"));
   REQUIRE(open.ok());
@@ -517,7 +517,7 @@ TEST_CASE("retry, http and log sections are validated") {
   CHECK(c->http.read_timeout == std::chrono::seconds(30));
   CHECK(c->rate_limit == 20);
   CHECK(c->http.max_page_bytes == 1048576u);
-  CHECK(c->log_level == "debug");
+  CHECK(c->log.level == "debug");
   ExpectError(base + "retry:\n  max_attempts: 0\n",
               {"retry.max_attempts", "between"});
   ExpectError(base + "retry:\n  initial_backoff: 1m\n  max_backoff: 1s\n",

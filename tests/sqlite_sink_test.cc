@@ -87,7 +87,7 @@ TEST_CASE(
   test::TempDir dir;
   const std::string path = dir.File("wal.db");
   SqliteSinkOptions o;
-  o.wal_bytes = 1 << 20;  // 256 pages of 4 KiB
+  o.wal_size = 1 << 20;  // 256 pages of 4 KiB
   auto opened = SqliteSink::Open(path, o, RealClock::Get());
   REQUIRE(opened.ok());
   SqliteSink& store = **opened;

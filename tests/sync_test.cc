@@ -737,7 +737,7 @@ TEST_CASE(
   std::string db = dir.File("wal.db");
   Config config =
       test::MustParseConfig(test::FakeConfigYaml(server, db, "[jobs]"));
-  config.wal_bytes = 1 << 20;  // checkpoint at 256 pages
+  config.database.wal_size = 1 << 20;  // checkpoint at 256 pages
   // One long-running daemon, as in production: its connection stays open.
   auto r = Replicator::Create(config);
   REQUIRE(r.ok());

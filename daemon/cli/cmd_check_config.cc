@@ -32,7 +32,7 @@ int CheckConfigCommand(int argc, char** argv) {
   for (const Config* t : TenantConfigs(*config)) {
     std::printf("  tenant %s (%s), API %s\n", t->tenant.c_str(),
                 t->environment.c_str(), t->api_url.c_str());
-    std::printf("  database %s\n", t->database_path.c_str());
+    std::printf("  database %s\n", t->database.path.c_str());
     std::printf("  %zu endpoint(s):\n", t->endpoints.size());
     for (const auto& ec : t->endpoints) {
       std::string notes;

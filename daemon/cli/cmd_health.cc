@@ -29,9 +29,9 @@ int HealthCommand(int argc, char** argv) {
   if (!command) return code;
   const WallTime now = RealClock::Get()->WallNow();
   for (const Config* t : command->tenants) {
-    if (!WriterLock::IsHeld(t->database_path)) {
+    if (!WriterLock::IsHeld(t->database.path)) {
       std::printf("unhealthy: tenant %s: no stsync process is writing %s\n",
-                  t->tenant.c_str(), t->database_path.c_str());
+                  t->tenant.c_str(), t->database.path.c_str());
       return kExitFailure;
     }
     Status health = CheckHealth(*t, now);

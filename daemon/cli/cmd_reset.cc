@@ -45,7 +45,7 @@ int ResetCommand(int argc, char** argv) {
                  from->c_str());
     return kExitUsage;
   }
-  auto store = SqliteSink::Open(config->database_path, SinkOptionsOf(*config),
+  auto store = SqliteSink::Open(config->database.path, SinkOptionsOf(*config),
                                 RealClock::Get());
   if (!store.ok()) {
     std::fprintf(stderr, "stsync: %s\n", store.status().message().c_str());

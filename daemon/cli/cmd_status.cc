@@ -81,15 +81,15 @@ struct TenantStates {
 Result<TenantStates> LoadStates(const Config& config) {
   SqliteSinkOptions options;
   options.read_only = true;
-  options.busy_timeout = config.busy_timeout;
+  options.busy_timeout = config.database.busy_timeout;
   options.tenant = config.tenant;
   options.environment = config.environment;
   TenantStates out;
-  if (auto note = ReadDamageNote(config.database_path)) {
+  if (auto note = ReadDamageNote(config.database.path)) {
     out.problem = "DAMAGED: " + *note;
   }
   auto store =
-      SqliteSink::Open(config.database_path, options, RealClock::Get());
+      SqliteSink::Open(config.database.path, options, RealClock::Get());
   if (!store.ok()) {
     const Status::Code code = store.status().code();
     if (code == Status::Code::kInvalid || code == Status::Code::kCorrupt) {
@@ -160,7 +160,7 @@ void WriteJson(JsonWriter& w, const Config& config, const TenantStates& t,
   w.Key("tenant");
   w.String(config.tenant.c_str());
   w.Key("database");
-  w.String(config.database_path.c_str());
+  w.String(config.database.path.c_str());
   w.Key("exists");
   w.Bool(t.exists);
   StringOrNull(w, "problem", t.problem);
@@ -247,7 +247,7 @@ void PrintReconciles(const Config& config, const TenantStates& t,
 void PrintText(const Config& config, const TenantStates& t, bool name_tenant,
                WallTime now) {
   if (name_tenant) std::printf("tenant: %s\n", config.tenant.c_str());
-  std::printf("database: %s%s\n", config.database_path.c_str(),
+  std::printf("database: %s%s\n", config.database.path.c_str(),
               t.exists ? "" : " (not created yet)");
   if (!t.problem.empty()) std::printf("PROBLEM: %s\n", t.problem.c_str());
   std::printf("\n");

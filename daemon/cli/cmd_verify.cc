@@ -33,7 +33,7 @@ int VerifyCommand(int argc, char** argv) {
   if (!command) return code;
   int result = kExitOk;
   for (const Config* t : command->tenants) {
-    const std::string& path = t->database_path;
+    const std::string& path = t->database.path;
     auto problems = IntegrityCheck(path, 20);
     if (!problems.ok()) {
       std::printf("%s: cannot check: %s\n", path.c_str(),

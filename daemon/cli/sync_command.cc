@@ -109,7 +109,7 @@ Result<std::vector<std::unique_ptr<Replicator>>> BuildReplicators(
       for (const auto& ec : tenant->endpoints) {
         names.push_back(ec.endpoint.name);
       }
-      run.metrics->AddTenant(tenant->tenant, tenant->database_path, names);
+      run.metrics->AddTenant(tenant->tenant, tenant->database.path, names);
       run.metric_observers->push_back(std::make_unique<MetricsObserver>(
           run.metrics, tenant->tenant, RealClock::Get()));
       seams.observers.push_back(run.metric_observers->back().get());
@@ -272,8 +272,8 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
       return UsageError(spec.command, *problem);
     }
   }
-  SetUpLogging(args->Option("--log-level").value_or(config->log_level),
-               args->Option("--log-format").value_or(config->log_format));
+  SetUpLogging(args->Option("--log-level").value_or(config->log.level),
+               args->Option("--log-format").value_or(config->log.format));
   for (const auto& w : config->warnings) spdlog::warn("{}", w);
 
   ActiveRun active;
@@ -295,7 +295,7 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
     const std::vector<const Config*>& serving = served.tenants();
     // With metrics.listen, `run` counts every tenant's events and HTTP answers
     // through its seams and serves them (counters restart with a reload).
-    const bool with_metrics = served.config().metrics_port != 0 && daemon;
+    const bool with_metrics = served.config().metrics.port != 0 && daemon;
     Metrics metrics(/*label_tenants=*/serving.size() > 1);
     served.Report(metrics);
     std::vector<std::unique_ptr<MetricsObserver>> metric_observers;
@@ -318,7 +318,7 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
     std::unique_ptr<MetricsServer> metrics_server;
     if (with_metrics) {
       const Config& c = served.config();
-      auto started = MetricsServer::Start(c.metrics_host, c.metrics_port,
+      auto started = MetricsServer::Start(c.metrics.host, c.metrics.port,
                                           &metrics, serving);
       if (!started.ok()) {
         replicators->clear();  // their files are let go before a fallback
@@ -326,7 +326,7 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
         continue;
       }
       metrics_server = std::move(*started);
-      spdlog::info("serving /metrics and /healthz on {}:{}", c.metrics_host,
+      spdlog::info("serving /metrics and /healthz on {}:{}", c.metrics.host,
                    metrics_server->port());
     }
     served.Started();
@@ -341,7 +341,7 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
       spdlog::info("stsync {} {}: {} endpoint(s), tenant {}, database {}",
                    Version(), spec.command,
                    hooks.create ? 1 : tenant->endpoints.size(), tenant->tenant,
-                   tenant->database_path);
+                   tenant->database.path);
     }
 
     const auto started = std::chrono::steady_clock::now();

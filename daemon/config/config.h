@@ -75,6 +75,35 @@ struct RetryOptions {
   Millis forbidden_interval{std::chrono::hours(24)};
 };
 
+// `database:`. The sink's options (sink/sqlite_sink.h) use the same names.
+struct DatabaseOptions {
+  std::string path;  // {tenant} replaced by the tenant's id
+  Millis busy_timeout{std::chrono::seconds(5)};
+  int64_t max_size = 0;           // bytes; 0: no cap
+  int64_t wal_size = 64 << 20;    // see SqliteSinkOptions::wal_size
+  int64_t cache_size = 16 << 20;  // see SqliteSinkOptions::cache_size
+};
+
+// `log:`.
+struct LogOptions {
+  std::string level = "info";   // one of kLogLevels
+  std::string format = "text";  // text or json
+};
+
+// `metrics:`. listen (host:port): where /metrics and /healthz are served;
+// port 0: off (the default).
+struct MetricsOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;
+};
+
+// `health:`.
+struct HealthOptions {
+  // An endpoint is unhealthy once its last committed page is older than
+  // this many of its intervals plus retry.max_backoff (ops/health.h).
+  int max_intervals = 3;
+};
+
 struct Config {
   std::string file;  // where it was loaded from, for messages
   std::string environment = "production";
@@ -84,24 +113,13 @@ struct Config {
   std::string app_key;
   std::string auth_url;  // full token URL
   std::string api_url;   // scheme://host[:port], no trailing slash
-  std::string database_path;
-  Millis busy_timeout{std::chrono::seconds(5)};
-  int64_t max_database_bytes = 0;  // 0: no cap
-  int64_t wal_bytes = 64 << 20;    // see SqliteSinkOptions::wal_bytes
-  int64_t cache_bytes = 16 << 20;  // see SqliteSinkOptions::cache_bytes
-  double rate_limit = 60;          // calls per second, all endpoints together
+  DatabaseOptions database;
+  double rate_limit = 60;  // http.rate_limit: calls per second, all endpoints
   HttpOptions http;
   RetryOptions retry;
-  std::string log_level = "info";
-  std::string log_format = "text";  // log.format: text or json
-  // metrics.listen (host:port): where /metrics and /healthz are served;
-  // metrics_port 0: off (the default).
-  std::string metrics_host = "127.0.0.1";
-  int metrics_port = 0;
-  // health.max_intervals: an endpoint is unhealthy once its last committed
-  // page is older than this many of its intervals plus retry.max_backoff
-  // (ops/health.h).
-  int health_max_intervals = 3;
+  LogOptions log;
+  MetricsOptions metrics;
+  HealthOptions health;
   std::vector<EndpointConfig> endpoints;
   // Non-fatal findings (e.g. a world-readable secret file), to be logged.
   std::vector<std::string> warnings;

@@ -33,12 +33,12 @@ std::vector<ScheduledFeed> FeedsOf(const Config& config, Clock* clock) {
 
 SqliteSinkOptions SinkOptionsOf(const Config& config) {
   SqliteSinkOptions options;
-  options.busy_timeout = config.busy_timeout;
+  options.busy_timeout = config.database.busy_timeout;
   options.tenant = config.tenant;
   options.environment = config.environment;
-  options.max_bytes = config.max_database_bytes;
-  options.wal_bytes = config.wal_bytes;
-  options.cache_bytes = config.cache_bytes;
+  options.max_size = config.database.max_size;
+  options.wal_size = config.database.wal_size;
+  options.cache_size = config.database.cache_size;
   options.notice = [](const std::string& m) { spdlog::info("{}", m); };
   return options;
 }
@@ -50,7 +50,7 @@ Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
   Clock* clock = seams.clock ? seams.clock : RealClock::Get();
   SqliteSinkOptions sink_options = SinkOptionsOf(config);
   sink_options.stop = &r->stop_;
-  auto database = SqliteSink::Open(config.database_path, sink_options, clock);
+  auto database = SqliteSink::Open(config.database.path, sink_options, clock);
   if (!database.ok()) return database.status();
   r->database_ = std::move(*database);
   Sink* sink = r->database_.get();

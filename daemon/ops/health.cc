@@ -19,7 +19,7 @@ Status CheckFreshness(const Config& config,
     const FeedState* s = it == by_name.end() ? nullptr : it->second;
     if (s && s->last_error.rfind("HTTP 403", 0) == 0) continue;  // forbidden
     const Millis allowed =
-        ec.interval * config.health_max_intervals + config.retry.max_backoff;
+        ec.interval * config.health.max_intervals + config.retry.max_backoff;
     auto last = s ? ParseNormalizedTimestamp(s->cursor_updated_at)
                   : std::optional<WallTime>();
     if (!last) {
@@ -54,13 +54,13 @@ Status CheckFreshness(const Config& config,
 Status CheckHealth(const Config& config, WallTime now) {
   SqliteSinkOptions options;
   options.read_only = true;
-  options.busy_timeout = config.busy_timeout;
+  options.busy_timeout = config.database.busy_timeout;
   options.tenant = config.tenant;
   options.environment = config.environment;
-  if (auto note = ReadDamageNote(config.database_path)) {
+  if (auto note = ReadDamageNote(config.database.path)) {
     return Status::Unhealthy("tenant " + config.tenant + ": " + *note);
   }
-  auto sink = SqliteSink::Open(config.database_path, options, RealClock::Get());
+  auto sink = SqliteSink::Open(config.database.path, options, RealClock::Get());
   if (!sink.ok()) {
     return Status::Unhealthy("tenant " + config.tenant + ": " +
                              sink.status().message());

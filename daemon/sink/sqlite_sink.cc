@@ -143,35 +143,7 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(
                             /*record=*/false, clock);
   if (!owner.ok()) return owner;
 
-  // New files get 16 KiB pages: records of about 1 KB pack better, and a
-  // backfill makes a quarter of the write calls (25% faster at 1M records).
-  // This takes effect only in a new, empty file; others keep theirs.
-  Status ps = store->Exec("PRAGMA page_size=16384");
-  if (!ps.ok()) return ps.WithContext("setting the page size of " + path);
-  auto mode = SqliteQueryText(db, "PRAGMA journal_mode=WAL");
-  if (!mode.ok()) {
-    return mode.status().WithContext("cannot enable WAL on " + path);
-  }
-  if (*mode != "wal") {
-    return Status::Io("database " + path +
-                      " cannot use WAL mode (journal mode " + *mode + ")");
-  }
-  // wal_pages_ and max_page_count count pages of the file's size.
-  auto page_size = SqliteQueryText(db, "PRAGMA page_size");
-  if (!page_size.ok()) {
-    return page_size.status().WithContext("reading the page size of " + path);
-  }
-  const int64_t page_bytes = std::stoll(*page_size);
-  store->wal_pages_ = std::max<int64_t>(4, options.wal_bytes / page_bytes);
-  std::string pragmas =
-      "PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=" +
-      std::to_string(options.wal_bytes) + "; PRAGMA cache_size=-" +
-      std::to_string(std::max<int64_t>(1, options.cache_bytes >> 10)) + ";";
-  if (options.max_bytes > 0) {
-    pragmas += "PRAGMA max_page_count=" +
-               std::to_string(options.max_bytes / page_bytes) + ";";
-  }
-  Status s = store->Exec(pragmas);
+  Status s = store->ConfigureWriter(options);
   if (!s.ok()) return s;
   s = MigrateSchema(db, &store->schema_version_, clock, options.notice);
   if (!s.ok()) return store->Noted(s.WithContext("migrating " + path));
@@ -192,6 +164,38 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::Open(
   // Replaces SQLite's automatic checkpoint in the committing thread.
   sqlite3_wal_hook(store->db_, &SqliteSink::OnWalCommit, store.get());
   return store;
+}
+
+Status SqliteSink::ConfigureWriter(const SqliteSinkOptions& options) {
+  // New files get 16 KiB pages: records of about 1 KB pack better, and a
+  // backfill makes a quarter of the write calls (25% faster at 1M records).
+  // This takes effect only in a new, empty file; others keep theirs.
+  Status ps = Exec("PRAGMA page_size=16384");
+  if (!ps.ok()) return ps.WithContext("setting the page size of " + path_);
+  auto mode = SqliteQueryText(db_, "PRAGMA journal_mode=WAL");
+  if (!mode.ok()) {
+    return mode.status().WithContext("cannot enable WAL on " + path_);
+  }
+  if (*mode != "wal") {
+    return Status::Io("database " + path_ +
+                      " cannot use WAL mode (journal mode " + *mode + ")");
+  }
+  // wal_pages_ and max_page_count count pages of the file's size.
+  auto page_size = SqliteQueryText(db_, "PRAGMA page_size");
+  if (!page_size.ok()) {
+    return page_size.status().WithContext("reading the page size of " + path_);
+  }
+  const int64_t page_bytes = std::stoll(*page_size);
+  wal_pages_ = std::max<int64_t>(4, options.wal_size / page_bytes);
+  std::string pragmas =
+      "PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=" +
+      std::to_string(options.wal_size) + "; PRAGMA cache_size=-" +
+      std::to_string(std::max<int64_t>(1, options.cache_size >> 10)) + ";";
+  if (options.max_size > 0) {
+    pragmas += "PRAGMA max_page_count=" +
+               std::to_string(options.max_size / page_bytes) + ";";
+  }
+  return Exec(pragmas);
 }
 
 int SqliteSink::OnBusy(void* store, int count) {

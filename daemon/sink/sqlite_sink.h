@@ -24,7 +24,7 @@
 // is replaced: with SQLite 3.51.3 or newer a WalCheckpointer copies the WAL
 // into the database on its own thread and connection, so the writer rarely
 // waits for an fsync; older versions have the WAL-reset bug, so there the
-// writer checkpoints on its own connection once the WAL reaches wal_bytes.
+// writer checkpoints on its own connection once the WAL reaches wal_size.
 // Only one process at a time opens a database for writing (WriterLock).
 //
 // Errors: kBusy when another process holds the write lock past the busy
@@ -67,15 +67,15 @@ struct SqliteSinkOptions {
   Millis busy_timeout{std::chrono::seconds(5)};
   bool read_only = false;  // for status: never creates or migrates
   // Writes that would grow the file past this fail like a full disk.
-  int64_t max_bytes = 0;  // 0: no cap
+  int64_t max_size = 0;  // 0: no cap
   // The WAL is copied into the database by a background thread from a
   // quarter of this size on, and restarted (then truncated back to this
   // size) once it reaches it; see WalCheckpointer.
-  int64_t wal_bytes = 64 << 20;
+  int64_t wal_size = 64 << 20;
   // The writer's page cache. A page of rows whose keys land all over the
   // key's index dirties many index pages; when they do not fit, SQLite
   // spills them to the WAL mid-transaction and writes some twice.
-  int64_t cache_bytes = 16 << 20;
+  int64_t cache_size = 16 << 20;
   // The tenant and environment whose data a writable file holds: recorded
   // on first use; a file recorded for another tenant or environment is
   // refused (kInvalid) before anything is written to it. Empty: not checked.
@@ -144,6 +144,9 @@ class SqliteSink : public Sink, public SideFeedStore {
   struct Statements;
   SqliteSink(sqlite3* db, Clock* clock);
   Status Exec(const std::string& sql);
+  // Page size (new files), WAL mode, synchronous, the WAL, cache and size
+  // limits of `options`: what a writer sets before migrating.
+  Status ConfigureWriter(const SqliteSinkOptions& options);
   // Apply and ApplyRows: the batch's rows, and its cursor if `store_cursor`
   // (else only its row count).
   Result<ApplyStats> ApplyBatch(const Endpoint& e, const Batch& batch,
