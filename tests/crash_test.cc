@@ -41,12 +41,9 @@ void SlowDown(fake::FakeServer& server) {
 // Waits (at most 30 s, else fails the test) until `process` has written
 // `text` to stderr.
 void WaitForLog(const test::Process& process, const std::string& text) {
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (process.ErrSoFar().find(text) == std::string::npos) {
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+  REQUIRE(test::WaitUntil(
+      [&] { return process.ErrSoFar().find(text) != std::string::npos; },
+      std::chrono::seconds(30)));
 }
 
 // Runs `stsync run -c cfg` and kills it with SIGKILL a random 5 to 300 ms
