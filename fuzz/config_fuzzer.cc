@@ -1,5 +1,6 @@
-// libFuzzer target: the config loader. Every input must give a Config or an
-// Invalid status with a message; nothing may crash or throw.
+// libFuzzer target: the config loader. Every input must give a ConfigFile (at
+// least one tenant, each with endpoints) or an Invalid status with a message;
+// nothing may crash or throw.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -15,8 +16,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return "value-of-" + name;
       });
   if (!config.ok() && config.status().message().empty()) std::abort();
-  if (config.ok() && (config->tenant.empty() || config->endpoints.empty())) {
-    std::abort();
+  if (config.ok()) {
+    if (config->tenants.empty()) std::abort();
+    for (const stsync::Config& t : config->tenants) {
+      if (t.tenant.empty() || t.endpoints.empty()) std::abort();
+    }
   }
   return 0;
 }

@@ -33,10 +33,10 @@ endpoints:
     on_rejected_cursor: restart_from_last_seen
 )";
 
-Result<Config> Parse(const std::string& yaml,
-                     std::map<std::string, std::string> env = {
-                         {"ST_CLIENT_ID", "cid"},
-                         {"ST_CLIENT_SECRET", "s3cret-value"}}) {
+Result<ConfigFile> Parse(const std::string& yaml,
+                         std::map<std::string, std::string> env = {
+                             {"ST_CLIENT_ID", "cid"},
+                             {"ST_CLIENT_SECRET", "s3cret-value"}}) {
   return ParseConfig(
       yaml, "cfg.yaml",
       [env](const std::string& name) -> std::optional<std::string> {
@@ -69,30 +69,30 @@ TEST_CASE(
   auto c = Parse(kGood);
   INFO(c.status().message());
   REQUIRE(c.ok());
-  CHECK(c->tenant == "1234567");
-  CHECK(c->client_id == "cid");
-  CHECK(c->client_secret == "s3cret-value");
-  CHECK(c->auth_url ==
+  CHECK(c->tenants[0].tenant == "1234567");
+  CHECK(c->tenants[0].client_id == "cid");
+  CHECK(c->tenants[0].client_secret == "s3cret-value");
+  CHECK(c->tenants[0].auth_url ==
         "https://auth-integration.servicetitan.io/connect/token");
-  CHECK(c->api_url == "https://api-integration.servicetitan.io");
-  REQUIRE(c->endpoints.size() == 3);
-  CHECK(c->endpoints[0].endpoint.name == "jobs");
-  CHECK(c->endpoints[0].interval == std::chrono::minutes(5));
-  CHECK(c->endpoints[0].start_from == "2020-01-01");
-  CHECK(c->endpoints[2].interval == std::chrono::minutes(1));
-  CHECK(c->endpoints[2].include_recent_changes);
-  CHECK_FALSE(c->endpoints[1].include_recent_changes);
-  CHECK(c->endpoints[2].restart_rejected_cursor);
-  CHECK_FALSE(c->endpoints[0].restart_rejected_cursor);
-  CHECK(c->rate_limit == 60);
-  CHECK(c->database.wal_size == 64 << 20);
-  CHECK(c->database.cache_size == 16 << 20);
+  CHECK(c->tenants[0].api_url == "https://api-integration.servicetitan.io");
+  REQUIRE(c->tenants[0].endpoints.size() == 3);
+  CHECK(c->tenants[0].endpoints[0].endpoint.name == "jobs");
+  CHECK(c->tenants[0].endpoints[0].interval == std::chrono::minutes(5));
+  CHECK(c->tenants[0].endpoints[0].start_from == "2020-01-01");
+  CHECK(c->tenants[0].endpoints[2].interval == std::chrono::minutes(1));
+  CHECK(c->tenants[0].endpoints[2].include_recent_changes);
+  CHECK_FALSE(c->tenants[0].endpoints[1].include_recent_changes);
+  CHECK(c->tenants[0].endpoints[2].restart_rejected_cursor);
+  CHECK_FALSE(c->tenants[0].endpoints[0].restart_rejected_cursor);
+  CHECK(c->tenants[0].rate_limit == 60);
+  CHECK(c->tenants[0].database.wal_size == 64 << 20);
+  CHECK(c->tenants[0].database.cache_size == 16 << 20);
   auto sized = Parse(test::Replace(
       kGood, "  path: /tmp/x.db\n",
       "  path: /tmp/x.db\n  wal_size: 8388608\n  cache_size: 33554432\n"));
   REQUIRE(sized.ok());
-  CHECK(sized->database.wal_size == 8 << 20);
-  CHECK(sized->database.cache_size == 32 << 20);
+  CHECK(sized->tenants[0].database.wal_size == 8 << 20);
+  CHECK(sized->tenants[0].database.cache_size == 32 << 20);
 }
 
 TEST_CASE(
@@ -111,7 +111,8 @@ TEST_CASE(
                           "  path: /tmp/x.db\n", "  path: /tmp/{tenant}.db\n"));
   INFO(c.status().message());
   REQUIRE(c.ok());
-  auto all = TenantConfigs(*c);
+  std::vector<const Config*> all;
+  for (const Config& t : c->tenants) all.push_back(&t);
   REQUIRE(all.size() == 3);
   CHECK(all[0]->tenant == "1234567");
   CHECK(all[0]->database.path == "/tmp/1234567.db");
@@ -123,10 +124,21 @@ TEST_CASE(
   CHECK(all[2]->client_secret == "other-secret");
   REQUIRE(all[2]->endpoints.size() == 1);
   CHECK(all[2]->endpoints[0].endpoint.name == "zones");
-  CHECK(FindTenant(*c, "2222222") == all[1]);
-  CHECK(FindTenant(*c, "9") == nullptr);
-  // A single tenant keeps the plain shape.
-  CHECK(TenantConfigs(*Parse(kGood)).size() == 1);
+  CHECK(c->FindTenant("2222222") == all[1]);
+  CHECK(c->FindTenant("9") == nullptr);
+  CHECK(Parse(kGood)->tenants.size() == 1);
+  CHECK(c->warnings.empty());
+  // Short intervals are named whichever tenant polls at them.
+  auto fast = Parse(test::Replace(
+      test::Replace(test::Replace(kGood, "database:\n", tenants),
+                    "  path: /tmp/x.db\n", "  path: /tmp/{tenant}.db\n"),
+      "    endpoints: [zones]\n",
+      "    endpoints:\n      - name: zones\n        interval: 30s\n"));
+  INFO(fast.status().message());
+  REQUIRE(fast.ok());
+  REQUIRE(fast->warnings.size() == 1);
+  CHECK(fast->warnings[0].find("interval below 1m for zones:") !=
+        std::string::npos);
 
   ExpectError(test::Replace(kGood, "database:\n", tenants),
               {"database.path",
@@ -164,9 +176,9 @@ TEST_CASE("index names fields of an endpoint's view") {
                                "    index: [mergedToId, paymentTermId]\n"));
   INFO(c.status().message());
   REQUIRE(c.ok());
-  CHECK(c->endpoints[1].endpoint.indexed_fields ==
+  CHECK(c->tenants[0].endpoints[1].endpoint.indexed_fields ==
         std::vector<std::string>{"mergedToId", "paymentTermId"});
-  CHECK(c->endpoints[0].endpoint.indexed_fields.empty());
+  CHECK(c->tenants[0].endpoints[0].endpoint.indexed_fields.empty());
   ExpectError(test::Replace(kGood, "  - customers\n",
                             "  - name: customers\n    index: [address]\n"),
               {"cfg.yaml:", "endpoints[1].index",
@@ -193,17 +205,17 @@ TEST_CASE(
       "endpoints: all\n"));
   INFO(c.status().message());
   REQUIRE(c.ok());
-  CHECK(c->api_url == "https://api.servicetitan.io");
-  CHECK(c->auth_url == "https://auth.servicetitan.io/connect/token");
+  CHECK(c->tenants[0].api_url == "https://api.servicetitan.io");
+  CHECK(c->tenants[0].auth_url == "https://auth.servicetitan.io/connect/token");
   // estimates-legacy returns the records of estimates: by name only.
-  CHECK(c->endpoints.size() == Catalog().size() - 1);
+  CHECK(c->tenants[0].endpoints.size() == Catalog().size() - 1);
   auto named = [](const Config& config, const std::string& name) {
     return std::count_if(
         config.endpoints.begin(), config.endpoints.end(),
         [&](const EndpointConfig& ec) { return ec.endpoint.name == name; });
   };
-  CHECK(named(*c, "estimates") == 1);
-  CHECK(named(*c, "estimates-legacy") == 0);
+  CHECK(named(c->tenants[0], "estimates") == 1);
+  CHECK(named(c->tenants[0], "estimates-legacy") == 0);
   auto both = Parse(test::Replace(
       kGood,
       "endpoints:\n  - jobs\n  - customers\n  - name: recurring-services\n"
@@ -212,9 +224,9 @@ TEST_CASE(
       "endpoints:\n  - estimates-legacy\n  - all\n"));
   INFO(both.status().message());
   REQUIRE(both.ok());
-  CHECK(named(*both, "estimates-legacy") == 1);
-  CHECK(c->http.read_timeout == std::chrono::seconds(120));
-  CHECK(c->retry.forbidden_interval == std::chrono::hours(24));
+  CHECK(named(both->tenants[0], "estimates-legacy") == 1);
+  CHECK(c->tenants[0].http.read_timeout == std::chrono::seconds(120));
+  CHECK(c->tenants[0].retry.forbidden_interval == std::chrono::hours(24));
 }
 
 TEST_CASE(
@@ -222,21 +234,23 @@ TEST_CASE(
     "its threshold") {
   auto c = Parse(kGood);
   REQUIRE(c.ok());
-  for (const auto& ec : c->endpoints) CHECK_FALSE(ec.reconcile_every);
-  CHECK(c->endpoints[0].reconcile_min_seen_percent == 50);
+  for (const auto& ec : c->tenants[0].endpoints)
+    CHECK_FALSE(ec.reconcile_every);
+  CHECK(c->tenants[0].endpoints[0].reconcile_min_seen_percent == 50);
   auto one = Parse(test::Replace(kGood, "    interval: 1m\n",
                                  "    interval: 1m\n    reconcile_every: 7d\n"
                                  "    reconcile_min_seen_percent: 20\n"));
   INFO(one.status().message());
   REQUIRE(one.ok());
-  CHECK_FALSE(one->endpoints[0].reconcile_every);
-  REQUIRE(one->endpoints[2].reconcile_every);
-  CHECK(*one->endpoints[2].reconcile_every == std::chrono::hours(24 * 7));
-  CHECK(one->endpoints[2].reconcile_min_seen_percent == 20);
+  CHECK_FALSE(one->tenants[0].endpoints[0].reconcile_every);
+  REQUIRE(one->tenants[0].endpoints[2].reconcile_every);
+  CHECK(*one->tenants[0].endpoints[2].reconcile_every ==
+        std::chrono::hours(24 * 7));
+  CHECK(one->tenants[0].endpoints[2].reconcile_min_seen_percent == 20);
   auto all = Parse(test::Replace(kGood, "  interval: 5m\n",
                                  "  interval: 5m\n  reconcile_every: 1d\n"));
   REQUIRE(all.ok());
-  for (const auto& ec : all->endpoints) {
+  for (const auto& ec : all->tenants[0].endpoints) {
     CHECK(ec.reconcile_every == std::chrono::hours(24));
   }
   ExpectError(test::Replace(kGood, "    interval: 1m\n",
@@ -257,7 +271,7 @@ TEST_CASE(
   auto c = Parse(kGood);
   REQUIRE(c.ok());
   CHECK(c->metrics.port == 0);
-  CHECK(c->health.max_intervals == 3);
+  CHECK(c->tenants[0].health.max_intervals == 3);
   CHECK(c->log.format == "text");
   auto on = Parse(test::Replace(
       kGood, "database:\n",
@@ -267,7 +281,7 @@ TEST_CASE(
   REQUIRE(on.ok());
   CHECK(on->metrics.host == "127.0.0.1");
   CHECK(on->metrics.port == 9464);
-  CHECK(on->health.max_intervals == 5);
+  CHECK(on->tenants[0].health.max_intervals == 5);
   CHECK(on->log.format == "json");
   CHECK(on->warnings.empty());
   auto v6 = Parse(test::Replace(kGood, "database:\n",
@@ -303,7 +317,7 @@ TEST_CASE("an interval below a minute is accepted with one warning") {
   CHECK(c->warnings.empty());
   auto fast = Parse(test::Replace(kGood, "interval: 1m", "interval: 30s"));
   REQUIRE(fast.ok());
-  CHECK(fast->endpoints[2].interval == std::chrono::seconds(30));
+  CHECK(fast->tenants[0].endpoints[2].interval == std::chrono::seconds(30));
   REQUIRE(fast->warnings.size() == 1);
   CHECK(fast->warnings[0].find("interval below 1m for recurring-services") !=
         std::string::npos);
@@ -380,7 +394,7 @@ TEST_CASE("URLs are validated: plain http only to loopback unless allowed") {
       test::Replace(kGood, "  app_key: ak1\n",
                     "  app_key: ak1\n  api_url: http://127.0.0.1:8089/\n"));
   REQUIRE(loop.ok());
-  CHECK(loop->api_url == "http://127.0.0.1:8089");
+  CHECK(loop->tenants[0].api_url == "http://127.0.0.1:8089");
   ExpectError(test::Replace(kGood, "  app_key: ak1\n",
                             "  app_key: ak1\n  api_url: "
                             "https://evil.example@api.servicetitan.io\n"),
@@ -445,7 +459,7 @@ TEST_CASE("custom endpoints: name, safe path, key and version field") {
   auto c = Parse(custom);
   INFO(c.status().message());
   REQUIRE(c.ok());
-  const auto& e = c->endpoints.back().endpoint;
+  const auto& e = c->tenants[0].endpoints.back().endpoint;
   CHECK(e.name == "widget-exports");
   CHECK(e.TableName() == "widget_exports");
   CHECK(e.key_fields == std::vector<std::string>{"widgetId", "siteId"});
@@ -488,7 +502,7 @@ TEST_CASE("the secret can come from a file, a world-readable one warns") {
   auto c = Parse(yaml);
   INFO(c.status().message());
   REQUIRE(c.ok());
-  CHECK(c->client_secret == "from-file-secret");
+  CHECK(c->tenants[0].client_secret == "from-file-secret");
   REQUIRE(c->warnings.size() == 1);
   CHECK(c->warnings[0].find("readable by every user") != std::string::npos);
   chmod(secret.c_str(), 0600);
@@ -513,10 +527,10 @@ TEST_CASE("retry, http and log sections are validated") {
       "log:\n  level: debug\n");
   INFO(c.status().message());
   REQUIRE(c.ok());
-  CHECK(c->retry.max_attempts == 3);
-  CHECK(c->http.read_timeout == std::chrono::seconds(30));
-  CHECK(c->rate_limit == 20);
-  CHECK(c->http.max_page_bytes == 1048576u);
+  CHECK(c->tenants[0].retry.max_attempts == 3);
+  CHECK(c->tenants[0].http.read_timeout == std::chrono::seconds(30));
+  CHECK(c->tenants[0].rate_limit == 20);
+  CHECK(c->tenants[0].http.max_page_bytes == 1048576u);
   CHECK(c->log.level == "debug");
   ExpectError(base + "retry:\n  max_attempts: 0\n",
               {"retry.max_attempts", "between"});

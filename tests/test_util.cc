@@ -177,7 +177,8 @@ Config MustParseConfig(const std::string& yaml) {
                        [](const std::string&) { return std::nullopt; });
   INFO(c.status().message());
   REQUIRE(c.ok());
-  return c.value();
+  REQUIRE(c->tenants.size() == 1);
+  return c->tenants[0];
 }
 
 fake::FakeOptions SmallFake(std::vector<std::string> endpoints, int records,

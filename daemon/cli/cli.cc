@@ -85,7 +85,8 @@ std::optional<Args> ParseArgs(const ArgSpec& spec, int argc, char** argv,
   return args;
 }
 
-std::optional<Config> LoadConfigForCommand(const Args& args, int* exit_code) {
+std::optional<ConfigFile> LoadConfigForCommand(const Args& args,
+                                               int* exit_code) {
   auto path = args.Option("--config");
   if (!path) {
     std::fprintf(stderr, "stsync: --config FILE is required\n");
@@ -102,15 +103,14 @@ std::optional<Config> LoadConfigForCommand(const Args& args, int* exit_code) {
   return std::move(config).value();
 }
 
-std::optional<std::vector<const Config*>> SelectTenants(const Args& args,
-                                                        const Config& config,
-                                                        bool one,
-                                                        int* exit_code) {
-  std::vector<const Config*> all = TenantConfigs(config);
+std::optional<std::vector<const Config*>> SelectTenants(
+    const Args& args, const ConfigFile& config, bool one, int* exit_code) {
+  std::vector<const Config*> all;
+  for (const Config& t : config.tenants) all.push_back(&t);
   std::string ids;
   for (const Config* t : all) ids += (ids.empty() ? "" : ", ") + t->tenant;
   if (auto id = args.Option("--tenant")) {
-    if (const Config* t = FindTenant(config, *id)) {
+    if (const Config* t = config.FindTenant(*id)) {
       return std::vector<const Config*>{t};
     }
     std::fprintf(stderr, "stsync: tenant %s is not in %s (tenants: %s)\n",

@@ -51,22 +51,21 @@ std::optional<Args> ParseArgs(const ArgSpec& spec, int argc, char** argv,
 
 // Loads --config (required); prints the error and sets *exit_code = 2 on
 // failure. Logs the config's warnings.
-std::optional<Config> LoadConfigForCommand(const Args& args, int* exit_code);
+std::optional<ConfigFile> LoadConfigForCommand(const Args& args,
+                                               int* exit_code);
 
 // The tenants a command acts on: the one --tenant names, else every one of
 // `config`. With `one`, a config of several tenants needs --tenant. Prints
 // the problem and sets *exit_code = 2 on failure.
-std::optional<std::vector<const Config*>> SelectTenants(const Args& args,
-                                                        const Config& config,
-                                                        bool one,
-                                                        int* exit_code);
+std::optional<std::vector<const Config*>> SelectTenants(
+    const Args& args, const ConfigFile& config, bool one, int* exit_code);
 
 // ParseArgs, LoadConfigForCommand and SelectTenants in turn, for commands
 // that read every selected tenant (`tenants` point into `config`, so the
 // whole is returned on the heap). Null with *exit_code set to exit now.
 struct TenantCommand {
   Args args;
-  Config config;
+  ConfigFile config;
   std::vector<const Config*> tenants;
 };
 std::unique_ptr<TenantCommand> LoadTenantCommand(const ArgSpec& spec, int argc,

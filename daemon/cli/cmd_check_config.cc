@@ -29,12 +29,12 @@ int CheckConfigCommand(int argc, char** argv) {
     std::fprintf(stderr, "warning: %s\n", w.c_str());
   }
   std::printf("%s: ok\n", config->file.c_str());
-  for (const Config* t : TenantConfigs(*config)) {
-    std::printf("  tenant %s (%s), API %s\n", t->tenant.c_str(),
-                t->environment.c_str(), t->api_url.c_str());
-    std::printf("  database %s\n", t->database.path.c_str());
-    std::printf("  %zu endpoint(s):\n", t->endpoints.size());
-    for (const auto& ec : t->endpoints) {
+  for (const Config& t : config->tenants) {
+    std::printf("  tenant %s (%s), API %s\n", t.tenant.c_str(),
+                t.environment.c_str(), t.api_url.c_str());
+    std::printf("  database %s\n", t.database.path.c_str());
+    std::printf("  %zu endpoint(s):\n", t.endpoints.size());
+    for (const auto& ec : t.endpoints) {
       std::string notes;
       if (ec.endpoint.kind == EndpointKind::kList) {
         notes += ec.endpoint.modified_filter ? ", list" : ", list read in full";

@@ -47,7 +47,7 @@ class ActiveRun {
   }
   // SIGHUP with a valid config: the running supervisor stops, and `next`
   // is served after it (Finish).
-  void OfferReload(std::unique_ptr<Config> next) {
+  void OfferReload(std::unique_ptr<ConfigFile> next) {
     std::lock_guard<std::mutex> lock(mu_);
     reloaded_ = std::move(next);
     if (active_) active_->Stop();
@@ -62,7 +62,7 @@ class ActiveRun {
   }
   // The running supervisor has returned and is destroyed. Returns the
   // reloaded config to serve next, or null (none, or a stop came).
-  std::unique_ptr<Config> Finish() {
+  std::unique_ptr<ConfigFile> Finish() {
     std::lock_guard<std::mutex> lock(mu_);
     active_.reset();
     if (stop_requested_) return nullptr;
@@ -73,7 +73,7 @@ class ActiveRun {
   std::mutex mu_;
   std::unique_ptr<Supervisor> active_;
   bool stop_requested_ = false;
-  std::unique_ptr<Config> reloaded_;
+  std::unique_ptr<ConfigFile> reloaded_;
 };
 
 // What `run` adds to each tenant's replicator, besides the log.
@@ -170,16 +170,16 @@ RunOutcome LogSummary(const std::vector<TenantReport>& reports, double secs) {
 // kept until the new one has started so that it can be served again.
 class ServedConfig {
  public:
-  ServedConfig(std::unique_ptr<Config> config,
+  ServedConfig(std::unique_ptr<ConfigFile> config,
                std::vector<const Config*> tenants)
       : config_(std::move(config)), tenants_(std::move(tenants)) {}
 
-  const Config& config() const { return *config_; }
+  const ConfigFile& config() const { return *config_; }
   // The tenants served: pointers into config().
   const std::vector<const Config*>& tenants() const { return tenants_; }
 
   // A reloaded config is served next; `tenants` point into it.
-  void Replace(std::unique_ptr<Config> next,
+  void Replace(std::unique_ptr<ConfigFile> next,
                std::vector<const Config*> tenants) {
     previous_ = std::move(config_);
     previous_tenants_ = std::move(tenants_);
@@ -219,9 +219,9 @@ class ServedConfig {
     reload_at_ = RealClock::Get()->WallNow();
   }
 
-  std::unique_ptr<Config> config_;
+  std::unique_ptr<ConfigFile> config_;
   std::vector<const Config*> tenants_;
-  std::unique_ptr<Config> previous_;
+  std::unique_ptr<ConfigFile> previous_;
   std::vector<const Config*> previous_tenants_;
   std::optional<bool> last_reload_ok_;
   WallTime reload_at_{};
@@ -245,8 +245,42 @@ std::function<void()> ReloadHandler(const Args& args, std::string config_file,
       return;
     }
     spdlog::info("SIGHUP: reloading {}", config_file);
-    active.OfferReload(std::make_unique<Config>(std::move(*next)));
+    active.OfferReload(std::make_unique<ConfigFile>(std::move(*next)));
   };
+}
+
+// `run`'s /metrics and /healthz for `tenants` (borrowed, like `metrics`).
+Result<std::unique_ptr<MetricsServer>> ServeMetrics(
+    const ConfigFile& config, Metrics& metrics,
+    const std::vector<const Config*>& tenants) {
+  auto server = MetricsServer::Start(config.metrics.host, config.metrics.port,
+                                     &metrics, tenants);
+  if (server.ok()) {
+    spdlog::info("serving /metrics and /healthz on {}:{}", config.metrics.host,
+                 (*server)->port());
+  }
+  return server;
+}
+
+void LogStart(const std::string& command,
+              const std::vector<const Config*>& tenants, bool backfill) {
+  for (const Config* tenant : tenants) {
+    spdlog::info("stsync {} {}: {} endpoint(s), tenant {}, database {}",
+                 Version(), command, backfill ? 1 : tenant->endpoints.size(),
+                 tenant->tenant, tenant->database.path);
+  }
+}
+
+// `run` ends well only when a signal stopped it; `once` and `backfill` when
+// no signal came and no feed failed.
+int SyncExitCode(Scheduler::Mode mode, const RunOutcome& outcome,
+                 const SyncHooks& hooks) {
+  if (mode == Scheduler::Mode::kForever) {
+    return outcome.stopped ? kExitOk : kExitFailure;
+  }
+  if (outcome.stopped || outcome.failed > 0) return kExitFailure;
+  if (!hooks.done_note.empty()) spdlog::info("{}", hooks.done_note);
+  return kExitOk;
 }
 
 }  // namespace
@@ -262,7 +296,7 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
   auto loaded = LoadConfigForCommand(*args, &code);
   if (!loaded) return code;
   // Replaced by a reload (SIGHUP); `tenants` point into it.
-  auto config = std::make_unique<Config>(std::move(*loaded));
+  auto config = std::make_unique<ConfigFile>(std::move(*loaded));
   // A backfill acts on one tenant; run and once on all, or the one named.
   auto selected = SelectTenants(*args, *config, hooks.create != nullptr, &code);
   if (!selected) return code;
@@ -315,19 +349,15 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
       }
       continue;
     }
-    std::unique_ptr<MetricsServer> metrics_server;
-    if (with_metrics) {
-      const Config& c = served.config();
-      auto started = MetricsServer::Start(c.metrics.host, c.metrics.port,
-                                          &metrics, serving);
-      if (!started.ok()) {
-        replicators->clear();  // their files are let go before a fallback
-        if (!served.FallBack(started.status().message())) return kExitFailure;
-        continue;
+    auto metrics_server = with_metrics
+                              ? ServeMetrics(served.config(), metrics, serving)
+                              : Result<std::unique_ptr<MetricsServer>>(nullptr);
+    if (!metrics_server.ok()) {
+      replicators->clear();  // their files are let go before a fallback
+      if (!served.FallBack(metrics_server.status().message())) {
+        return kExitFailure;
       }
-      metrics_server = std::move(*started);
-      spdlog::info("serving /metrics and /healthz on {}:{}", c.metrics.host,
-                   metrics_server->port());
+      continue;
     }
     served.Started();
     served.Report(metrics);
@@ -337,12 +367,7 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
       NotifyReady();
       NotifyStatus("syncing " + std::to_string(serving.size()) + " tenant(s)");
     }
-    for (const Config* tenant : serving) {
-      spdlog::info("stsync {} {}: {} endpoint(s), tenant {}, database {}",
-                   Version(), spec.command,
-                   hooks.create ? 1 : tenant->endpoints.size(), tenant->tenant,
-                   tenant->database.path);
-    }
+    LogStart(spec.command, serving, hooks.create != nullptr);
 
     const auto started = std::chrono::steady_clock::now();
     std::vector<TenantReport> reports = supervisor->Run(mode);
@@ -350,19 +375,14 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
         LogSummary(reports, std::chrono::duration<double>(
                                 std::chrono::steady_clock::now() - started)
                                 .count());
-    if (std::unique_ptr<Config> reloaded = active.Finish()) {
-      metrics_server.reset();  // it points at the old config's tenants
+    if (std::unique_ptr<ConfigFile> reloaded = active.Finish()) {
+      metrics_server->reset();  // it points at the old config's tenants
       if (auto next = SelectTenants(*args, *reloaded, false, &code)) {
         served.Replace(std::move(reloaded), *next);
         continue;
       }
     }
-    if (mode == Scheduler::Mode::kForever) {
-      return outcome.stopped ? kExitOk : kExitFailure;
-    }
-    if (outcome.stopped || outcome.failed > 0) return kExitFailure;
-    if (!hooks.done_note.empty()) spdlog::info("{}", hooks.done_note);
-    return kExitOk;
+    return SyncExitCode(mode, outcome, hooks);
   }
 }
 

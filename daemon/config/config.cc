@@ -130,8 +130,8 @@ const KeyTable<Config>& RetryKeys() {
   return keys;
 }
 
-const KeyTable<Config>& LogKeys() {
-  using C = Config;
+const KeyTable<ConfigFile>& LogKeys() {
+  using C = ConfigFile;
   static const KeyTable<C> keys = {
       {"level",
        [](const YamlReader& p, const YAML::Node& v, const std::string& key,
@@ -153,8 +153,8 @@ const KeyTable<Config>& LogKeys() {
   return keys;
 }
 
-const KeyTable<Config>& MetricsKeys() {
-  using C = Config;
+const KeyTable<ConfigFile>& MetricsKeys() {
+  using C = ConfigFile;
   static const KeyTable<C> keys = {
       {"listen",
        [](const YamlReader& p, const YAML::Node& v, const std::string& key,
@@ -197,11 +197,12 @@ const KeyTable<Config>& HealthKeys() {
   return keys;
 }
 
-void ReadServiceTitan(const YamlReader& p, const YAML::Node& root, Config& c) {
+void ReadServiceTitan(const YamlReader& p, const YAML::Node& root, Config& c,
+                      std::vector<std::string>* warnings) {
   const YAML::Node st = root["servicetitan"];
   if (!st) p.Fail(root, "servicetitan", "missing");
   ReadKeys(p, st, "servicetitan", ServiceTitanKeys(), c);
-  if (!ReadSecret(p, st, "servicetitan", &c.client_secret, &c.warnings)) {
+  if (!ReadSecret(p, st, "servicetitan", &c.client_secret, warnings)) {
     p.Fail(st, "servicetitan.client_secret",
            "missing (give client_secret or client_secret_file)");
   }
@@ -230,9 +231,11 @@ void SettleUrls(const YamlReader& p, const YAML::Node& root, Config& c) {
   }
 }
 
-Config Parse(const YamlReader& p, const YAML::Node& root,
-             const std::string& file) {
-  Config c;
+ConfigFile Parse(const YamlReader& p, const YAML::Node& root,
+                 const std::string& file) {
+  ConfigFile out;
+  out.file = file;
+  Config c;  // the shared settings, then each tenant's
   c.file = file;
   if (!root.IsDefined() || root.IsNull()) {
     p.Fail(root, "(top level)", "the file is empty");
@@ -240,7 +243,7 @@ Config Parse(const YamlReader& p, const YAML::Node& root,
   p.CheckKeys(root, "",
               {"servicetitan", "tenants", "database", "defaults", "endpoints",
                "http", "retry", "log", "metrics", "health"});
-  ReadServiceTitan(p, root, c);
+  ReadServiceTitan(p, root, c, &out.warnings);
   if (const YAML::Node h = root["http"]) ReadKeys(p, h, "http", HttpKeys(), c);
   SettleUrls(p, root, c);  // after http.allow_insecure_http
   const YAML::Node db = root["database"];
@@ -252,9 +255,9 @@ Config Parse(const YamlReader& p, const YAML::Node& root,
       p.Fail(r, "retry.max_backoff", "is smaller than retry.initial_backoff");
     }
   }
-  if (const YAML::Node l = root["log"]) ReadKeys(p, l, "log", LogKeys(), c);
+  if (const YAML::Node l = root["log"]) ReadKeys(p, l, "log", LogKeys(), out);
   if (const YAML::Node m = root["metrics"]) {
-    ReadKeys(p, m, "metrics", MetricsKeys(), c);
+    ReadKeys(p, m, "metrics", MetricsKeys(), out);
   }
   if (const YAML::Node h = root["health"]) {
     ReadKeys(p, h, "health", HealthKeys(), c);
@@ -263,9 +266,9 @@ Config Parse(const YamlReader& p, const YAML::Node& root,
   const YAML::Node eps = root["endpoints"];
   if (!eps) p.Fail(root, "endpoints", "missing (list endpoint names, or all)");
   c.endpoints = ReadEndpointList(p, eps, "endpoints", defaults);
-  ReadTenants(p, root, defaults, c);
-  WarnAboutShortIntervals(c);
-  return c;
+  out.tenants = ReadTenants(p, root, defaults, c, &out.warnings);
+  WarnAboutShortIntervals(out.tenants, &out.warnings);
+  return out;
 }
 
 }  // namespace
@@ -273,6 +276,13 @@ Config Parse(const YamlReader& p, const YAML::Node& root,
 const EndpointConfig* Config::FindEndpoint(const std::string& name) const {
   for (const auto& e : endpoints) {
     if (e.endpoint.name == name) return &e;
+  }
+  return nullptr;
+}
+
+const Config* ConfigFile::FindTenant(const std::string& id) const {
+  for (const Config& t : tenants) {
+    if (t.tenant == id) return &t;
   }
   return nullptr;
 }
@@ -300,8 +310,8 @@ bool IsLoopbackHost(const std::string& host) {
          IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
-Result<Config> ParseConfig(const std::string& yaml_text,
-                           const std::string& file, const EnvLookup& env) {
+Result<ConfigFile> ParseConfig(const std::string& yaml_text,
+                               const std::string& file, const EnvLookup& env) {
   YamlReader parser(file, env);
   try {
     YAML::Node root = parser.LoadDocument(yaml_text);
@@ -316,7 +326,7 @@ Result<Config> ParseConfig(const std::string& yaml_text,
   }
 }
 
-Result<Config> LoadConfig(const std::string& path) {
+Result<ConfigFile> LoadConfig(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::Invalid(path + ": cannot read the config file");
   std::stringstream ss;

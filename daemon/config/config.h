@@ -104,6 +104,8 @@ struct HealthOptions {
   int max_intervals = 3;
 };
 
+// One tenant's settings: what a Replicator needs. The process-wide ones
+// (log, metrics) are in ConfigFile.
 struct Config {
   std::string file;  // where it was loaded from, for messages
   std::string environment = "production";
@@ -111,43 +113,45 @@ struct Config {
   std::string client_id;
   std::string client_secret;  // secret: never log
   std::string app_key;
-  std::string auth_url;  // full token URL
-  std::string api_url;   // scheme://host[:port], no trailing slash
-  DatabaseOptions database;
-  double rate_limit = 60;  // http.rate_limit: calls per second, all endpoints
+  std::string auth_url;      // full token URL
+  std::string api_url;       // scheme://host[:port], no trailing slash
+  DatabaseOptions database;  // path: {tenant} already replaced
+  double rate_limit = 60;    // http.rate_limit: calls per second, all endpoints
   HttpOptions http;
   RetryOptions retry;
-  LogOptions log;
-  MetricsOptions metrics;
   HealthOptions health;
   std::vector<EndpointConfig> endpoints;
-  // Non-fatal findings (e.g. a world-readable secret file), to be logged.
-  std::vector<std::string> warnings;
-  // With more than one tenant (`tenants:`): each tenant's whole config, the
-  // first being this one, each with its own database file ({tenant} in
-  // database.path), credentials and endpoints. Empty for a single tenant.
-  std::vector<Config> tenants;
 
   // The configured endpoint called `name`, or nullptr.
   const EndpointConfig* FindEndpoint(const std::string& name) const;
 };
 
-// Every tenant's config: `config.tenants`, or `config` itself alone.
-std::vector<const Config*> TenantConfigs(const Config& config);
+// A loaded config file: the process-wide settings and every tenant.
+struct ConfigFile {
+  std::string file;  // where it was loaded from, for messages
+  LogOptions log;
+  MetricsOptions metrics;
+  // Never empty (LoadConfig fails otherwise): servicetitan.tenant first when
+  // given, then those of `tenants:` in their order, each with the shared
+  // settings unless its entry overrides credentials or endpoints.
+  std::vector<Config> tenants;
+  // Non-fatal findings (e.g. a world-readable secret file), to be logged.
+  std::vector<std::string> warnings;
 
-// The tenant `id` of `config`, or nullptr.
-const Config* FindTenant(const Config& config, const std::string& id);
+  // The tenant `id`, or nullptr.
+  const Config* FindTenant(const std::string& id) const;
+};
 
 using EnvLookup =
     std::function<std::optional<std::string>(const std::string& name)>;
 
 // Reads and validates `path`, taking ${VAR} values from the process
 // environment.
-Result<Config> LoadConfig(const std::string& path);
+Result<ConfigFile> LoadConfig(const std::string& path);
 
 // Validates YAML text; `file` names it in messages. For tests.
-Result<Config> ParseConfig(const std::string& yaml_text,
-                           const std::string& file, const EnvLookup& env);
+Result<ConfigFile> ParseConfig(const std::string& yaml_text,
+                               const std::string& file, const EnvLookup& env);
 
 // The log levels log.level and --log-level accept, as listed in messages.
 constexpr const char* kLogLevels = "trace, debug, info, warn, error, off";

@@ -1,5 +1,6 @@
 #include "config/endpoint_entries.h"
 
+#include <algorithm>
 #include <set>
 
 #include "config/catalog.h"
@@ -297,11 +298,17 @@ std::vector<EndpointConfig> ReadEndpointList(const YamlReader& p,
 // ServiceTitan asks export clients to wait 5 to 10 minutes after
 // hasMore=false. Shorter intervals are allowed (tests, a quiet tenant) but
 // named once.
-void WarnAboutShortIntervals(Config& c) {
+void WarnAboutShortIntervals(const std::vector<Config>& tenants,
+                             std::vector<std::string>* warnings) {
   std::vector<std::string> names;
-  for (const auto& ec : c.endpoints) {
-    if (ec.interval < std::chrono::minutes(1))
-      names.push_back(ec.endpoint.name);
+  for (const Config& t : tenants) {
+    for (const auto& ec : t.endpoints) {
+      if (ec.interval < std::chrono::minutes(1) &&
+          std::find(names.begin(), names.end(), ec.endpoint.name) ==
+              names.end()) {
+        names.push_back(ec.endpoint.name);
+      }
+    }
   }
   if (names.empty()) return;
   std::string list;
@@ -311,7 +318,7 @@ void WarnAboutShortIntervals(Config& c) {
   if (names.size() > 3) {
     list += " and " + std::to_string(names.size() - 3) + " more";
   }
-  c.warnings.push_back(
+  warnings->push_back(
       "interval below 1m for " + list +
       ": ServiceTitan asks clients to wait 5 to 10 minutes after "
       "hasMore=false; to see changes sooner, set include_recent_changes "

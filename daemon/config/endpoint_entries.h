@@ -24,9 +24,10 @@ std::vector<EndpointConfig> ReadEndpointList(const YamlReader& p,
                                              const std::string& key,
                                              const EndpointConfig& defaults);
 
-// Adds one warning naming the endpoints polled more often than once a
-// minute.
-void WarnAboutShortIntervals(Config& c);
+// Adds one warning naming the endpoints (of any tenant) polled more often
+// than once a minute.
+void WarnAboutShortIntervals(const std::vector<Config>& tenants,
+                             std::vector<std::string>* warnings);
 
 }  // namespace stsync
 

@@ -64,8 +64,9 @@ bool ReadSecret(const YamlReader& p, const YAML::Node& map,
   return true;
 }
 
-void ReadTenants(const YamlReader& p, const YAML::Node& root,
-                 const EndpointConfig& defaults, Config& c) {
+std::vector<Config> ReadTenants(const YamlReader& p, const YAML::Node& root,
+                                const EndpointConfig& defaults, const Config& c,
+                                std::vector<std::string>* warnings) {
   const YAML::Node list = root["tenants"];
   std::vector<Config> all;
   std::set<std::string> ids;
@@ -85,7 +86,7 @@ void ReadTenants(const YamlReader& p, const YAML::Node& root,
       std::string where = key;  // where the id is, for messages
       if (item.IsMap()) {
         ReadKeys(p, item, key, TenantKeys(), t);
-        ReadSecret(p, item, key, &t.client_secret, &c.warnings);
+        ReadSecret(p, item, key, &t.client_secret, warnings);
         if (item["endpoints"]) {
           t.endpoints = ReadEndpointList(p, item["endpoints"],
                                          key + ".endpoints", defaults);
@@ -111,33 +112,12 @@ void ReadTenants(const YamlReader& p, const YAML::Node& root,
            "must contain {tenant} when there is more than one tenant, so "
            "that each has its own file (e.g. /var/lib/stsync/{tenant}.db)");
   }
-  for (Config& t : all) {
-    if (at != std::string::npos) {
+  if (at != std::string::npos) {
+    for (Config& t : all) {
       t.database.path.replace(at, placeholder.size(), t.tenant);
     }
-    t.warnings.clear();
   }
-  std::vector<std::string> warnings = std::move(c.warnings);
-  c = all[0];
-  c.warnings = std::move(warnings);
-  if (all.size() > 1) c.tenants = std::move(all);
-}
-
-std::vector<const Config*> TenantConfigs(const Config& config) {
-  std::vector<const Config*> out;
-  if (config.tenants.empty()) {
-    out.push_back(&config);
-  } else {
-    for (const Config& t : config.tenants) out.push_back(&t);
-  }
-  return out;
-}
-
-const Config* FindTenant(const Config& config, const std::string& id) {
-  for (const Config* t : TenantConfigs(config)) {
-    if (t->tenant == id) return t;
-  }
-  return nullptr;
+  return all;
 }
 
 }  // namespace stsync

@@ -1,6 +1,5 @@
 // Tenants: `servicetitan.tenant` and `tenants:`, each tenant's id, secret
-// and overrides, and its own database file. Internal to config/ (the public
-// TenantConfigs and FindTenant are declared in config/config.h); errors are
+// and overrides, and its own database file. Internal to config/; errors are
 // ConfigError.
 #ifndef STSYNC_CONFIG_TENANTS_H_
 #define STSYNC_CONFIG_TENANTS_H_
@@ -27,12 +26,13 @@ bool ReadSecret(const YamlReader& p, const YAML::Node& map,
                 std::vector<std::string>* warnings);
 
 // `tenants:`: more tenants beside (or instead of) servicetitan.tenant, each
-// with the shared settings unless its entry overrides credentials or
-// endpoints. Leaves `c` as the first tenant, with every tenant (itself
-// included) in c.tenants when there is more than one, and {tenant} in
-// database.path replaced by each one's id.
-void ReadTenants(const YamlReader& p, const YAML::Node& root,
-                 const EndpointConfig& defaults, Config& c);
+// with the shared settings `c` unless its entry overrides credentials or
+// endpoints. Returns every tenant (c's own servicetitan.tenant first, when
+// given; never none), with {tenant} in database.path replaced by each one's
+// id.
+std::vector<Config> ReadTenants(const YamlReader& p, const YAML::Node& root,
+                                const EndpointConfig& defaults, const Config& c,
+                                std::vector<std::string>* warnings);
 
 }  // namespace stsync
 
