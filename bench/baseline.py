@@ -8,7 +8,11 @@ and table layout (rows in arrival order, a unique index on id), one
 transaction per page: the page's rows are upserted (a newer modifiedOn
 wins) and continueFrom is stored with them.
 
-Usage: baseline.py BASE_URL DATABASE [--endpoint jobs] [--tenant 1234567]
+Usage: baseline.py BASE_URL DATABASE [--endpoint NAME[=PATH] ...]
+                   [--tenant 1234567]
+
+Several --endpoint options are read one after another, as a serial client
+does (default: jobs).
 """
 
 import argparse
@@ -69,38 +73,14 @@ def normalize(ts):
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + frac + "Z"
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("base_url")
-    ap.add_argument("database")
-    ap.add_argument("--endpoint", default="jobs")
-    ap.add_argument("--path", default="/jpm/v2/tenant/{tenant}/export/jobs")
-    ap.add_argument("--tenant", default="1234567")
-    ap.add_argument("--client-id", default="demo-client")
-    ap.add_argument("--client-secret", default="demo-secret")
-    ap.add_argument("--app-key", default="demo-app-key")
-    args = ap.parse_args()
-    table = args.endpoint.replace("-", "_")
-
-    form = urllib.parse.urlencode({
-        "grant_type": "client_credentials",
-        "client_id": args.client_id,
-        "client_secret": args.client_secret,
-    }).encode()
-    with urllib.request.urlopen(args.base_url + "/connect/token", form) as r:
-        token = json.load(r)["access_token"]
-    headers = {"Authorization": "Bearer " + token, "ST-App-Key": args.app_key}
-
-    db = sqlite3.connect(args.database, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
+def sync_endpoint(db, url, endpoint, headers):
+    """Reads one export feed to its end; returns the records stored."""
+    table = endpoint.replace("-", "_")
     db.executescript(SCHEMA.format(table=table))
     upsert = UPSERT.format(table=table)
     row = db.execute("SELECT continue_from FROM checkpoints WHERE endpoint = ?",
-                     (args.endpoint,)).fetchone()
+                     (endpoint,)).fetchone()
     cont = row[0] if row else None
-
-    url = args.base_url + args.path.format(tenant=args.tenant)
     records = 0
     while True:
         query = "?" + urllib.parse.urlencode({"from": cont}) if cont else ""
@@ -119,12 +99,48 @@ def main():
         db.execute(
             "INSERT INTO checkpoints VALUES (?, ?) ON CONFLICT (endpoint) "
             "DO UPDATE SET continue_from = excluded.continue_from",
-            (args.endpoint, page["continueFrom"]))
+            (endpoint, page["continueFrom"]))
         db.execute("COMMIT")
         records += len(rows)
         cont = page["continueFrom"]
         if not page["hasMore"]:
-            break
+            return records
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("base_url")
+    ap.add_argument("database")
+    ap.add_argument("--endpoint", action="append",
+                    help="NAME or NAME=PATH ({tenant} in PATH); repeatable")
+    ap.add_argument("--path", default="/jpm/v2/tenant/{tenant}/export/jobs",
+                    help="the path of an --endpoint given without one")
+    ap.add_argument("--tenant", default="1234567")
+    ap.add_argument("--client-id", default="demo-client")
+    ap.add_argument("--client-secret", default="demo-secret")
+    ap.add_argument("--app-key", default="demo-app-key")
+    args = ap.parse_args()
+    endpoints = []
+    for item in args.endpoint or ["jobs"]:
+        name, _, path = item.partition("=")
+        endpoints.append((name, path or args.path))
+
+    form = urllib.parse.urlencode({
+        "grant_type": "client_credentials",
+        "client_id": args.client_id,
+        "client_secret": args.client_secret,
+    }).encode()
+    with urllib.request.urlopen(args.base_url + "/connect/token", form) as r:
+        token = json.load(r)["access_token"]
+    headers = {"Authorization": "Bearer " + token, "ST-App-Key": args.app_key}
+
+    db = sqlite3.connect(args.database, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    records = 0
+    for name, path in endpoints:
+        records += sync_endpoint(db, args.base_url + path.format(
+            tenant=args.tenant), name, headers)
     db.close()
     print(f"baseline: {records} records", file=sys.stderr)
 

@@ -523,7 +523,7 @@ TEST_CASE("retry, http and log sections are validated") {
       base +
       "retry:\n  initial_backoff: 2s\n  max_backoff: 1m\n  max_attempts: 3\n"
       "http:\n  read_timeout: 30s\n  rate_limit: 20\n  max_page_bytes: "
-      "1048576\n"
+      "1048576\n  concurrency: 3\n"
       "log:\n  level: debug\n");
   INFO(c.status().message());
   REQUIRE(c.ok());
@@ -531,7 +531,13 @@ TEST_CASE("retry, http and log sections are validated") {
   CHECK(c->tenants[0].http.read_timeout == std::chrono::seconds(30));
   CHECK(c->tenants[0].rate_limit == 20);
   CHECK(c->tenants[0].http.max_page_bytes == 1048576u);
+  CHECK(c->tenants[0].http.concurrency == 3);
+  CHECK(Parse(kGood)->tenants[0].http.concurrency == 8);
   CHECK(c->log.level == "debug");
+  ExpectError(base + "http:\n  concurrency: 0\n",
+              {"http.concurrency", "between 1 and 32"});
+  ExpectError(base + "http:\n  concurrency: 33\n",
+              {"http.concurrency", "between 1 and 32"});
   ExpectError(base + "retry:\n  max_attempts: 0\n",
               {"retry.max_attempts", "between"});
   ExpectError(base + "retry:\n  initial_backoff: 1m\n  max_backoff: 1s\n",

@@ -104,8 +104,8 @@ int KillRepeatedly(
 }  // namespace
 
 TEST_CASE(
-    "kill -9 at random instants loses nothing and re-fetches at most two "
-    "pages per kill") {
+    "kill -9 at random instants loses nothing and re-fetches at most a page "
+    "per feed and one more per kill") {
   const int kills = EnvInt("STSYNC_KILLS", 25);
   const unsigned seed =
       static_cast<unsigned>(EnvInt("STSYNC_KILL_SEED", 20261129));
@@ -140,8 +140,9 @@ TEST_CASE(
   }
 
   // A page with records is asked for again only if a kill came between its
-  // answer and its commit. At a kill at most two pages are in that window:
-  // the one being applied and the one prefetched meanwhile (scheduler.h).
+  // answer and its commit. At a kill at most one page per feed is in that
+  // window (one request in flight each), and one more: the feed being
+  // applied has its next page fetched meanwhile (scheduler.h).
   std::map<std::string, int> served;
   int pages = 0;
   for (const auto& r : server.Requests()) {
@@ -152,7 +153,7 @@ TEST_CASE(
   }
   int refetched = 0;
   for (const auto& [page, n] : served) refetched += n - 1;
-  CHECK(refetched <= 2 * kills);
+  CHECK(refetched <= static_cast<int>(endpoints.size() + 1) * kills);
   MESSAGE("kill -9: ", kills, " kills (seed ", seed, "), ", checks,
           " cursor checks, ", pages, " pages with data served, ", refetched,
           " fetched twice, ", rows, " rows at the end, 0 lost");
@@ -212,7 +213,20 @@ TEST_CASE(
           f.push_back(cursor.substr(at, next - at));
         }
         REQUIRE(f.size() >= 3);
-        return ModifiedBefore(server.TruthRows(e), f[2], f[1] == "done");
+        std::string bound = f[2];
+        if (e == "payment-terms" && f[1] == "done") {
+          // Paged by offset, a pass misses changes to pages it has read;
+          // they are newer than the pass's start (list_feed.h), which a
+          // done mark never exceeds. Not so here: the fake dates records
+          // by its own count, not by the clock that dates a pass, so a
+          // change made while a pass was halfway can be older than the
+          // mark. Only the overlap the next pass starts with (5 min) then
+          // brings it.
+          auto mark = ParseNormalizedTimestamp(bound);
+          REQUIRE(mark);
+          bound = FormatTimestamp(*mark - std::chrono::minutes(5));
+        }
+        return ModifiedBefore(server.TruthRows(e), bound, f[1] == "done");
       });
   server.ClearFaults();
   for (const auto& e : endpoints) server.Mutate(e, 5, 5);

@@ -22,16 +22,20 @@ class FakeClock : public Clock {
     return WallTime(
         std::chrono::milliseconds(1'700'000'000'000LL + now_ms_.load()));
   }
-  bool WaitUntil(SteadyTime deadline, StopSignal& stop) override {
+  bool WaitUntil(SteadyTime deadline, WaitSignal& signal) override {
+    // Work in flight that will end the wait (a fetch) ends it first: time
+    // moves only when nothing else can happen before the deadline.
+    signal.Settle();
+    if (signal.fired()) return false;
     ++waits_;
     if (on_wait_) on_wait_(std::chrono::ceil<Millis>(deadline - Now()));
-    if (stop.stopped()) return false;
+    if (signal.fired()) return false;
     long long target =
         std::chrono::ceil<Millis>(deadline.time_since_epoch()).count();
     long long now = now_ms_.load();
     while (now < target && !now_ms_.compare_exchange_weak(now, target)) {
     }
-    return !stop.stopped();
+    return !signal.fired();
   }
   void Advance(Millis d) { now_ms_ += d.count(); }
   // Called at the start of every wait with its length (before the clock

@@ -2,7 +2,11 @@
 #include "api/httplib_transport.h"
 
 #include <doctest/doctest.h>
+#include <httplib.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "test_util.h"
@@ -108,6 +112,52 @@ TEST_CASE(
   CHECK(count("&active=Any") == 30);
   CHECK(count("") == 28);
   CHECK(count("&active=False") == 2);
+}
+
+TEST_CASE(
+    "concurrent calls each get a connection of their own, and connections are "
+    "reused") {
+  // A server whose answers wait (at most 5 s) until three requests are in:
+  // calls that shared one connection would be sent one after another and
+  // never be in at once.
+  httplib::Server server;
+  std::mutex mu;
+  std::condition_variable cv;
+  int in = 0;
+  std::set<std::string> peers;  // client ports seen
+  server.Get("/page", [&](const httplib::Request& req, httplib::Response& res) {
+    std::unique_lock<std::mutex> lock(mu);
+    ++in;
+    peers.insert(std::to_string(req.remote_port));
+    cv.notify_all();
+    const bool together =
+        cv.wait_for(lock, std::chrono::seconds(5), [&] { return in >= 3; });
+    res.set_content(together ? "together" : "alone", "text/plain");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { server.listen_after_bind(); });
+  HttplibTransport t(Options());
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/page";
+  std::vector<std::string> bodies(3);
+  {
+    std::vector<std::thread> calls;
+    for (int i = 0; i < 3; ++i) {
+      calls.emplace_back([&, i] {
+        auto r = t.Get(url, {});
+        bodies[i] = r.ok() ? r->body : r.status().message();
+      });
+    }
+    for (auto& c : calls) c.join();
+  }
+  CHECK(bodies == std::vector<std::string>(3, "together"));
+  // Three more calls, one at a time, reuse the three connections.
+  for (int i = 0; i < 3; ++i) {
+    auto r = t.Get(url, {});
+    REQUIRE(r.ok());
+  }
+  server.stop();
+  serving.join();
+  CHECK(peers.size() == 3);
 }
 
 TEST_CASE("a body over max_page_bytes is refused") {

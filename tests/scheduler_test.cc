@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -634,6 +636,146 @@ TEST_CASE(
   CHECK(h.transport.rejected() == 0);
   // Renewed a quarter of the lifetime early: every 90 s.
   CHECK(h.transport.tokens_issued() == 7);
+}
+
+// Counts the requests in flight at once: in total and per feed.
+struct InFlight {
+  std::mutex mu;
+  std::condition_variable cv;
+  int now = 0, most = 0;
+  std::map<std::string, int> per_feed_now, per_feed_most;
+
+  void Enter(const std::string& feed) {
+    std::lock_guard<std::mutex> lock(mu);
+    most = std::max(most, ++now);
+    int& f = per_feed_now[feed];
+    per_feed_most[feed] = std::max(per_feed_most[feed], ++f);
+    cv.notify_all();
+  }
+  void Leave(const std::string& feed) {
+    std::lock_guard<std::mutex> lock(mu);
+    --now;
+    --per_feed_now[feed];
+  }
+  // Blocks (at most 10 s) until `n` requests are in flight at once.
+  bool AwaitConcurrent(int n) {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, seconds(10), [&] { return most >= n; });
+  }
+};
+
+TEST_CASE(
+    "with concurrency, several feeds are fetched at once, one request each, "
+    "and each feed's batches are applied in its order") {
+  InFlight flight;
+  Harness h([&](const std::string& url) {
+    const std::string feed = FeedOf(url);
+    flight.Enter(feed);
+    // Each first request waits (bounded) until three are in flight.
+    if (From(url).empty()) flight.AwaitConcurrent(3);
+    HttpResponse page = Paged(url, 4);
+    flight.Leave(feed);
+    return page;
+  });
+  h.options.concurrency = 3;
+  h.options.prefetch = true;
+  for (const char* name : {"jobs", "customers", "invoices", "estimates"}) {
+    h.AddFeed(name);
+  }
+  RunReport report = h.Run(Scheduler::Mode::kDrain);
+  REQUIRE(report.Failed() == 0);
+  CHECK(flight.most == 3);  // never more than concurrency
+  for (const auto& [feed, most] : flight.per_feed_most) {
+    INFO(feed);
+    CHECK(most == 1);
+  }
+  // Every page once, each feed's in order.
+  CHECK(h.transport.calls().size() == 16);
+  std::map<std::string, std::vector<std::string>> by_feed;
+  for (const std::string& a : h.sink.applied) {
+    by_feed[a.substr(0, a.find('@'))].push_back(a.substr(a.find('@') + 1));
+  }
+  REQUIRE(by_feed.size() == 4);
+  for (const auto& [feed, nexts] : by_feed) {
+    CHECK(nexts == std::vector<std::string>{feed + "-1", feed + "-2",
+                                            feed + "-3", feed + "-4"});
+  }
+}
+
+TEST_CASE("a slow request holds back only its own feed") {
+  StopSignal released;  // ends the slow request
+  Harness h([&](const std::string& url) {
+    if (FeedOf(url) == "jobs" && From(url).empty()) {
+      released.WaitUntil(std::chrono::steady_clock::now() + seconds(10));
+    }
+    return Paged(url, 5);
+  });
+  h.options.concurrency = 2;
+  h.AddFeed("jobs");
+  h.AddFeed("customers");
+  h.sink.before_apply = [&](const std::string& feed, const Batch& b) {
+    if (feed == "customers" && b.caught_up) released.Stop();
+  };
+  RunReport report = h.Run(Scheduler::Mode::kDrain);
+  REQUIRE(report.Failed() == 0);
+  // customers drained while jobs' first request hung.
+  REQUIRE(h.sink.applied.size() == 10);
+  for (int i = 0; i < 5; ++i) {
+    CHECK(h.sink.applied[i] == "customers@customers-" + std::to_string(i + 1));
+  }
+  CHECK(h.sink.applied[5] == "jobs@jobs-1");
+}
+
+TEST_CASE("with requests in flight, a 429 pauses the tenant's next requests") {
+  std::atomic<bool> throttled{false};
+  Harness h([&](const std::string& url) {
+    if (FeedOf(url) == "jobs" && !throttled.exchange(true)) {
+      return HttpResponse{429, {{"retry-after", "30"}}, "slow down"};
+    }
+    return Paged(url, 3);
+  });
+  h.options.concurrency = 4;
+  h.AddFeed("jobs");
+  h.AddFeed("customers");
+  h.AddFeed("invoices");
+  RunReport report = h.Run(Scheduler::Mode::kDrain);
+  REQUIRE(report.Failed() == 0);
+  const std::vector<Call> calls = h.transport.calls();
+  size_t throttled_at = 0;
+  while (FeedOf(calls[throttled_at].url) != "jobs") ++throttled_at;
+  // Requests already sent when the 429 came could not be held back (one per
+  // other feed at most); every later one waited out the pause.
+  int early = 0;
+  for (size_t i = throttled_at + 1; i < calls.size(); ++i) {
+    if (calls[i].at - calls[throttled_at].at < seconds(30)) ++early;
+  }
+  CHECK(early <= 2);
+  CHECK(calls.size() == 10);  // 3 pages each, and jobs' first again
+}
+
+TEST_CASE(
+    "a stop with requests in flight ends the run and stores nothing more") {
+  Harness h([&](const std::string& url) {
+    // jobs and invoices hang until the stop.
+    if (FeedOf(url) != "customers") {
+      h.stop.WaitUntil(std::chrono::steady_clock::now() + seconds(10));
+    }
+    return Paged(url, 3);
+  });
+  h.options.concurrency = 3;
+  h.AddFeed("jobs");
+  h.AddFeed("invoices");
+  h.AddFeed("customers");
+  h.sink.before_apply = [&](const std::string& feed, const Batch&) {
+    if (feed == "customers") h.stop.Stop();
+  };
+  const auto started = std::chrono::steady_clock::now();
+  RunReport report = h.Run(Scheduler::Mode::kDrain);
+  CHECK(report.stopped);
+  CHECK(std::chrono::steady_clock::now() - started < seconds(5));
+  // The batch being applied at the stop is committed whole; the others,
+  // answered after it, are not applied.
+  CHECK(h.sink.applied == std::vector<std::string>{"customers@customers-1"});
 }
 
 }  // namespace stsync

@@ -139,32 +139,42 @@ HttplibTransport::HttplibTransport(const HttpOptions& options)
 
 HttplibTransport::~HttplibTransport() = default;
 
-std::shared_ptr<httplib::Client> HttplibTransport::ClientFor(
+std::shared_ptr<httplib::Client> HttplibTransport::CheckOut(
     const std::string& origin) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto& slot = clients_[origin];
-  if (!slot) {
-    slot = std::make_shared<httplib::Client>(origin);
-    slot->set_connection_timeout(options_.connect_timeout);
-    slot->set_read_timeout(options_.read_timeout);
-    slot->set_write_timeout(options_.read_timeout);
-    slot->set_keep_alive(true);
-    slot->set_follow_location(false);
-    slot->enable_server_certificate_verification(true);
-    if (!options_.ca_bundle.empty()) slot->set_ca_cert_path(options_.ca_bundle);
+  std::shared_ptr<httplib::Client> client;
+  if (auto it = idle_.find(origin); it != idle_.end()) {
+    client = std::move(it->second);
+    idle_.erase(it);
+  } else {
+    client = std::make_shared<httplib::Client>(origin);
+    client->set_connection_timeout(options_.connect_timeout);
+    client->set_read_timeout(options_.read_timeout);
+    client->set_write_timeout(options_.read_timeout);
+    client->set_keep_alive(true);
+    client->set_follow_location(false);
+    client->enable_server_certificate_verification(true);
+    if (!options_.ca_bundle.empty()) {
+      client->set_ca_cert_path(options_.ca_bundle);
+    }
   }
-  return slot;
+  busy_.insert(client);
+  return client;
 }
 
-void HttplibTransport::DropClient(const std::string& origin) {
+void HttplibTransport::CheckIn(const std::string& origin,
+                               const std::shared_ptr<httplib::Client>& client,
+                               bool reuse) {
   std::lock_guard<std::mutex> lock(mu_);
-  clients_.erase(origin);
+  busy_.erase(client);
+  if (reuse && !cancelled_) idle_.emplace(origin, client);
 }
 
 void HttplibTransport::Cancel() {
   cancelled_ = true;
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [origin, client] : clients_) client->stop();
+  for (const auto& client : busy_) client->stop();
+  idle_.clear();
 }
 
 Result<Url> HttplibTransport::Target(const std::string& url) const {
@@ -179,7 +189,7 @@ Result<HttpResponse> HttplibTransport::Send(const std::string& url,
   auto parsed = Target(url);
   if (!parsed.ok()) return parsed.status();
   const std::string origin = parsed->Origin();
-  auto client = ClientFor(origin);
+  auto client = CheckOut(origin);
   request.path = parsed->path;
 
   HttpResponse out;
@@ -213,16 +223,15 @@ Result<HttpResponse> HttplibTransport::Send(const std::string& url,
     result = client->send(request);
     expired = watch.expired() || SteadyClock::now() >= deadline;
   }
+  CheckIn(origin, client, result && !too_large);
   if (cancelled_) return Status::Cancelled();
   const std::string what = request.method + " " + origin +
                            parsed->path.substr(0, parsed->path.find('?'));
   if (too_large) {
-    DropClient(origin);
     return Status::BadResponse(what + ": response body exceeds " + limit_name +
                                " (" + std::to_string(max_body) + " bytes)");
   }
   if (!result) {
-    DropClient(origin);
     if (expired) {
       return Status::Network(what + ": no complete answer within " +
                              "http.request_timeout (" +

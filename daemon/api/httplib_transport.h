@@ -1,7 +1,10 @@
 // HttplibTransport: the real Transport, on cpp-httplib with OpenSSL.
 //
 // TLS certificates are verified (against `ca_bundle` if set, the system store
-// otherwise). One client per origin is kept for connection reuse.
+// otherwise). Connections are reused: each call takes an idle client (one
+// connection) for its origin, or opens a new one, and gives it back when it
+// ends well, so concurrent calls each have a connection of their own (an
+// httplib::Client serves one request at a time).
 //
 // Bounds: a request that has not finished `request_timeout` after it began
 // is cancelled (however slowly the server trickles bytes) and fails as
@@ -17,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 
 #include "api/transport.h"
 #include "base/url.h"
@@ -49,15 +53,19 @@ class HttplibTransport : public Transport {
                             size_t max_body, const std::string& limit_name);
   // The parsed `url`, or kCancelled once Cancel() ran.
   Result<Url> Target(const std::string& url) const;
-  // The client for `origin`, created on first use. Never null.
-  std::shared_ptr<httplib::Client> ClientFor(const std::string& origin);
-  // Drops a client after a failure so the next call reconnects.
-  void DropClient(const std::string& origin);
+  // A client for `origin` that no other call uses: an idle one, else a new
+  // one. Never null.
+  std::shared_ptr<httplib::Client> CheckOut(const std::string& origin);
+  // The call on `client` has ended: kept for reuse if `reuse`, else closed
+  // (after a failure, so that the next call reconnects).
+  void CheckIn(const std::string& origin,
+               const std::shared_ptr<httplib::Client>& client, bool reuse);
 
   const HttpOptions options_;
   std::atomic<bool> cancelled_{false};
   std::mutex mu_;
-  std::map<std::string, std::shared_ptr<httplib::Client>> clients_;
+  std::multimap<std::string, std::shared_ptr<httplib::Client>> idle_;
+  std::set<std::shared_ptr<httplib::Client>> busy_;  // stopped by Cancel
 };
 
 }  // namespace stsync

@@ -25,11 +25,11 @@ class Clock {
   virtual SteadyTime Now() const = 0;
   // Calendar time, for timestamps written to the database.
   virtual WallTime WallNow() const = 0;
-  // Blocks until Now() >= deadline or `stop` is requested, whichever comes
-  // first. Returns false if stopped.
-  virtual bool WaitUntil(SteadyTime deadline, StopSignal& stop) = 0;
-  bool WaitFor(Millis d, StopSignal& stop) {
-    return WaitUntil(Now() + d, stop);
+  // Blocks until Now() >= deadline or `signal` fires (a stop is requested),
+  // whichever comes first. Returns false if it fired.
+  virtual bool WaitUntil(SteadyTime deadline, WaitSignal& signal) = 0;
+  bool WaitFor(Millis d, WaitSignal& signal) {
+    return WaitUntil(Now() + d, signal);
   }
 };
 
@@ -37,8 +37,8 @@ class RealClock : public Clock {
  public:
   SteadyTime Now() const override { return std::chrono::steady_clock::now(); }
   WallTime WallNow() const override { return std::chrono::system_clock::now(); }
-  bool WaitUntil(SteadyTime deadline, StopSignal& stop) override {
-    return stop.WaitUntil(deadline);
+  bool WaitUntil(SteadyTime deadline, WaitSignal& signal) override {
+    return signal.WaitUntil(deadline);
   }
   // A process-wide instance; never destroyed.
   static RealClock* Get() {

@@ -16,9 +16,11 @@
 #include <mutex>
 #include <vector>
 
+#include "base/wait_signal.h"
+
 namespace stsync {
 
-class StopSignal {
+class StopSignal : public WaitSignal {
  public:
   void Stop() {
     std::vector<std::function<void()>> callbacks;
@@ -35,9 +37,10 @@ class StopSignal {
     std::lock_guard<std::mutex> lock(mu_);
     return stopped_;
   }
+  bool fired() const override { return stopped(); }
 
   // Sleeps until `deadline` or until Stop(). Returns false if stopped.
-  bool WaitUntil(std::chrono::steady_clock::time_point deadline) {
+  bool WaitUntil(std::chrono::steady_clock::time_point deadline) override {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait_until(lock, deadline, [this] { return stopped_; });
     return !stopped_;

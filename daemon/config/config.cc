@@ -83,6 +83,8 @@ const KeyTable<Config>& HttpKeys() {
                     [](C& c) -> size_t& { return c.http.max_page_bytes; }),
       IntegerKey<C>("rate_limit", 1, 10000,
                     [](C& c) -> double& { return c.rate_limit; }),
+      IntegerKey<C>("concurrency", 1, 32,
+                    [](C& c) -> int& { return c.http.concurrency; }),
       {"ca_bundle",
        [](const YamlReader& p, const YAML::Node& v, const std::string& key,
           C& c) {

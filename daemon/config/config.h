@@ -51,6 +51,9 @@ struct EndpointConfig {
 };
 
 struct HttpOptions {
+  // Requests in flight at once for a tenant, each for a different endpoint
+  // (engine/scheduler.h); 1 to 32.
+  int concurrency = 8;
   Millis connect_timeout{std::chrono::seconds(10)};
   // Above ServiceTitan's own 100 s timeout, so that a slow page ends with
   // the server's answer rather than a cut connection.

@@ -71,6 +71,7 @@ Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
 
   SchedulerOptions options;
   options.retry = config.retry;
+  options.concurrency = config.http.concurrency;
   options.random = seams.random;
   options.heartbeat = seams.heartbeat;
   options.heartbeat_every = seams.heartbeat_every;

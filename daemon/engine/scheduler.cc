@@ -1,9 +1,8 @@
 #include "engine/scheduler.h"
 
 #include <algorithm>
-#include <system_error>
+#include <optional>
 
-#include "base/background_priority.h"
 #include "base/timestamp.h"
 #include "engine/backoff.h"
 #include "engine/progress_guard.h"
@@ -40,6 +39,7 @@ struct Scheduler::State {
   bool ready = false;      // prepared and cursor loaded
   bool resumed = false;    // from a stored cursor (set by Prepare)
   bool announced = false;  // OnFeedStart sent
+  bool applying = false;   // its batch is being applied
   // Where a rejected position last restarted the feed in this run.
   std::optional<Cursor> restarted_to;
   ProgressGuard guard;  // of the drain in progress
@@ -72,38 +72,42 @@ RunReport Scheduler::Run(Mode mode) {
   }
   // A background feed's schedule is read before any batch is written: a
   // reconciliation of a table that this run fills from scratch is not due.
-  // An error here is reported by the feed's first Step.
+  // An error here is reported when the feed is first due.
   for (State& s : states) {
     if (s.feed->background) (void)Prepare(s);
   }
 
   RunReport report;
-  while (!stop_->stopped() && damage_.ok()) {
-    if (options_.heartbeat) options_.heartbeat();
-    State* next = FirstDue(states, nullptr, clock_->Now());
-    if (!next) break;  // kDrain: every feed caught up or gave up
-    if (next->due > clock_->Now()) {
-      // Nothing to do for a while (every feed caught up or backing off):
-      // with many tenants, idle caches add up.
-      if (next->due - clock_->Now() >= std::chrono::seconds(1)) sink_->Idle();
-      SteadyTime until = next->due;
-      if (options_.heartbeat_every > Millis(0)) {
-        until = std::min(until, clock_->Now() + options_.heartbeat_every);
+  {
+    FetchPool pool(client_, stop_, clock_, options_.concurrency);
+    pool_ = &pool;
+    while (!stop_->stopped() && damage_.ok()) {
+      if (options_.heartbeat) options_.heartbeat();
+      LaunchDue(states, mode);
+      if (auto done = pool.TakeDone()) {
+        Finish(std::move(*done), mode, states);
+        continue;
       }
-      if (!clock_->WaitUntil(until, *stop_)) break;
-      continue;
+      if (!WaitForWork(states)) break;
     }
-    Step(*next, mode, states);
+    // The pool waits for the fetches in flight (cancelled if stopping).
   }
-  prefetch_.reset();  // waits for a fetch in flight (cancelled if stopping)
+  pool_ = nullptr;
   report.stopped = stop_->stopped();
   report.damaged = damage_.message();
   for (State& s : states) report.feeds.push_back(s.report);
   return report;
 }
 
-Scheduler::State* Scheduler::FirstDue(std::vector<State>& states,
-                                      const State* except, SteadyTime now) {
+Scheduler::State* Scheduler::FirstLaunchable(std::vector<State>& states,
+                                             SteadyTime now) const {
+  bool foreground_busy = false;
+  bool background_busy = false;
+  for (const State& s : states) {
+    if (s.applying || pool_->Has(&s)) {
+      (s.feed->background ? background_busy : foreground_busy) = true;
+    }
+  }
   // 0: a foreground feed due now, 1: a background one, 2: not due yet.
   auto rank = [now](const State& s) {
     if (s.due > now) return 2;
@@ -111,7 +115,8 @@ Scheduler::State* Scheduler::FirstDue(std::vector<State>& states,
   };
   State* first = nullptr;
   for (State& s : states) {
-    if (s.done || &s == except) continue;
+    if (s.done || s.applying || pool_->Has(&s)) continue;
+    if (s.feed->background && (foreground_busy || background_busy)) continue;
     if (!first) {
       first = &s;
       continue;
@@ -124,6 +129,68 @@ Scheduler::State* Scheduler::FirstDue(std::vector<State>& states,
     }
   }
   return first;
+}
+
+void Scheduler::LaunchDue(std::vector<State>& states, Mode mode) {
+  while (!pool_->full() && !stop_->stopped() && damage_.ok()) {
+    const SteadyTime now = clock_->Now();
+    State* s = FirstLaunchable(states, now);
+    if (!s || s->due > now) return;
+    Status prepared = Prepare(*s);
+    if (!prepared.ok()) {
+      Fail(*s, mode, prepared);
+      if (prepared.code() == Status::Code::kCancelled) return;
+      continue;
+    }
+    // A background feed whose stored schedule says later.
+    if (s->done || s->due > now) continue;
+    if (!s->announced) {
+      s->announced = true;
+      for (Observer* o : observers_) {
+        o->OnFeedStart({s->name(), s->from, s->resumed});
+      }
+    }
+    if (!StartFetch(*s, s->from)) {
+      if (pool_->size() > 0) return;  // no thread to spare: wait for one
+      // Not even one: fetch on this thread.
+      FetchPool::Done done;
+      done.owner = s;
+      done.from = s->from;
+      done.started = now;
+      done.batch = client_->Fetch(*s->feed->feed, s->from, s->feed->background);
+      Finish(std::move(done), mode, states);
+    }
+  }
+}
+
+bool Scheduler::StartFetch(State& s, const Cursor& from) {
+  return pool_->Start(&s, *s.feed->feed, from, s.feed->background);
+}
+
+bool Scheduler::WaitForWork(std::vector<State>& states) {
+  const SteadyTime now = clock_->Now();
+  State* next = pool_->full() ? nullptr : FirstLaunchable(states, now);
+  // Due but not started (no thread to spare): wait for a fetch to end.
+  if (next && next->due <= now && pool_->size() > 0) next = nullptr;
+  if (pool_->size() == 0) {
+    if (!next) return false;  // kDrain: every feed caught up or gave up
+    // Nothing to do for a while (every feed caught up or backing off):
+    // with many tenants, idle caches add up.
+    if (next->due - now >= std::chrono::seconds(1)) sink_->Idle();
+  }
+  std::optional<SteadyTime> until;
+  if (next) until = next->due;
+  if (options_.heartbeat_every > Millis(0)) {
+    const SteadyTime beat = now + options_.heartbeat_every;
+    until = until ? std::min(*until, beat) : beat;
+  }
+  // Only a finished fetch (or a stop) can end a wait without a deadline.
+  if (until) {
+    clock_->WaitUntil(*until, pool_->signal());
+  } else {
+    pool_->signal().WaitUntil(SteadyTime::max());
+  }
+  return true;
 }
 
 Status Scheduler::Prepare(State& s) {
@@ -155,87 +222,35 @@ Sink* Scheduler::SinkOf(const State& s) const {
   return s.feed->sink ? s.feed->sink : sink_;
 }
 
-Result<Batch> Scheduler::TakeBatch(State& s) {
-  if (prefetch_ && prefetch_->state == &s) {
-    std::unique_ptr<Prefetch> p = std::move(prefetch_);
-    Result<Batch> batch = p->batch.get();
-    if (p->from == s.from) return batch;
-    // Requested from a cursor the feed is no longer at: drop it.
-  }
-  return client_->Fetch(*s.feed->feed, s.from, s.feed->background);
-}
-
-void Scheduler::StartPrefetch(const State& current, const Cursor& current_next,
-                              bool more, std::vector<State>& states) {
-  if (!options_.prefetch || prefetch_) return;
-  // Feeds already due run before `current` comes round again, except that
-  // a background feed never runs before a foreground one.
-  const SteadyTime now = clock_->Now();
-  State* next = FirstDue(states, &current, now);
-  if (next && (next->due > now ||
-               (next->feed->background && more && !current.feed->background))) {
-    next = nullptr;
-  }
-  Cursor from;
-  if (next) {
-    if (!Prepare(*next).ok()) return;  // its own Step reports the error
-    // A background feed's stored schedule says later.
-    if (next->done || next->due > now) return;
-    from = next->from;
-  } else if (more) {
-    from = current_next;
-  } else {
-    return;
-  }
-  const State* target = next ? next : &current;
-  auto p = std::make_unique<Prefetch>();
-  p->state = target;
-  p->from = from;
-  try {
-    p->batch = std::async(std::launch::async, [this, target, from] {
-      LowerThreadPriority();
-      return client_->Fetch(*target->feed->feed, from,
-                            target->feed->background);
-    });
-  } catch (const std::system_error&) {
-    // No thread to spare: the batch is fetched when it is due instead.
-    return;
-  }
-  prefetch_ = std::move(p);
-}
-
-void Scheduler::Step(State& s, Mode mode, std::vector<State>& states) {
-  Status prepared = Prepare(s);
-  if (!prepared.ok()) return Fail(s, mode, prepared);
-  // A background feed whose stored schedule says later.
-  if (s.done || s.due > clock_->Now()) return;
-  if (!s.announced) {
-    s.announced = true;
-    for (Observer* o : observers_) {
-      o->OnFeedStart({s.name(), s.from, s.resumed});
-    }
-  }
-
-  const SteadyTime started = clock_->Now();
-  auto batch = TakeBatch(s);
-  if (!batch.ok()) return Fail(s, mode, batch.status());
-  Status progress = s.guard.Check(*batch);
+void Scheduler::Finish(FetchPool::Done done, Mode mode,
+                       std::vector<State>& states) {
+  State& s = *static_cast<State*>(const_cast<void*>(done.owner));
+  // Requested from a cursor the feed has left (an apply failed): dropped.
+  if (done.from != s.from || s.done) return;
+  if (!done.batch.ok()) return Fail(s, mode, done.batch.status());
+  const Batch& batch = *done.batch;
+  Status progress = s.guard.Check(batch);
   if (!progress.ok()) return Fail(s, mode, progress);
-  StartPrefetch(s, batch->next, !batch->caught_up, states);
+  s.applying = true;
+  if (options_.prefetch) {
+    LaunchDue(states, mode);
+    if (!batch.caught_up && !pool_->full()) (void)StartFetch(s, batch.next);
+  }
   const SteadyTime apply_started = clock_->Now();
-  auto applied = SinkOf(s)->Apply(s.feed->feed->endpoint(), *batch);
+  auto applied = SinkOf(s)->Apply(s.feed->feed->endpoint(), batch);
+  s.applying = false;
   if (!applied.ok()) return Fail(s, mode, applied.status());
 
   const SteadyTime finished = clock_->Now();
-  s.guard.Applied(*batch);
-  s.from = batch->next;
+  s.guard.Applied(batch);
+  s.from = batch.next;
   s.failures = 0;
   s.report.pages++;
-  s.report.records += static_cast<int64_t>(batch->records);
+  s.report.records += static_cast<int64_t>(batch.records);
   s.report.last_error.clear();
   s.report.forbidden = false;
   Millis next_in(0);
-  if (batch->caught_up) {
+  if (batch.caught_up) {
     s.report.drained = true;
     if (mode == Mode::kDrain) s.done = true;
     next_in = s.feed->interval;
@@ -243,8 +258,8 @@ void Scheduler::Step(State& s, Mode mode, std::vector<State>& states) {
   s.due = finished + next_in;
   s.order = order_++;
   for (Observer* o : observers_) {
-    o->OnBatch({s.name(), batch->records, *applied, batch->caught_up, started,
-                apply_started, finished, next_in});
+    o->OnBatch({s.name(), batch.records, *applied, batch.caught_up,
+                done.started, apply_started, finished, next_in});
   }
 }
 

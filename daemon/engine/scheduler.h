@@ -19,14 +19,19 @@
 // - A damaged database (kCorrupt, from the sink): the run ends at once, in
 //   either mode, with RunReport::damaged set; nothing more is written.
 //
-// Batches are applied one at a time on the calling thread: one writer, one
-// transaction per batch, in feed order. While a batch is applied, the batch
-// due next (the same feed's following one during a backfill, or another
-// feed already due) is fetched and read on a helper thread, so network and
-// parsing overlap the write. A prefetched batch is used only if it was
-// requested from the cursor its feed is still at; otherwise (the apply
-// failed, say) it is dropped and fetched again. At most one batch is
-// prefetched at a time.
+// Fetching is concurrent, applying is not. Up to `concurrency` requests are
+// in flight at once (engine/fetch_pool.h), each for a different feed: a
+// feed's pages follow from each other, so it has at most one. Batches are
+// applied one at a time on the calling thread: one writer, one transaction
+// per batch, each feed's in its order, whichever finishes first applied
+// first; so a slow or hanging request holds back only its own feed. While a
+// batch is applied, the feeds due are fetched, and (with prefetch) so is the
+// applied feed's next batch; one fetched from a cursor its feed has left
+// (the apply failed, say) is dropped and fetched again. At most
+// `concurrency` batches are held in the pool and one more is applied. A
+// background feed is fetched only while no foreground feed is fetched,
+// applied or due. The tenant's rate limiter and a 429's pause span every
+// request in flight (api/api_client.h).
 //
 // All waiting goes through the Clock, and all randomness (backoff jitter)
 // comes from the caller, so a FakeClock makes the loop deterministic and
@@ -40,7 +45,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,6 +53,7 @@
 #include "base/clock.h"
 #include "base/stop_signal.h"
 #include "config/config.h"
+#include "engine/fetch_pool.h"
 #include "model/cursor.h"
 #include "model/feed.h"
 #include "model/observer.h"
@@ -80,7 +85,10 @@ struct ScheduledFeed {
 
 struct SchedulerOptions {
   RetryOptions retry;
-  // Fetch the next batch while the current one is applied.
+  // Requests in flight at most (http.concurrency), >= 1.
+  int concurrency = 1;
+  // Fetch while a batch is applied: the feeds due, and the applied feed's
+  // next batch. Off: nothing is fetched during an apply (tests of order).
   bool prefetch = true;
   // Returns a number in [0, 1) for backoff jitter.
   std::function<double()> random;
@@ -127,30 +135,26 @@ class Scheduler {
 
  private:
   struct State;
-  struct Prefetch {
-    const State* state = nullptr;
-    Cursor from;
-    std::future<Result<Batch>> batch;
-  };
-  // The feed not done (other than `except`) to run first: a foreground one
-  // due by `now`, else a background one due by `now`, else the one due
+  // The feed to fetch next: one not done and not fetched or applied now, a
+  // foreground one due by `now` first, else a background one due by `now`
+  // (only while no foreground feed is fetched or applied), else the one due
   // first; ties go to the one queued first. Null if there is none.
-  static State* FirstDue(std::vector<State>& states, const State* except,
-                         SteadyTime now);
+  State* FirstLaunchable(std::vector<State>& states, SteadyTime now) const;
+  // Starts fetching every feed due, while the pool has room.
+  void LaunchDue(std::vector<State>& states, Mode mode);
+  // Starts fetching `s` from `from`; false if no thread could be started.
+  bool StartFetch(State& s, const Cursor& from);
   // Prepares the feed's table and loads its cursor, once. A background
   // feed's due time may move later (its stored schedule).
   Status Prepare(State& s);
-  // One fetch-and-apply for `s`; updates its schedule.
-  void Step(State& s, Mode mode, std::vector<State>& states);
+  // Applies (or fails) a finished fetch; updates its feed's schedule.
+  void Finish(FetchPool::Done done, Mode mode, std::vector<State>& states);
+  // Waits until a fetch finishes, the first feed not in flight falls due
+  // (if the pool has room), or a stop; false when the run should end
+  // (kDrain with nothing left).
+  bool WaitForWork(std::vector<State>& states);
   // Where `s`'s batches go.
   Sink* SinkOf(const State& s) const;
-  // `s`'s batch at s.from: the prefetched one if it matches, else fetched.
-  Result<Batch> TakeBatch(State& s);
-  // Starts fetching the batch that will be due after `current` is applied
-  // (current's next one from `current_next` if `more`), unless a prefetch is
-  // in flight.
-  void StartPrefetch(const State& current, const Cursor& current_next,
-                     bool more, std::vector<State>& states);
   void Fail(State& s, Mode mode, const Status& status);
   // The error to report for a rejected position of `s`; moves its cursor if
   // its feed allows a restart.
@@ -165,8 +169,8 @@ class Scheduler {
   Clock* const clock_;
   Mode mode_ = Mode::kForever;  // of the current Run
   uint64_t order_ = 0;          // tie-breaker: first due, first served
-  std::unique_ptr<Prefetch> prefetch_;
-  Status damage_;  // the kCorrupt error that ended the run, if any
+  FetchPool* pool_ = nullptr;   // of the current Run
+  Status damage_;               // the kCorrupt error that ended the run, if any
 };
 
 }  // namespace stsync

@@ -20,6 +20,9 @@ constexpr const char* kUsage =
     "  --host HOST            listen address (default 127.0.0.1)\n"
     "  --port N               port (default 8089; 0 picks a free one)\n"
     "  --records N            records per endpoint (default 1000)\n"
+    "  --records-of NAME=N,.. other counts for some endpoints (a skewed\n"
+    "                         tenant), e.g. jobs=100000,customers=20000\n"
+    "  --latency MS           wait MS before every answer (a round trip)\n"
     "  --page-size N          records per page (default 500)\n"
     "  --token-lifetime SECS  access token lifetime (default 900)\n"
     "  --endpoints a,b,c      serve only these (default: all)\n"
@@ -101,6 +104,20 @@ int main(int argc, char** argv) {
       options.port = ToInt(v, "port");
     } else if (a == "--records") {
       options.records_per_endpoint = ToInt(v, "record count");
+    } else if (a == "--records-of") {
+      for (const std::string& item : SplitList(v)) {
+        const size_t eq = item.find('=');
+        if (eq == std::string::npos) {
+          std::fprintf(stderr,
+                       "stsync-fake: --records-of '%s' is not NAME=N\n%s",
+                       item.c_str(), kUsage);
+          return 2;
+        }
+        options.records_of[item.substr(0, eq)] =
+            ToInt(item.substr(eq + 1).c_str(), "record count");
+      }
+    } else if (a == "--latency") {
+      options.latency_ms = ToInt(v, "latency");
     } else if (a == "--page-size") {
       options.page_size = std::max(1, ToInt(v, "page size"));
     } else if (a == "--token-lifetime") {

@@ -53,6 +53,14 @@ std::string PathPattern(const std::string& path) {
 
 }  // namespace
 
+void FakeServer::Lag() {
+  auto until = std::chrono::steady_clock::now() +
+               std::chrono::milliseconds(options_.latency_ms);
+  while (!stopping_ && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 // Sleeps for the fault's delay; true if the fault then answers itself.
 bool FakeServer::ApplyFault(const Fault& f, const httplib::Request& req,
                             httplib::Response& res) {
@@ -102,6 +110,7 @@ void FakeServer::AddTokenRoute() {
       std::lock_guard<std::mutex> lock(mu_);
       ++token_requests_;
     }
+    Lag();
     Fault f;
     if (TakeFault(Fault::Target::kToken, req.path, &f) &&
         ApplyFault(f, req, res)) {
@@ -244,6 +253,7 @@ void FakeServer::AddExportRoutes() {
             rec.status = res.status;
             Record(rec);
           };
+          Lag();
           Fault f;
           if (TakeFault(Fault::Target::kExport, req.path, &f) &&
               ApplyFault(f, req, res)) {

@@ -112,12 +112,21 @@ FakeServer::FakeServer(FakeOptions options)
   }
   // Interleave the endpoints' initial records so sequence numbers (and so
   // timestamps) advance across all feeds together.
-  const std::vector<int64_t> order = FeedOrder(
-      options_.records_per_endpoint, options_.modified_later, options_.seed);
+  auto count = [this](const std::string& name) -> int64_t {
+    auto it = options_.records_of.find(name);
+    return it == options_.records_of.end() ? options_.records_per_endpoint
+                                           : it->second;
+  };
+  int64_t most = 0;
+  for (const auto& [name, feed] : feeds_) most = std::max(most, count(name));
+  const std::vector<int64_t> order =
+      FeedOrder(static_cast<int>(most), options_.modified_later, options_.seed);
   for (int64_t index : order) {
-    for (auto& [name, feed] : feeds_) Append(feed, index, true);
+    for (auto& [name, feed] : feeds_) {
+      if (index < count(name)) Append(feed, index, true);
+    }
   }
-  for (auto& [name, feed] : feeds_) feed.next_index = order.size();
+  for (auto& [name, feed] : feeds_) feed.next_index = count(name);
 }
 
 FakeServer::~FakeServer() { Stop(); }
@@ -594,6 +603,9 @@ Status FakeServer::Start() {
   AddTokenRoute();
   AddAdminRoutes();
   AddExportRoutes();
+  // A thread per connection: clients that keep connections open (one per
+  // request in flight) must not starve each other.
+  server_->new_task_queue = [] { return new httplib::ThreadPool(64); };
 
   // cpp-httplib's default is SO_REUSEPORT, which lets a second server share
   // the port and receive part of its connections. Refuse a busy port.

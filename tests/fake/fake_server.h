@@ -58,6 +58,12 @@ struct FakeOptions {
   std::string client_secret = "demo-secret";
   std::string app_key = "demo-app-key";
   int records_per_endpoint = 1000;
+  // Endpoints with another record count than records_per_endpoint: a skewed
+  // tenant, where a few endpoints hold most records.
+  std::map<std::string, int> records_of;
+  // Every API answer (token, export, list) waits this long first: a remote
+  // server's round trip.
+  int latency_ms = 0;
   int page_size = 500;
   int token_lifetime_seconds = 900;
   // How far back a page starts with includeRecentChanges=true.
@@ -237,6 +243,8 @@ class FakeServer {
   void Render(const Feed& feed, int64_t index, int64_t revision,
               const std::string& version, bool active, Entry* entry) const;
   bool TakeFault(Fault::Target target, const std::string& path, Fault* out);
+  // Sleeps for options().latency_ms (cut short by Stop).
+  void Lag();
   // Sleeps for the fault's delay; true if the fault then answered `res`.
   bool ApplyFault(const Fault& f, const httplib::Request& req,
                   httplib::Response& res);
