@@ -2,14 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-
 #include "base/duration.h"
 
 namespace stsync {
 namespace {
-
-constexpr auto kProgressEvery = std::chrono::seconds(15);
 
 long long Ms(std::chrono::steady_clock::duration d) {
   return std::chrono::duration_cast<Millis>(d).count();
@@ -37,23 +33,8 @@ void LogObserver::OnBatch(const BatchEvent& e) {
       Name(e.endpoint), e.records, e.stats.inserted, e.stats.updated,
       e.stats.unchanged, !e.caught_up, Ms(e.finished - e.started));
   if (e.caught_up) {
-    backfills_.erase(e.endpoint);
     spdlog::debug("{}: caught up; next poll in {}", Name(e.endpoint),
                   FormatDuration(e.next_in));
-    return;
-  }
-  Backfill& b = backfills_[e.endpoint];
-  if (b.records == 0) {
-    b.started = e.started;
-    b.last_report = e.started;
-  }
-  b.records += static_cast<int64_t>(e.records);
-  if (e.finished - b.last_report >= kProgressEvery) {
-    double secs = std::max(1e-3, Ms(e.finished - b.started) / 1000.0);
-    spdlog::info(
-        "{}: backfill in progress: {} records in {:.0f} s ({:.0f} records/s)",
-        Name(e.endpoint), b.records, secs, b.records / secs);
-    b.last_report = e.finished;
   }
 }
 

@@ -1,13 +1,11 @@
 // LogObserver: the scheduler's events as log lines (spdlog's default
-// logger): one line per batch, backfill progress every 15 s, each failure
-// with its retry delay, and giving up.
+// logger): one line per batch, each failure with its retry delay, and
+// giving up. Progress over many batches is engine/progress_observer.h.
 //
 // Thread safety: called from one scheduler thread (see model/observer.h).
 #ifndef STSYNC_ENGINE_LOG_OBSERVER_H_
 #define STSYNC_ENGINE_LOG_OBSERVER_H_
 
-#include <cstdint>
-#include <map>
 #include <set>
 #include <string>
 
@@ -28,13 +26,6 @@ class LogObserver : public Observer {
   void OnSinkError(const std::string& endpoint, const Status& status) override;
 
  private:
-  // A feed's current run of batches that were not caught up.
-  struct Backfill {
-    SteadyTime started{};
-    SteadyTime last_report{};
-    int64_t records = 0;
-  };
-  std::map<std::string, Backfill> backfills_;
   std::string Name(const std::string& endpoint) const;
 
   const std::string prefix_;

@@ -81,7 +81,10 @@ Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
       return std::uniform_real_distribution<double>(0.0, 1.0)(*rng);
     };
   }
-  std::vector<Observer*> observers = {&r->log_};
+  r->progress_ = std::make_unique<ProgressObserver>(
+      clock, seams.log_prefix, std::chrono::minutes(1),
+      [](const std::string& line) { spdlog::info("{}", line); });
+  std::vector<Observer*> observers = {&r->log_, r->progress_.get()};
   observers.insert(observers.end(), seams.observers.begin(),
                    seams.observers.end());
   std::vector<ScheduledFeed> feeds = FeedsOf(config, clock);

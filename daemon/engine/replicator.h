@@ -22,6 +22,7 @@
 #include "base/stop_signal.h"
 #include "config/config.h"
 #include "engine/log_observer.h"
+#include "engine/progress_observer.h"
 #include "engine/scheduler.h"
 #include "model/observer.h"
 #include "model/sink.h"
@@ -71,6 +72,7 @@ class Replicator {
   const std::string tenant_;
   StopSignal stop_;
   LogObserver log_;
+  std::unique_ptr<ProgressObserver> progress_;
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<TokenSource> tokens_;
   std::unique_ptr<RateLimiter> limiter_;

@@ -257,9 +257,16 @@ void Scheduler::Finish(FetchPool::Done done, Mode mode,
   }
   s.due = finished + next_in;
   s.order = order_++;
+  std::string oldest, newest;
+  for (const Row& row : batch.rows) {
+    if (row.version.empty()) continue;
+    if (oldest.empty() || row.version < oldest) oldest = row.version;
+    if (row.version > newest) newest = row.version;
+  }
   for (Observer* o : observers_) {
     o->OnBatch({s.name(), batch.records, *applied, batch.caught_up,
-                done.started, apply_started, finished, next_in});
+                done.started, apply_started, finished, next_in, oldest,
+                newest});
   }
 }
 

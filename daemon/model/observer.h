@@ -36,6 +36,9 @@ struct BatchEvent {
   SteadyTime apply_started;  // when its transaction began
   SteadyTime finished;       // when it was committed
   Millis next_in;            // until the feed's next request
+  // The oldest and newest version (modifiedOn) of its rows; "" if none.
+  const std::string& oldest_version;
+  const std::string& newest_version;
 };
 
 // An attempt failed; nothing was stored.

@@ -1,0 +1,97 @@
+#include "engine/progress_observer.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "base/duration.h"
+#include "base/timestamp.h"
+
+namespace stsync {
+namespace {
+
+template <typename Duration>
+double Seconds(Duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+// "1234 records/s"-style rate of `n` over `secs`.
+std::string Rate(int64_t n, double secs) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.0f records/s", n / std::max(secs, 1e-3));
+  return buf;
+}
+
+}  // namespace
+
+ProgressObserver::ProgressObserver(Clock* clock, std::string prefix,
+                                   Millis every,
+                                   std::function<void(const std::string&)> line)
+    : clock_(clock),
+      prefix_(std::move(prefix)),
+      every_(every),
+      line_(std::move(line)),
+      last_line_(clock->Now()) {}
+
+void ProgressObserver::OnFeedStart(const FeedStartEvent& e) {
+  feeds_.emplace(e.endpoint, FeedProgress{});
+}
+
+void ProgressObserver::OnBatch(const BatchEvent& e) {
+  FeedProgress& f = feeds_[e.endpoint];
+  if (f.records == 0 && !f.caught_up) {
+    f.started = e.started;
+    f.first_version = e.oldest_version;
+  }
+  f.records += static_cast<int64_t>(e.records);
+  if (!e.newest_version.empty()) f.newest_version = e.newest_version;
+  records_ += static_cast<int64_t>(e.records);
+  if (e.caught_up) f.caught_up = true;
+  const SteadyTime now = clock_->Now();
+  if (now - last_line_ >= every_) Report(now);
+}
+
+void ProgressObserver::Report(SteadyTime now) {
+  int caught_up = 0;
+  for (const auto& [name, f] : feeds_) caught_up += f.caught_up ? 1 : 0;
+  if (caught_up == static_cast<int>(feeds_.size())) {
+    last_line_ = now;
+    records_at_last_line_ = records_;
+    return;  // steady polling: nothing to report
+  }
+  const double since = Seconds(now - last_line_);
+  line_(prefix_ + "progress: " + std::to_string(records_) +
+        " records this run (" + Rate(records_ - records_at_last_line_, since) +
+        " in the last " +
+        FormatDuration(std::chrono::ceil<Millis>(now - last_line_)) + "), " +
+        std::to_string(caught_up) + " of " + std::to_string(feeds_.size()) +
+        " endpoints caught up");
+  const WallTime wall_now = clock_->WallNow();
+  for (auto& [name, f] : feeds_) {
+    if (f.caught_up || f.records == 0) continue;
+    std::string text = prefix_ + name + ": " + std::to_string(f.records) +
+                       " records (" +
+                       Rate(f.records - f.records_at_last_line, since) + ")";
+    auto first = ParseNormalizedTimestamp(f.first_version);
+    auto newest = ParseNormalizedTimestamp(f.newest_version);
+    if (first && newest && wall_now > *first && *newest >= *first) {
+      const double share =
+          std::min(1.0, Seconds(*newest - *first) / Seconds(wall_now - *first));
+      text += ", modifiedOn at " + f.newest_version.substr(0, 10) + ", " +
+              std::to_string(static_cast<int>(share * 100)) +
+              "% of the way from " + f.first_version.substr(0, 10) + " to now";
+      if (share >= 0.01 && share < 1) {
+        const double elapsed = Seconds(now - f.started);
+        text += ", about " +
+                FormatDuration(Millis(static_cast<int64_t>(
+                    elapsed * (1 - share) / share * 1000))) +
+                " left at this pace";
+      }
+    }
+    line_(text);
+    f.records_at_last_line = f.records;
+  }
+  last_line_ = now;
+  records_at_last_line_ = records_;
+}
+
+}  // namespace stsync

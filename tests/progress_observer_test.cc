@@ -1,0 +1,83 @@
+// ProgressObserver on a FakeClock: the lines it logs, and when.
+#include "engine/progress_observer.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "fake_clock.h"
+
+namespace stsync {
+namespace {
+
+struct Lines {
+  FakeClock clock;
+  std::vector<std::string> lines;
+  ProgressObserver progress{
+      &clock, "", std::chrono::minutes(1),
+      [this](const std::string& l) { lines.push_back(l); }};
+
+  void Start(const std::string& feed) {
+    Cursor from;
+    progress.OnFeedStart({feed, from, false});
+  }
+  // A batch of `records` of `feed` versioned from `oldest` to `newest`,
+  // fetched `took` before now.
+  void Batch(const std::string& feed, size_t records, bool caught_up,
+             const std::string& oldest, const std::string& newest,
+             Millis took = Millis(100)) {
+    const SteadyTime now = clock.Now();
+    progress.OnBatch({feed, records, ApplyStats{}, caught_up, now - took, now,
+                      now, Millis(0), oldest, newest});
+  }
+};
+
+bool Has(const std::string& line, const std::string& part) {
+  return line.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "progress is logged once a minute while a feed is behind: the tenant's "
+    "records, rate and endpoints, and each feed's position in time") {
+  Lines t;
+  t.Start("jobs");
+  t.Start("customers");
+  // The fake clock's wall time is 2023-11-14: jobs' first record is four
+  // years back.
+  t.Batch("jobs", 1000, false, "2019-11-14T00:00:00.0000000Z",
+          "2020-01-01T00:00:00.0000000Z", Millis(0));
+  t.Batch("customers", 10, true, "2023-01-01T00:00:00.0000000Z",
+          "2023-01-02T00:00:00.0000000Z");
+  CHECK(t.lines.empty());  // not a minute yet
+  t.clock.Advance(std::chrono::seconds(60));
+  t.Batch("jobs", 1200, false, "2021-01-01T00:00:00.0000000Z",
+          "2021-11-14T00:00:00.0000000Z");
+  REQUIRE(t.lines.size() == 2);
+  INFO(t.lines[0]);
+  INFO(t.lines[1]);
+  CHECK(Has(t.lines[0], "progress: 2210 records this run (37 records/s"));
+  CHECK(Has(t.lines[0], "1 of 2 endpoints caught up"));
+  CHECK(Has(t.lines[1], "jobs: 2200 records (37 records/s)"));
+  CHECK(Has(t.lines[1],
+            "modifiedOn at 2021-11-14, 50% of the way from 2019-11-14 to "
+            "now"));
+  CHECK(Has(t.lines[1], "left at this pace"));
+  // Within the next minute: nothing more.
+  t.clock.Advance(std::chrono::seconds(30));
+  t.Batch("jobs", 1000, false, "2022-01-01T00:00:00.0000000Z",
+          "2022-06-01T00:00:00.0000000Z");
+  CHECK(t.lines.size() == 2);
+  // Once every feed has caught up, steady polling logs nothing.
+  t.clock.Advance(std::chrono::seconds(60));
+  t.Batch("jobs", 5, true, "2023-11-01T00:00:00.0000000Z",
+          "2023-11-14T00:00:00.0000000Z");
+  t.clock.Advance(std::chrono::minutes(10));
+  t.Batch("jobs", 1, true, "2023-11-14T00:00:00.0000000Z",
+          "2023-11-14T00:00:00.0000000Z");
+  CHECK(t.lines.size() == 2);
+}
+
+}  // namespace stsync
