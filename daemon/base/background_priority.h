@@ -1,6 +1,6 @@
 // LowerThreadPriority: marks the calling thread as background work.
 //
-// The helper threads (page prefetch and parsing, WAL checkpoints) do bulk
+// The helper threads (page fetches and parsing, WAL checkpoints) do bulk
 // work whose latency does not matter. On a busy machine they yield the CPU
 // to other processes first, such as people querying the database while
 // stsync writes it. The writer thread keeps its priority. Linux only; a

@@ -49,8 +49,13 @@ struct FetchPool::Queue : WaitSignal {
   }
   bool WaitUntil(std::chrono::steady_clock::time_point deadline) override {
     std::unique_lock<std::mutex> lock(mu);
-    cv.wait_until(lock, deadline, [this] { return stopped || !done.empty(); });
-    return !(stopped || !done.empty());
+    auto ended = [this] { return stopped || !done.empty(); };
+    if (deadline == std::chrono::steady_clock::time_point::max()) {
+      cv.wait(lock, ended);  // no deadline to convert, or to overflow
+    } else {
+      cv.wait_until(lock, deadline, ended);
+    }
+    return !ended();
   }
   void Settle() override {
     std::unique_lock<std::mutex> lock(mu);

@@ -24,10 +24,11 @@
 // feed's pages follow from each other, so it has at most one. Batches are
 // applied one at a time on the calling thread: one writer, one transaction
 // per batch, each feed's in its order, whichever finishes first applied
-// first; so a slow or hanging request holds back only its own feed. While a
-// batch is applied, the feeds due are fetched, and (with prefetch) so is the
-// applied feed's next batch; one fetched from a cursor its feed has left
-// (the apply failed, say) is dropped and fetched again. At most
+// first; so a slow or hanging request holds back only its own feed. With
+// prefetch (the default), while a batch is applied the feeds due are
+// fetched, and so is the applied feed's next batch; one fetched from a
+// cursor its feed has left (the apply failed, say) is dropped and fetched
+// again. At most
 // `concurrency` batches are held in the pool and one more is applied. A
 // background feed is fetched only while no foreground feed is fetched,
 // applied or due. The tenant's rate limiter and a 429's pause span every

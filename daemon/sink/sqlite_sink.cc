@@ -218,8 +218,8 @@ int SqliteSink::OnWalCommit(void* store, sqlite3* db, const char*, int frames) {
   SqliteSink* s = static_cast<SqliteSink*>(store);
   if (!s->checkpointer_) {
     // The writer copies the WAL itself once it reaches the limit, so that
-    // the next transaction restarts it; with prefetch on, the next batch is
-    // being fetched meanwhile. A checkpoint first fsyncs the WAL: after
+    // the next transaction restarts it; the fetches in flight go on
+    // meanwhile. A checkpoint first fsyncs the WAL: after
     // every other commit the kernel is asked to start writing the WAL out
     // (without waiting), so that fsync finds little left to do. In the
     // benchmark this took a 300k-record backfill from 2.6 s to about 2 s.
