@@ -43,23 +43,27 @@ struct FetchPool::Queue : WaitSignal {
     }
     cv.notify_all();
   }
+  // Whether a wait should end: a fetch waits to be taken, or stopped. With
+  // `mu` held.
+  bool Fired() const { return stopped || !done.empty(); }
+
   bool fired() const override {
     std::lock_guard<std::mutex> lock(mu);
-    return stopped || !done.empty();
+    return Fired();
   }
   bool WaitUntil(std::chrono::steady_clock::time_point deadline) override {
     std::unique_lock<std::mutex> lock(mu);
-    auto ended = [this] { return stopped || !done.empty(); };
+    auto ended = [this] { return Fired(); };
     if (deadline == std::chrono::steady_clock::time_point::max()) {
       cv.wait(lock, ended);  // no deadline to convert, or to overflow
     } else {
       cv.wait_until(lock, deadline, ended);
     }
-    return !ended();
+    return !Fired();
   }
   void Settle() override {
     std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [this] { return stopped || !done.empty() || running == 0; });
+    cv.wait(lock, [this] { return Fired() || running == 0; });
   }
 };
 
@@ -76,17 +80,17 @@ FetchPool::FetchPool(ApiClient* client, StopSignal* stop, Clock* clock,
 }
 
 FetchPool::~FetchPool() {
-  for (auto& [id, thread] : threads_) thread.join();
+  for (auto& [id, fetch] : fetches_) fetch.thread.join();
 }
 
 bool FetchPool::Has(const void* owner) const {
-  for (const auto& [id, o] : owners_) {
-    if (o == owner) return true;
+  for (const auto& [id, fetch] : fetches_) {
+    if (fetch.owner == owner) return true;
   }
   return false;
 }
 
-bool FetchPool::Start(const void* owner, const Feed& feed, const Cursor& from,
+bool FetchPool::Start(void* owner, const Feed& feed, const Cursor& from,
                       bool background) {
   if (full()) return false;
   const uint64_t id = next_id_++;
@@ -96,17 +100,17 @@ bool FetchPool::Start(const void* owner, const Feed& feed, const Cursor& from,
   d.started = clock_->Now();
   queue_->Started();
   try {
-    threads_.emplace(id, std::thread([this, id, d = std::move(d), &feed,
-                                      background]() mutable {
-                       LowerThreadPriority();
-                       d.batch = client_->Fetch(feed, d.from, background);
-                       queue_->Push(id, std::move(d));
-                     }));
+    fetches_[id] = {owner, std::thread([this, id, d = std::move(d), &feed,
+                                        background]() mutable {
+                      LowerThreadPriority();
+                      d.batch = client_->Fetch(feed, d.from, background);
+                      queue_->Push(id, std::move(d));
+                    })};
   } catch (const std::system_error&) {
+    fetches_.erase(id);
     queue_->NotStarted();
     return false;
   }
-  owners_[id] = owner;
   return true;
 }
 
@@ -118,10 +122,9 @@ std::optional<FetchPool::Done> FetchPool::TakeDone() {
     taken = std::move(queue_->done.front());
     queue_->done.pop_front();
   }
-  auto it = threads_.find(taken.first);
-  it->second.join();  // it has pushed its batch: it is ending
-  threads_.erase(it);
-  owners_.erase(taken.first);
+  auto it = fetches_.find(taken.first);
+  it->second.thread.join();  // it has pushed its batch: it is ending
+  fetches_.erase(it);
   return std::move(taken.second);
 }
 

@@ -42,9 +42,9 @@ namespace stsync {
 class FetchPool {
  public:
   struct Done {
-    const void* owner = nullptr;  // as given to Start
-    Cursor from;                  // the batch was requested from here
-    SteadyTime started{};         // when Start was called
+    void* owner = nullptr;  // as given to Start
+    Cursor from;            // the batch was requested from here
+    SteadyTime started{};   // when Start was called
     Result<Batch> batch = Status::Cancelled();
   };
 
@@ -55,7 +55,7 @@ class FetchPool {
   FetchPool& operator=(const FetchPool&) = delete;
 
   // Fetches started and not yet taken, finished or not.
-  int size() const { return static_cast<int>(threads_.size()); }
+  int size() const { return static_cast<int>(fetches_.size()); }
   bool full() const { return size() >= limit_; }
   // Whether a fetch for `owner` was started and not yet taken.
   bool Has(const void* owner) const;
@@ -63,7 +63,7 @@ class FetchPool {
   // Starts fetching the batch of `feed` (borrowed; it must outlive the
   // fetch) that follows `from`. False if no thread could be started (or the
   // pool is full): nothing was started.
-  bool Start(const void* owner, const Feed& feed, const Cursor& from,
+  bool Start(void* owner, const Feed& feed, const Cursor& from,
              bool background);
   // The fetch that finished first among those not yet taken; nullopt if
   // none has finished.
@@ -79,9 +79,12 @@ class FetchPool {
   Clock* const clock_;
   const int limit_;
   std::shared_ptr<Queue> queue_;
+  struct Fetch {
+    void* owner = nullptr;
+    std::thread thread;
+  };
   uint64_t next_id_ = 0;
-  std::map<uint64_t, std::thread> threads_;  // by fetch id
-  std::map<uint64_t, const void*> owners_;   // by fetch id
+  std::map<uint64_t, Fetch> fetches_;  // started, not yet taken, by id
 };
 
 }  // namespace stsync

@@ -224,7 +224,7 @@ Sink* Scheduler::SinkOf(const State& s) const {
 
 void Scheduler::Finish(FetchPool::Done done, Mode mode,
                        std::vector<State>& states) {
-  State& s = *static_cast<State*>(const_cast<void*>(done.owner));
+  State& s = *static_cast<State*>(done.owner);
   // Requested from a cursor the feed has left (an apply failed): dropped.
   if (done.from != s.from || s.done) return;
   if (!done.batch.ok()) return Fail(s, mode, done.batch.status());
