@@ -634,3 +634,70 @@ TEST_CASE(
 }
 
 }  // namespace stsync
+
+namespace stsync {
+
+TEST_CASE(
+    "a split first sync's ranges are stored with their page's rows, never "
+    "without them, and a reset forgets them") {
+  test::TempDir dir;
+  std::string db = dir.File("s.db");
+  auto store = MustOpen(db, Millis(50));
+  // The first page splits the feed: its own cursor moves to the last
+  // range's start, two ranges before it.
+  SplitChange plan;
+  plan.cursor = Cursor::Date("2024-06-01");
+  SplitRange first{1, "2024-03-01", Cursor::Position("t1"),
+                   "2024-01-01T00:00:00.0000000Z"};
+  SplitRange second{2, "2024-06-01", Cursor::Date("2024-03-01"), ""};
+  plan.put = {first, second};
+  REQUIRE(store
+              ->ApplySplit(Jobs(),
+                           MakePage({1, 2}, "2024-01-01T00:00:00Z", "t1"), plan)
+              .ok());
+  auto cp = store->Load("jobs");
+  REQUIRE(cp.ok());
+  CHECK((*cp)->cursor == Cursor::Date("2024-06-01"));
+  CHECK((*cp)->row_count == 2);
+  CHECK((*cp)->ranges == std::vector<SplitRange>{first, second});
+
+  // A range's page that cannot be written (another writer holds the file)
+  // stores neither its rows nor its range's move.
+  SplitChange moved;
+  SplitRange second_on{2, "2024-06-01", Cursor::Position("t9"),
+                       "2024-04-01T00:00:00.0000000Z"};
+  moved.put = {second_on};
+  moved.done = {1};
+  {
+    Conn other(db);
+    other.Exec("BEGIN IMMEDIATE");
+    auto busy = store->ApplySplit(
+        Jobs(), MakePage({7}, "2024-04-01T00:00:00Z", "t9"), moved);
+    CHECK(busy.status().code() == Status::Code::kBusy);
+    other.Exec("ROLLBACK");
+  }
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 2);
+  CHECK((*store->Load("jobs"))->ranges ==
+        std::vector<SplitRange>{first, second});
+
+  // Written: the range moves, the met one is gone, the feed's own cursor
+  // stays where it was, and its row count grows.
+  REQUIRE(store
+              ->ApplySplit(Jobs(), MakePage({7}, "2024-04-01T00:00:00Z", "t9"),
+                           moved)
+              .ok());
+  cp = store->Load("jobs");
+  CHECK((*cp)->cursor == Cursor::Date("2024-06-01"));
+  CHECK((*cp)->row_count == 3);
+  CHECK((*cp)->pages == 2);
+  CHECK((*cp)->ranges == std::vector<SplitRange>{second_on});
+  auto all = store->LoadAll();
+  REQUIRE(all.ok());
+  CHECK(all->at(0).ranges == std::vector<SplitRange>{second_on});
+
+  REQUIRE(store->ResetCursor("jobs", std::nullopt).ok());
+  CHECK((*store->Load("jobs"))->ranges.empty());
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM _stsync_ranges") == 0);
+}
+
+}  // namespace stsync

@@ -72,6 +72,7 @@ std::string Replace(std::string text, const std::string& from,
 
 // A config text for `server` writing to `db_path`. `endpoints` is the YAML
 // value of `endpoints:`; `extra` is appended verbatim (more top-level keys).
+// Split first syncs are off (`defaults: split_first_sync: false`).
 std::string FakeConfigYaml(const fake::FakeServer& server,
                            const std::string& db_path,
                            const std::string& endpoints,

@@ -205,6 +205,16 @@ void WriteJson(JsonWriter& w, const Config& config, const TenantStates& t,
     w.Bool(IsForbidden(cp));
     w.Key("rejected");
     w.Int64(cp.rejected);
+    w.Key("split_ranges");
+    w.StartArray();
+    for (const SplitRange& r : cp.ranges) {
+      w.StartObject();
+      w.Key("end");
+      w.String(r.end.c_str());
+      StringOrNull(w, "reached", r.reached);
+      w.EndObject();
+    }
+    w.EndArray();
     WriteReconcileJson(w, ec, t.ReconcileOf(ec.endpoint.name));
     w.EndObject();
   }
@@ -241,6 +251,38 @@ void PrintReconciles(const Config& config, const TenantStates& t,
     if (state.size() > 160) state = state.substr(0, 157) + "...";
     std::printf("%-26s %-8s %s\n", ec.endpoint.name.c_str(),
                 FormatDuration(*ec.reconcile_every).c_str(), state.c_str());
+  }
+}
+
+// Where a split first sync's range stands: the day its chain has reached
+// (or the date it starts from), and the day it ends at.
+std::string DescribeRange(const SplitRange& r) {
+  std::string at =
+      r.reached.empty() ? r.position.Describe() : r.reached.substr(0, 10);
+  if (r.reached.empty() && r.position.kind() == Cursor::Kind::kPosition) {
+    at = "?";
+  }
+  return at + ".." + r.end;
+}
+
+// The endpoints whose first sync is split and not yet whole: each range
+// still owed.
+void PrintSplitRanges(const Config& config, const TenantStates& t) {
+  bool header = false;
+  for (const auto& ec : config.endpoints) {
+    const FeedState& cp = t.Of(ec.endpoint.name);
+    if (cp.ranges.empty()) continue;
+    if (!header) {
+      std::printf("\n%-26s %s\n", "FIRST SYNC", "DATE RANGES LEFT (AT..END)");
+      header = true;
+    }
+    std::string ranges;
+    for (const SplitRange& r : cp.ranges) {
+      ranges += (ranges.empty() ? "" : ", ") + DescribeRange(r);
+    }
+    if (ranges.size() > 160) ranges = ranges.substr(0, 157) + "...";
+    std::printf("%-26s %zu: %s\n", ec.endpoint.name.c_str(), cp.ranges.size(),
+                ranges.c_str());
   }
 }
 
@@ -283,6 +325,7 @@ void PrintText(const Config& config, const TenantStates& t, bool name_tenant,
     std::printf("QUARANTINED records (in _stsync_rejects): %s\n",
                 rejected.c_str());
   }
+  PrintSplitRanges(config, t);
   PrintReconciles(config, t, now);
 }
 
@@ -298,8 +341,9 @@ int StatusCommand(int argc, char** argv) {
       "\n"
       "Shows, per configured endpoint: rows stored, pages committed, the age\n"
       "of its cursor, when it last caught up, and its last error, then the\n"
-      "totals; for endpoints with reconcile_every, the reconciliation in\n"
-      "progress and the last one; for every tenant of the config, or the one\n"
+      "totals; the date ranges a split first sync still owes; for endpoints\n"
+      "with reconcile_every, the reconciliation in progress and the last\n"
+      "one; for every tenant of the config, or the one\n"
       "--tenant names. Reads the databases without locking out the daemon.\n"
       "Exits 1, naming the problem, if a database is damaged or holds\n"
       "another tenant's data.\n"

@@ -29,6 +29,9 @@ struct EndpointConfig {
   Millis interval{std::chrono::minutes(5)};
   bool interval_set = false;  // in the endpoint's own entry
   bool include_recent_changes = false;
+  // Export endpoints: a first sync (no stored cursor) fetches date ranges
+  // side by side (engine/scheduler.h).
+  bool split_first_sync = true;
   std::optional<std::string> start_from;  // first `from` without a cursor
   // on_rejected_cursor: restart_from_last_seen. When the server answers 400
   // to a stored continuation token, restart the feed from a date before the

@@ -72,6 +72,8 @@ const KeyTable<EndpointConfig>& ScheduleKeys() {
                     [](E& e) -> int& { return e.page_size; }),
       BoolKey<E>("include_recent_changes",
                  [](E& e) -> bool& { return e.include_recent_changes; }),
+      BoolKey<E>("split_first_sync",
+                 [](E& e) -> bool& { return e.split_first_sync; }),
       DateKey<E>(
           "start_from",
           [](E& e) -> std::optional<std::string>& { return e.start_from; }),

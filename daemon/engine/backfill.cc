@@ -85,6 +85,8 @@ Result<std::unique_ptr<Replicator>> CreateBackfill(const Config& config,
   one.endpoints = {*ec};
   one.endpoints[0].start_from = range.from;
   one.endpoints[0].reconcile_every.reset();  // a backfill only backfills
+  // Its position is not stored, so it has no ranges to store either.
+  one.endpoints[0].split_first_sync = false;
   seams.wrap_sink = [](Sink* sink, SideFeedStore* store) {
     return std::make_unique<RowsOnlySink>(sink, store);
   };

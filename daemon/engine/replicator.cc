@@ -26,6 +26,12 @@ std::vector<ScheduledFeed> FeedsOf(const Config& config, Clock* clock) {
     f.interval = ec.interval;
     if (ec.start_from) f.start = Cursor::Date(*ec.start_from);
     f.restart_rejected_cursor = ec.restart_rejected_cursor;
+    // Ranges end by version, so the records must come in version order;
+    // an exploded record's rows carry versions of their own.
+    f.split_first_sync = ec.split_first_sync &&
+                         ec.endpoint.kind == EndpointKind::kExport &&
+                         ec.endpoint.version_field == "modifiedOn" &&
+                         ec.endpoint.explode_field.empty();
     feeds.push_back(std::move(f));
   }
   return feeds;

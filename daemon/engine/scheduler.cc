@@ -7,6 +7,7 @@
 #include "engine/backoff.h"
 #include "engine/progress_guard.h"
 #include "engine/rejected_cursor.h"
+#include "engine/split_days.h"
 
 namespace stsync {
 
@@ -43,6 +44,21 @@ struct Scheduler::State {
   // Where a rejected position last restarted the feed in this run.
   std::optional<Cursor> restarted_to;
   ProgressGuard guard;  // of the drain in progress
+  bool behind = false;  // its last batch applied said hasMore=true
+  // Days between the oldest and newest version of its last batch applied;
+  // -1 before one (a split first sync cuts only chains of known pace).
+  double days_per_page = -1;
+
+  // A split first sync. On a range's State: its feed's State, and the
+  // range as stored. On a feed's: whether its next batch may split it (no
+  // cursor was stored), its ranges not met yet, and the newest version its
+  // own chain stored since it last moved.
+  State* live = nullptr;
+  SplitRange range;
+  bool may_split = false;
+  int open_ranges = 0;
+  int64_t next_range_id = 1;
+  std::string reached;
 
   const std::string& name() const {
     return feed->label.empty() ? feed->feed->endpoint().name : feed->label;
@@ -63,7 +79,8 @@ Scheduler::Scheduler(std::vector<ScheduledFeed> feeds, SchedulerOptions options,
 
 RunReport Scheduler::Run(Mode mode) {
   mode_ = mode;
-  std::vector<State> states(feeds_.size());
+  std::deque<State> states(feeds_.size());
+  states_ = &states;
   for (size_t i = 0; i < states.size(); ++i) {
     states[i].feed = &feeds_[i];
     states[i].report.name = states[i].name();
@@ -95,11 +112,25 @@ RunReport Scheduler::Run(Mode mode) {
   pool_ = nullptr;
   report.stopped = stop_->stopped();
   report.damaged = damage_.message();
-  for (State& s : states) report.feeds.push_back(s.report);
+  // A range's pages count as its feed's.
+  for (State& s : states) {
+    if (!s.live) continue;
+    FeedReport& f = s.live->report;
+    f.pages += s.report.pages;
+    f.records += s.report.records;
+    if (s.report.failed) {
+      f.failed = true;
+      f.last_error = s.report.last_error;
+    }
+  }
+  for (State& s : states) {
+    if (!s.live) report.feeds.push_back(s.report);
+  }
+  states_ = nullptr;
   return report;
 }
 
-Scheduler::State* Scheduler::FirstLaunchable(std::vector<State>& states,
+Scheduler::State* Scheduler::FirstLaunchable(std::deque<State>& states,
                                              SteadyTime now) const {
   bool foreground_busy = false;
   bool background_busy = false;
@@ -131,7 +162,7 @@ Scheduler::State* Scheduler::FirstLaunchable(std::vector<State>& states,
   return first;
 }
 
-void Scheduler::LaunchDue(std::vector<State>& states, Mode mode) {
+void Scheduler::LaunchDue(std::deque<State>& states, Mode mode) {
   while (!pool_->full() && !stop_->stopped() && damage_.ok()) {
     const SteadyTime now = clock_->Now();
     State* s = FirstLaunchable(states, now);
@@ -167,7 +198,7 @@ bool Scheduler::StartFetch(State& s, const Cursor& from) {
   return pool_->Start(&s, *s.feed->feed, from, s.feed->background);
 }
 
-bool Scheduler::WaitForWork(std::vector<State>& states) {
+bool Scheduler::WaitForWork(std::deque<State>& states) {
   const SteadyTime now = clock_->Now();
   State* next = pool_->full() ? nullptr : FirstLaunchable(states, now);
   // Due but not started (no thread to spare): wait for a fetch to end.
@@ -203,6 +234,11 @@ Status Scheduler::Prepare(State& s) {
   const bool resumed = state->has_value() && (*state)->cursor.has_value();
   s.from = resumed ? *(*state)->cursor : s.feed->start;
   s.ready = true;
+  s.may_split = s.feed->split_first_sync && !resumed;
+  // Ranges still owed are resumed even if splitting was turned off since.
+  if (state->has_value() && !s.feed->background) {
+    for (const SplitRange& r : (*state)->ranges) AddRange(s, r);
+  }
   if (s.feed->background && !resumed && state->has_value()) {
     // Between two runs of a background feed: due its interval after the
     // last one caught up.
@@ -222,8 +258,174 @@ Sink* Scheduler::SinkOf(const State& s) const {
   return s.feed->sink ? s.feed->sink : sink_;
 }
 
+Scheduler::State& Scheduler::AddRange(State& live, const SplitRange& range) {
+  State& s = states_->emplace_back();
+  s.feed = live.feed;
+  s.live = &live;
+  s.range = range;
+  s.from = range.position;
+  s.report.name = live.report.name;
+  s.due = clock_->Now();
+  s.order = order_++;
+  s.ready = true;
+  s.resumed = true;
+  s.announced = true;  // its feed was
+  live.open_ranges++;
+  live.next_range_id = std::max(live.next_range_id, range.id + 1);
+  return s;
+}
+
+bool Scheduler::PlanSplit(const State& s, const Batch& first_batch,
+                          const std::string& oldest, const std::string& newest,
+                          SplitChange* change) const {
+  const std::optional<int64_t> first = DayOf(newest);
+  const auto from = ParseNormalizedTimestamp(oldest);
+  const auto to = ParseNormalizedTimestamp(newest);
+  if (!first || !from || !to) return false;
+  // As many chains as the first page's pace says there are pages left (at
+  // least two; more come as the ranges' batches show data), up to
+  // `concurrency`. Records grow denser towards today, so the pace of the
+  // first page says too few rather than too many.
+  const WallTime now = clock_->WallNow();
+  int64_t chains = options_.concurrency;
+  if (*to > *from && now > *to) {
+    // Records per day growing in step with time since the first: the
+    // records up to a time grow with its square.
+    const double ratio = std::chrono::duration<double>(now - *from) /
+                         std::chrono::duration<double>(*to - *from);
+    chains = std::max<int64_t>(2, static_cast<int64_t>(ratio * ratio));
+  }
+  chains = std::min<int64_t>(chains, options_.concurrency);
+  const std::vector<int64_t> cuts =
+      CutDays(*first, DayOf(now) + 1, static_cast<int>(chains));
+  if (cuts.empty()) return false;
+  // Range k ends where range k+1 starts; the first goes on after this
+  // batch, and the feed's own chain takes the last, open-ended one.
+  for (size_t k = 0; k < cuts.size(); ++k) {
+    SplitRange r;
+    r.id = s.next_range_id + static_cast<int64_t>(k);
+    r.end = DateOfDay(cuts[k]);
+    if (k == 0) {
+      r.position = first_batch.next;
+      r.reached = newest;
+    } else {
+      r.position = Cursor::Date(DateOfDay(cuts[k - 1]));
+    }
+    change->put.push_back(std::move(r));
+  }
+  change->cursor = Cursor::Date(DateOfDay(cuts.back()));
+  return true;
+}
+
+SplitChange Scheduler::RangeChange(const State& s, const Batch& batch,
+                                   const std::string& newest, bool* met) const {
+  SplitChange change;
+  *met = batch.caught_up || (!newest.empty() && newest >= s.range.end);
+  if (*met) {
+    change.done.push_back(s.range.id);
+  } else {
+    SplitRange r = s.range;
+    r.position = batch.next;
+    r.reached = std::max(r.reached, newest);
+    change.put.push_back(std::move(r));
+  }
+  // While the export has more, a chain free (this one, met) or a chain
+  // short of `concurrency` takes half of the largest range left.
+  int chains = 1 + s.live->open_ranges - (*met ? 1 : 0);
+  while (!batch.caught_up && chains < options_.concurrency &&
+         CutLargest(*s.live, &s, &change)) {
+    ++chains;
+  }
+  return change;
+}
+
+bool Scheduler::CutLargest(const State& live, const State* except,
+                           SplitChange* change) const {
+  // A chain worth cutting: the days [first, last) it has left, and how many
+  // pages that is at the pace of its last batch.
+  struct Left {
+    const State* chain = nullptr;
+    int64_t first = 0, last = 0;
+    double pages = 0;
+  };
+  auto left = [](const State& c, const std::string& reached,
+                 std::optional<int64_t> last) -> std::optional<Left> {
+    const std::optional<int64_t> first = DayOf(reached);
+    if (!first || !last || c.days_per_page < 0) return std::nullopt;
+    const double days = static_cast<double>(*last - *first);
+    return Left{&c, *first, *last,
+                c.days_per_page > 0 ? days / c.days_per_page : 1e9};
+  };
+  Left best;
+  auto consider = [&](std::optional<Left> l) {
+    if (l && l->pages > best.pages) best = *l;
+  };
+  for (const State& r : *states_) {
+    if (r.live != &live || r.done || &r == except) continue;
+    // Its end as cut earlier in this change, if it was.
+    std::string end = r.range.end;
+    for (const SplitRange& put : change->put) {
+      if (put.id == r.range.id) end = put.end;
+    }
+    consider(left(r, r.range.reached, DayOf(end)));
+  }
+  if (live.behind && !change->cursor) {
+    consider(left(live, live.reached, DayOf(clock_->WallNow()) + 1));
+  }
+  // Each half at least a day and, at the pace so far, two pages.
+  if (!best.chain || best.last - best.first < 2 || best.pages < 4) {
+    return false;
+  }
+  const int64_t cut = best.first + (best.last - best.first) / 2;
+  SplitRange later;
+  later.id = live.next_range_id;
+  for (const SplitRange& put : change->put) {
+    later.id = std::max(later.id, put.id + 1);
+  }
+  if (best.chain == &live) {
+    // The feed's own chain jumps to the cut; a new range takes its place.
+    later.end = DateOfDay(cut);
+    later.position = live.from;
+    later.reached = live.reached;
+    change->cursor = Cursor::Date(DateOfDay(cut));
+  } else {
+    SplitRange earlier = best.chain->range;
+    later.end = DateOfDay(best.last);
+    earlier.end = DateOfDay(cut);
+    later.position = Cursor::Date(DateOfDay(cut));
+    std::erase_if(change->put,
+                  [&](const SplitRange& r) { return r.id == earlier.id; });
+    change->put.push_back(std::move(earlier));
+  }
+  change->put.push_back(std::move(later));
+  return true;
+}
+
+void Scheduler::Follow(State& live, const SplitChange& change) {
+  for (State& r : *states_) {
+    if (r.live != &live || r.done) continue;
+    if (std::count(change.done.begin(), change.done.end(), r.range.id)) {
+      r.done = true;
+      live.open_ranges--;
+      continue;
+    }
+    for (const SplitRange& put : change.put) {
+      if (put.id == r.range.id) r.range = put;
+    }
+  }
+  for (const SplitRange& put : change.put) {
+    if (put.id >= live.next_range_id) AddRange(live, put);
+  }
+  if (change.cursor) {
+    live.from = *change.cursor;
+    live.reached.clear();
+    live.behind = true;
+    live.days_per_page = -1;
+  }
+}
+
 void Scheduler::Finish(FetchPool::Done done, Mode mode,
-                       std::vector<State>& states) {
+                       std::deque<State>& states) {
   State& s = *static_cast<State*>(done.owner);
   // Requested from a cursor the feed has left (an apply failed): dropped.
   if (done.from != s.from || s.done) return;
@@ -231,19 +433,63 @@ void Scheduler::Finish(FetchPool::Done done, Mode mode,
   const Batch& batch = *done.batch;
   Status progress = s.guard.Check(batch);
   if (!progress.ok()) return Fail(s, mode, progress);
+  std::string oldest, newest;
+  for (const Row& row : batch.rows) {
+    if (row.version.empty()) continue;
+    if (oldest.empty() || row.version < oldest) oldest = row.version;
+    if (row.version > newest) newest = row.version;
+  }
+  // A split first sync: what this batch changes of the ranges.
+  std::optional<SplitChange> split;
+  bool met = false;
+  if (s.live) {
+    split = RangeChange(s, batch, newest, &met);
+  } else if (s.may_split && !batch.caught_up) {
+    SplitChange plan;
+    if (PlanSplit(s, batch, oldest, newest, &plan)) split = std::move(plan);
+  } else if (s.open_ranges > 0 && !batch.caught_up &&
+             1 + s.open_ranges < options_.concurrency) {
+    // The feed's own chain, with room for another: a range may be cut.
+    SplitChange cut;
+    for (int chains = 1 + s.open_ranges;
+         chains < options_.concurrency && CutLargest(s, &s, &cut); ++chains) {
+    }
+    if (!cut.put.empty()) {
+      cut.cursor = batch.next;
+      split = std::move(cut);
+    }
+  }
+  // The plan moves the feed's own chain to the last range's start.
+  const Cursor next =
+      split && split->cursor && !s.live ? *split->cursor : batch.next;
   s.applying = true;
   if (options_.prefetch) {
     LaunchDue(states, mode);
-    if (!batch.caught_up && !pool_->full()) (void)StartFetch(s, batch.next);
+    if (!batch.caught_up && !met && !pool_->full()) (void)StartFetch(s, next);
   }
   const SteadyTime apply_started = clock_->Now();
-  auto applied = SinkOf(s)->Apply(s.feed->feed->endpoint(), batch);
+  auto applied =
+      split ? SinkOf(s)->ApplySplit(s.feed->feed->endpoint(), batch, *split)
+            : SinkOf(s)->Apply(s.feed->feed->endpoint(), batch);
   s.applying = false;
   if (!applied.ok()) return Fail(s, mode, applied.status());
 
   const SteadyTime finished = clock_->Now();
   s.guard.Applied(batch);
-  s.from = batch.next;
+  s.from = next;
+  s.may_split = false;
+  s.behind = !batch.caught_up;
+  if (auto a = ParseNormalizedTimestamp(oldest)) {
+    if (auto b = ParseNormalizedTimestamp(newest)) {
+      s.days_per_page =
+          std::chrono::duration<double, std::ratio<86400>>(*b - *a).count();
+    }
+  }
+  if (!s.live) s.reached = std::max(s.reached, newest);
+  if (split) {
+    State& live = s.live ? *s.live : s;
+    Follow(live, *split);
+  }
   s.failures = 0;
   s.report.pages++;
   s.report.records += static_cast<int64_t>(batch.records);
@@ -257,12 +503,6 @@ void Scheduler::Finish(FetchPool::Done done, Mode mode,
   }
   s.due = finished + next_in;
   s.order = order_++;
-  std::string oldest, newest;
-  for (const Row& row : batch.rows) {
-    if (row.version.empty()) continue;
-    if (oldest.empty() || row.version < oldest) oldest = row.version;
-    if (row.version > newest) newest = row.version;
-  }
   for (Observer* o : observers_) {
     o->OnBatch({s.name(), batch.records, *applied, batch.caught_up,
                 done.started, apply_started, finished, next_in, oldest,
@@ -313,7 +553,8 @@ void Scheduler::Fail(State& s, Mode mode, const Status& failure) {
   Status status = failure;
   // A rejected position that was not moved fails the same way every time.
   bool hopeless = false;
-  if (IsRejectedCursor(failure, s.from, s.feed->feed->endpoint())) {
+  // (A range's position is not the feed's cursor: it is only retried.)
+  if (!s.live && IsRejectedCursor(failure, s.from, s.feed->feed->endpoint())) {
     const Cursor rejected = s.from;
     status = OnRejectedCursor(s, failure);
     hopeless = s.from == rejected;

@@ -34,6 +34,24 @@
 // applied or due. The tenant's rate limiter and a 429's pause span every
 // request in flight (api/api_client.h).
 //
+// A split first sync. A feed's pages follow each other, so one large export
+// would bound a first sync however many requests may be in flight. An
+// export feed with split_first_sync and no stored cursor is split after
+// its first batch, by the newest modifiedOn in it: the days from there to
+// today are cut into up to `concurrency` date ranges (fewer when the first
+// page's span of versions, repeated, would reach today in fewer pages). The
+// last one is the feed's own chain (its cursor moves to that range's start
+// date); each one before it is a chain of its own (a SplitRange, asked
+// from=<its date>), fetched beside the others, that is met once its records
+// reach the next range's start (or the export has nothing more); the overlap is
+// absorbed by the upsert. While fewer than `concurrency` chains run (a range
+// was met, or the first cut was small), each range's batch cuts the largest
+// range left (by days, the feed's own chain included) in half, the later
+// half a new range, so the chains follow the data's skew. Each range's
+// position, and every change to the ranges, is stored in the transaction of the
+// batch that made it (Sink::ApplySplit); a run resumes the stored ranges. Once
+// every range is met the feed simply goes on from its own chain's position.
+//
 // All waiting goes through the Clock, and all randomness (backoff jitter)
 // comes from the caller, so a FakeClock makes the loop deterministic and
 // sleep-free (tests/scheduler_test.cc). Stop() on the StopSignal ends Run
@@ -45,6 +63,7 @@
 #define STSYNC_ENGINE_SCHEDULER_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -82,6 +101,9 @@ struct ScheduledFeed {
   bool background = false;
   // Its name in logs and reports; "": the endpoint's.
   std::string label;
+  // Split a first sync into date ranges fetched side by side (above). Only
+  // for an export feed whose records come in order of the version field.
+  bool split_first_sync = false;
 };
 
 struct SchedulerOptions {
@@ -140,22 +162,40 @@ class Scheduler {
   // foreground one due by `now` first, else a background one due by `now`
   // (only while no foreground feed is fetched or applied), else the one due
   // first; ties go to the one queued first. Null if there is none.
-  State* FirstLaunchable(std::vector<State>& states, SteadyTime now) const;
+  State* FirstLaunchable(std::deque<State>& states, SteadyTime now) const;
   // Starts fetching every feed due, while the pool has room.
-  void LaunchDue(std::vector<State>& states, Mode mode);
+  void LaunchDue(std::deque<State>& states, Mode mode);
   // Starts fetching `s` from `from`; false if no thread could be started.
   bool StartFetch(State& s, const Cursor& from);
   // Prepares the feed's table and loads its cursor, once. A background
   // feed's due time may move later (its stored schedule).
   Status Prepare(State& s);
   // Applies (or fails) a finished fetch; updates its feed's schedule.
-  void Finish(FetchPool::Done done, Mode mode, std::vector<State>& states);
+  void Finish(FetchPool::Done done, Mode mode, std::deque<State>& states);
   // Waits until a fetch finishes, the first feed not in flight falls due
   // (if the pool has room), or a stop; false when the run should end
   // (kDrain with nothing left).
-  bool WaitForWork(std::vector<State>& states);
+  bool WaitForWork(std::deque<State>& states);
   // Where `s`'s batches go.
   Sink* SinkOf(const State& s) const;
+  // A split first sync (above). A range of `live`, as a State of its own.
+  State& AddRange(State& live, const SplitRange& range);
+  // The ranges `s`'s first batch (versions `oldest` to `newest`) splits
+  // its feed into, in *change; false if it is not split.
+  bool PlanSplit(const State& s, const Batch& first_batch,
+                 const std::string& oldest, const std::string& newest,
+                 SplitChange* change) const;
+  // What applying `batch` (newest version `newest`) changes of the range
+  // `s`; sets *met when the range is done.
+  SplitChange RangeChange(const State& s, const Batch& batch,
+                          const std::string& newest, bool* met) const;
+  // Adds to *change the cut in half of `live`'s largest range left (its
+  // own chain's included; `except`'s not: its batch is being applied), as
+  // the ranges stand after *change; false if none is worth cutting.
+  bool CutLargest(const State& live, const State* except,
+                  SplitChange* change) const;
+  // Makes the states follow `change`, stored for `live`'s feed.
+  void Follow(State& live, const SplitChange& change);
   void Fail(State& s, Mode mode, const Status& status);
   // The error to report for a rejected position of `s`; moves its cursor if
   // its feed allows a restart.
@@ -168,10 +208,11 @@ class Scheduler {
   const std::vector<Observer*> observers_;
   StopSignal* const stop_;
   Clock* const clock_;
-  Mode mode_ = Mode::kForever;  // of the current Run
-  uint64_t order_ = 0;          // tie-breaker: first due, first served
-  FetchPool* pool_ = nullptr;   // of the current Run
-  Status damage_;               // the kCorrupt error that ended the run, if any
+  Mode mode_ = Mode::kForever;           // of the current Run
+  uint64_t order_ = 0;                   // tie-breaker: first due, first served
+  FetchPool* pool_ = nullptr;            // of the current Run
+  std::deque<State>* states_ = nullptr;  // of the current Run
+  Status damage_;  // the kCorrupt error that ended the run, if any
 };
 
 }  // namespace stsync

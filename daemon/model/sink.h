@@ -35,6 +35,29 @@
 
 namespace stsync {
 
+// One date range of a split first sync (engine/scheduler.h): a chain of
+// pages that started at a date and is done once its records reach `end`,
+// when the range after it takes over. The feed's own cursor is the last,
+// open-ended range's; these are the ones before it still owed.
+struct SplitRange {
+  int64_t id = 0;       // unique within the feed, never reused
+  std::string end;      // YYYY-MM-DD: done at a record modified on or after
+  Cursor position;      // where it resumes: its start date, or a position
+  std::string reached;  // the newest version it stored; "" before any
+  bool operator==(const SplitRange& other) const = default;
+};
+
+// What a split first sync's batch changes of its feed's ranges, stored in
+// the batch's transaction (Sink::ApplySplit).
+struct SplitChange {
+  std::vector<SplitRange> put;  // stored, replacing a range of the same id
+  std::vector<int64_t> done;    // removed: met the range after them
+  // The feed's own cursor after the batch, if it moves: the first batch's
+  // split (the last range's start) or a split of the open-ended range.
+  // Nullopt: it stays, and only the feed's row count grows.
+  std::optional<Cursor> cursor;
+};
+
 // What the sink knows of one feed.
 struct FeedState {
   std::string endpoint;
@@ -49,6 +72,8 @@ struct FeedState {
   std::string last_error_at;
   int64_t consecutive_failures = 0;
   int64_t rejected = 0;  // records quarantined, in all
+  // A split first sync's ranges still owed, by id; empty when none.
+  std::vector<SplitRange> ranges;
 };
 
 struct ApplyStats {
@@ -72,6 +97,14 @@ class Sink {
   virtual Result<ApplyStats> Apply(const Endpoint& endpoint,
                                    const Batch& batch) = 0;
 
+  // A batch of a split first sync: upserts its rows like Apply and stores
+  // `change` (and, if change.cursor is set, moves the feed's cursor there
+  // as Apply moves it to batch.next), atomically. Not called for feeds
+  // that do not split.
+  virtual Result<ApplyStats> ApplySplit(const Endpoint& endpoint,
+                                        const Batch& batch,
+                                        const SplitChange& change) = 0;
+
   // The feed's state, or nullopt if the sink has never seen it.
   virtual Result<std::optional<FeedState>> Load(
       const std::string& endpoint) = 0;
@@ -91,7 +124,8 @@ class Sink {
   virtual void Idle() {}
 
   // Moves the feed's cursor to `to`, or forgets it (nullopt: the next run
-  // starts at the configured start). Rows are kept.
+  // starts at the configured start), and forgets its split ranges. Rows are
+  // kept.
   virtual Status ResetCursor(const std::string& endpoint,
                              const std::optional<Cursor>& to) = 0;
 };

@@ -19,6 +19,10 @@ class SinkDecorator : public Sink {
   Result<ApplyStats> Apply(const Endpoint& e, const Batch& batch) override {
     return target_->Apply(e, batch);
   }
+  Result<ApplyStats> ApplySplit(const Endpoint& e, const Batch& batch,
+                                const SplitChange& change) override {
+    return target_->ApplySplit(e, batch, change);
+  }
   Result<std::optional<FeedState>> Load(const std::string& endpoint) override {
     return target_->Load(endpoint);
   }

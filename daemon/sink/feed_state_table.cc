@@ -102,12 +102,13 @@ Status FeedStateTable::Advance(const std::string& endpoint, const Cursor& next,
   return s;
 }
 
-Status CountRows(sqlite3* db, const std::string& endpoint, int64_t inserted) {
+Status CountRows(sqlite3* db, const std::string& endpoint, int64_t inserted,
+                 int64_t pages) {
   return SqliteRun(db,
-                   "INSERT INTO _stsync_cursors (endpoint, row_count) "
-                   "VALUES (?1, ?2) ON CONFLICT (endpoint) DO UPDATE SET "
-                   "row_count = row_count + ?2",
-                   {endpoint, inserted}, endpoint + ": counting rows");
+                   "INSERT INTO _stsync_cursors (endpoint, row_count, pages) "
+                   "VALUES (?1, ?2, ?3) ON CONFLICT (endpoint) DO UPDATE SET "
+                   "row_count = row_count + ?2, pages = pages + ?3",
+                   {endpoint, inserted, pages}, endpoint + ": counting rows");
 }
 
 Result<std::optional<FeedState>> LoadFeedState(sqlite3* db, int schema_version,

@@ -50,9 +50,10 @@ class FeedStateTable {
   Stmt upsert_;
 };
 
-// Adds `inserted` to the feed's row count (a feed never seen gets a state
-// without a cursor), leaving its cursor alone.
-Status CountRows(sqlite3* db, const std::string& endpoint, int64_t inserted);
+// Adds `inserted` to the feed's row count and `pages` to its batches (a
+// feed never seen gets a state without a cursor), leaving its cursor alone.
+Status CountRows(sqlite3* db, const std::string& endpoint, int64_t inserted,
+                 int64_t pages = 0);
 
 // The feed's state in a database at `schema_version` (an older file, opened
 // read-only by `status`, is read under its old names), or nullopt.

@@ -15,6 +15,7 @@
 #include "sink/damage_note.h"
 #include "sink/feed_state_table.h"
 #include "sink/reconcile_table.h"
+#include "sink/split_range_table.h"
 #include "sink/sqlite_schema.h"
 #include "sink/sqlite_statement.h"
 #include "sink/table_layout.h"
@@ -329,12 +330,18 @@ Status SqliteSink::Prepare(const Endpoint& e) {
 }
 
 Result<ApplyStats> SqliteSink::Apply(const Endpoint& e, const Batch& batch) {
-  return ApplyBatch(e, batch, /*store_cursor=*/true);
+  return ApplyBatch(e, batch, &batch.next, nullptr);
+}
+
+Result<ApplyStats> SqliteSink::ApplySplit(const Endpoint& e, const Batch& batch,
+                                          const SplitChange& change) {
+  return ApplyBatch(e, batch, change.cursor ? &*change.cursor : nullptr,
+                    &change);
 }
 
 Result<ApplyStats> SqliteSink::ApplyRows(const Endpoint& e,
                                          const Batch& batch) {
-  return ApplyBatch(e, batch, /*store_cursor=*/false);
+  return ApplyBatch(e, batch, nullptr, nullptr);
 }
 
 Status SqliteSink::StoreRejects(const Endpoint& e, const Batch& batch,
@@ -452,7 +459,8 @@ Result<SqliteSink::Statements*> SqliteSink::Writable(const Endpoint& e) {
 }
 
 Result<ApplyStats> SqliteSink::ApplyBatch(const Endpoint& e, const Batch& batch,
-                                          bool store_cursor) {
+                                          const Cursor* cursor,
+                                          const SplitChange* split) {
   auto writable = Writable(e);
   if (!writable.ok()) return writable.status();
   Statements& st = **writable;
@@ -463,12 +471,14 @@ Result<ApplyStats> SqliteSink::ApplyBatch(const Endpoint& e, const Batch& batch,
   Status s = tx.Begin();
   if (!s.ok()) return Noted(s.WithContext(e.name + ": starting transaction"));
   s = UpsertRows(e, st, batch, now, stats, nullptr, nullptr);
-  if (s.ok() && store_cursor) {
-    s = feed_states_->Advance(e.name, batch.next, batch.caught_up,
-                              stats.inserted, now);
+  if (s.ok() && cursor) {
+    s = feed_states_->Advance(e.name, *cursor, batch.caught_up, stats.inserted,
+                              now);
   } else if (s.ok()) {
-    s = CountRows(db_, e.name, stats.inserted);
+    // A split first sync's range counts its pages as its feed's.
+    s = CountRows(db_, e.name, stats.inserted, split ? 1 : 0);
   }
+  if (s.ok() && split) s = StoreSplitChange(db_, e.name, *split);
   if (s.ok()) s = tx.Commit();
   if (!s.ok()) return Noted(s);
   return stats;
@@ -519,12 +529,18 @@ Result<ReconcileStats> SqliteSink::ApplyReconcile(
 Result<std::optional<FeedState>> SqliteSink::Load(const std::string& endpoint) {
   auto state = LoadFeedState(db_, schema_version_, endpoint);
   if (!state.ok()) return Noted(state.status());
-  return state;
+  if (!state->has_value()) return state;
+  std::vector<FeedState> one{std::move(**state)};
+  Status ranges = AttachSplitRanges(db_, schema_version_, one);
+  if (!ranges.ok()) return Noted(ranges);
+  return std::optional<FeedState>(std::move(one[0]));
 }
 
 Result<std::vector<FeedState>> SqliteSink::LoadAll() {
   auto states = LoadFeedStates(db_, schema_version_);
   if (!states.ok()) return Noted(states.status());
+  Status ranges = AttachSplitRanges(db_, schema_version_, *states);
+  if (!ranges.ok()) return Noted(ranges);
   return states;
 }
 
@@ -588,8 +604,14 @@ Status SqliteSink::RecordFailure(const std::string& endpoint,
 
 Status SqliteSink::ResetCursor(const std::string& endpoint,
                                const std::optional<Cursor>& to) {
-  return Noted(
-      ResetFeedCursor(db_, endpoint, to, FormatTimestamp(clock_->WallNow())));
+  Transaction tx(db_);
+  Status s = tx.Begin();
+  if (s.ok()) {
+    s = ResetFeedCursor(db_, endpoint, to, FormatTimestamp(clock_->WallNow()));
+  }
+  if (s.ok()) s = ForgetSplitRanges(db_, endpoint);
+  if (s.ok()) s = tx.Commit();
+  return Noted(s);
 }
 
 }  // namespace stsync

@@ -105,6 +105,8 @@ class SqliteSink : public Sink, public SideFeedStore {
   Status Prepare(const Endpoint& endpoint) override;
   Result<ApplyStats> Apply(const Endpoint& endpoint,
                            const Batch& batch) override;
+  Result<ApplyStats> ApplySplit(const Endpoint& endpoint, const Batch& batch,
+                                const SplitChange& change) override;
   Result<std::optional<FeedState>> Load(const std::string& endpoint) override;
   Result<std::vector<FeedState>> LoadAll() override;
   Result<std::optional<std::string>> NewestVersion(
@@ -147,10 +149,10 @@ class SqliteSink : public Sink, public SideFeedStore {
   // Page size (new files), WAL mode, synchronous, the WAL, cache and size
   // limits of `options`: what a writer sets before migrating.
   Status ConfigureWriter(const SqliteSinkOptions& options);
-  // Apply and ApplyRows: the batch's rows, and its cursor if `store_cursor`
-  // (else only its row count).
+  // Apply, ApplySplit and ApplyRows: the batch's rows; `cursor` as the
+  // feed's (or, if null, only its row count); `split`'s ranges, if given.
   Result<ApplyStats> ApplyBatch(const Endpoint& e, const Batch& batch,
-                                bool store_cursor);
+                                const Cursor* cursor, const SplitChange* split);
   // `e`'s statements, or kInvalid before Prepare or when read-only.
   Result<Statements*> Writable(const Endpoint& e);
   // Inside a transaction: upserts `batch`'s rows, counting into `stats`.

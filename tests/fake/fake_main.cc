@@ -23,6 +23,9 @@ constexpr const char* kUsage =
     "  --records-of NAME=N,.. other counts for some endpoints (a skewed\n"
     "                         tenant), e.g. jobs=100000,customers=20000\n"
     "  --latency MS           wait MS before every answer (a round trip)\n"
+    "  --history-days N       date the records over the N days before the\n"
+    "                         start, more of them each day (default: a\n"
+    "                         second apart from 2024-01-01)\n"
     "  --page-size N          records per page (default 500)\n"
     "  --token-lifetime SECS  access token lifetime (default 900)\n"
     "  --endpoints a,b,c      serve only these (default: all)\n"
@@ -116,6 +119,8 @@ int main(int argc, char** argv) {
         options.records_of[item.substr(0, eq)] =
             ToInt(item.substr(eq + 1).c_str(), "record count");
       }
+    } else if (a == "--history-days") {
+      options.history_days = ToInt(v, "history-days");
     } else if (a == "--latency") {
       options.latency_ms = ToInt(v, "latency");
     } else if (a == "--page-size") {

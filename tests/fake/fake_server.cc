@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <set>
 #include <string_view>
@@ -74,9 +75,11 @@ std::vector<int64_t> FeedOrder(int n, double later, uint64_t seed) {
 
 }  // namespace
 
-std::string FakeTimestamp(int64_t seq) {
-  // 2024-01-01T00:00:00Z + seq seconds.
-  auto t = WallTime(std::chrono::seconds(1704067200LL + seq));
+std::string FakeTimestamp(int64_t seq) { return FakeTimestampAt(seq, seq); }
+
+std::string FakeTimestampAt(int64_t seconds, int64_t seq) {
+  // 2024-01-01T00:00:00Z + seconds.
+  auto t = WallTime(std::chrono::seconds(1704067200LL + seconds));
   std::string ts = FormatTimestamp(t);  // ...SS.0000000Z
   int digits = static_cast<int>(seq % 8);
   std::string frac = std::to_string(1000000 + Mix(seq, 7) % 9000000);
@@ -118,7 +121,14 @@ FakeServer::FakeServer(FakeOptions options)
                                            : it->second;
   };
   int64_t most = 0;
-  for (const auto& [name, feed] : feeds_) most = std::max(most, count(name));
+  for (const auto& [name, feed] : feeds_) {
+    most = std::max(most, count(name));
+    history_records_ += count(name);
+  }
+  history_end_ = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count() -
+                 1704067200LL;
   const std::vector<int64_t> order =
       FeedOrder(static_cast<int>(most), options_.modified_later, options_.seed);
   for (int64_t index : order) {
@@ -130,6 +140,22 @@ FakeServer::FakeServer(FakeOptions options)
 }
 
 FakeServer::~FakeServer() { Stop(); }
+
+std::string FakeServer::Stamp(int64_t seq) const {
+  if (options_.history_days <= 0) return FakeTimestamp(seq);
+  if (seq > history_records_) {
+    return FakeTimestampAt(history_end_ + seq - history_records_, seq);
+  }
+  // The share of the history before record `seq` grows with the square of
+  // its time: a day near the end holds more records than one near the start.
+  const int64_t span = int64_t{options_.history_days} * 86400;
+  const double share = std::sqrt(static_cast<double>(seq) /
+                                 static_cast<double>(history_records_));
+  return FakeTimestampAt(
+      history_end_ - span +
+          static_cast<int64_t>(share * static_cast<double>(span)),
+      seq);
+}
 
 void FakeServer::Render(const Feed& feed, int64_t index, int64_t revision,
                         const std::string& version, bool active,
@@ -262,7 +288,7 @@ void FakeServer::Append(Feed& feed, int64_t index, bool active) {
     feed.revision[index] = 0;
   }
   Entry entry{seq, index, "", {}, true, active};
-  Render(feed, index, revision, FakeTimestamp(seq), active, &entry);
+  Render(feed, index, revision, Stamp(seq), active, &entry);
   feed.latest[index] = feed.log.size();
   feed.log.push_back(std::move(entry));
   page_cache_.clear();
@@ -302,8 +328,9 @@ std::vector<int64_t> FakeServer::Delete(const std::string& endpoint,
   return deleted;
 }
 
-std::vector<std::string> FakeServer::LiveRows(const std::string& endpoint,
-                                              int64_t last_seq) const {
+std::vector<std::string> FakeServer::LiveRows(
+    const std::string& endpoint, int64_t last_seq,
+    const std::vector<std::pair<int64_t, int64_t>>& except) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::string> rows;
   auto it = feeds_.find(endpoint);
@@ -311,6 +338,11 @@ std::vector<std::string> FakeServer::LiveRows(const std::string& endpoint,
   for (const Entry& e : it->second.log) {
     if (e.seq > last_seq) break;
     if (!e.live) continue;
+    if (std::any_of(except.begin(), except.end(), [&](const auto& span) {
+          return span.first < e.seq && e.seq <= span.second;
+        })) {
+      continue;
+    }
     if (e.rows.empty()) {
       rows.push_back(e.json);
     } else {
@@ -330,6 +362,35 @@ std::vector<std::string> FakeServer::RowsUpTo(const std::string& endpoint,
                                               const std::string& token) const {
   int64_t last = ParseToken(token, cursor_epoch_);
   return last < 0 ? std::vector<std::string>() : LiveRows(endpoint, last);
+}
+
+int64_t FakeServer::PassedSeq(const Feed& feed,
+                              const std::string& cursor) const {
+  const int64_t seq = ParseToken(cursor, cursor_epoch_);
+  if (seq >= 0) return seq;
+  const auto date = NormalizeTimestamp(cursor);
+  int64_t passed = 0;
+  for (const Entry& e : feed.log) {
+    if (date && *NormalizeTimestamp(Stamp(e.seq)) >= *date) break;
+    passed = e.seq;
+  }
+  return passed;
+}
+
+std::vector<std::string> FakeServer::RowsUpTo(
+    const std::string& endpoint, const std::string& cursor,
+    const std::vector<std::pair<std::string, std::string>>& owed) const {
+  int64_t last = 0;
+  std::vector<std::pair<int64_t, int64_t>> except;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const Feed& feed = feeds_.at(endpoint);
+    last = PassedSeq(feed, cursor);
+    for (const auto& [position, end] : owed) {
+      except.emplace_back(PassedSeq(feed, position), PassedSeq(feed, end));
+    }
+  }
+  return LiveRows(endpoint, last, except);
 }
 
 std::vector<int64_t> FakeServer::IndicesInFeedOrder(
@@ -431,8 +492,7 @@ void FakeServer::ServeList(const std::string& feed_name,
     std::vector<const Entry*> match;
     for (const Entry& entry : feed.log) {
       if (!entry.live) continue;
-      if (!since.empty() &&
-          *NormalizeTimestamp(FakeTimestamp(entry.seq)) < since) {
+      if (!since.empty() && *NormalizeTimestamp(Stamp(entry.seq)) < since) {
         continue;
       }
       if ((active == "true" && !entry.active) ||
@@ -550,7 +610,7 @@ bool FakeServer::RenderPage(const std::string& feed_name,
             feed.log.begin();
     } else if (auto date = NormalizeTimestamp(from)) {
       while (pos < feed.log.size() &&
-             *NormalizeTimestamp(FakeTimestamp(feed.log[pos].seq)) < *date) {
+             *NormalizeTimestamp(Stamp(feed.log[pos].seq)) < *date) {
         ++pos;
       }
     } else {

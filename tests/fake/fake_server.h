@@ -64,6 +64,12 @@ struct FakeOptions {
   // Every API answer (token, export, list) waits this long first: a remote
   // server's round trip.
   int latency_ms = 0;
+  // 0: the records are a second apart from 2024-01-01 (FakeTimestamp). N:
+  // the initial records span the N days before the server started, more of
+  // them each day (as a real tenant's history grows), and later changes
+  // are a second apart from then: date ranges of a split first sync hold
+  // different amounts.
+  int history_days = 0;
   int page_size = 500;
   int token_lifetime_seconds = 900;
   // How far back a page starts with includeRecentChanges=true.
@@ -179,6 +185,13 @@ class FakeServer {
   // current versions of everything the feed served up to that token.
   std::vector<std::string> RowsUpTo(const std::string& endpoint,
                                     const std::string& token) const;
+  // The same for a split first sync: up to `cursor` (a token, or a date:
+  // what is before it), less what each of `owed` still owes, a range as
+  // {its position (token or date), its end date}: after the one, before
+  // the other.
+  std::vector<std::string> RowsUpTo(
+      const std::string& endpoint, const std::string& cursor,
+      const std::vector<std::pair<std::string, std::string>>& owed) const;
   // Every served endpoint's name.
   std::vector<std::string> EndpointNames() const;
   // The record indices (ids less a constant) in the order `endpoint`'s feed
@@ -237,9 +250,14 @@ class FakeServer {
   };
 
   void Append(Feed& feed, int64_t index, bool active);  // requires mu_
-  // The rows of live entries with seq <= last_seq, sorted.
-  std::vector<std::string> LiveRows(const std::string& endpoint,
-                                    int64_t last_seq) const;
+  // The rows of live entries with seq <= last_seq, sorted; none of those
+  // with seq in one of the half-open spans (after, up to] of `except`.
+  std::vector<std::string> LiveRows(
+      const std::string& endpoint, int64_t last_seq,
+      const std::vector<std::pair<int64_t, int64_t>>& except = {}) const;
+  // The last sequence number a feed at `cursor` has passed: a token's, or
+  // the last before a date. Requires mu_.
+  int64_t PassedSeq(const Feed& feed, const std::string& cursor) const;
   void Render(const Feed& feed, int64_t index, int64_t revision,
               const std::string& version, bool active, Entry* entry) const;
   bool TakeFault(Fault::Target target, const std::string& path, Fault* out);
@@ -277,6 +295,8 @@ class FakeServer {
   // active, sort/orderBy), with the list envelope. Takes mu_.
   void ServeList(const std::string& feed_name, const httplib::Request& req,
                  httplib::Response& res, int* records);
+  // The version of sequence number `seq` (FakeOptions::history_days).
+  std::string Stamp(int64_t seq) const;
   // Appends to the request log. Takes mu_: never call with it held.
   void Record(const RequestRecord& r);
 
@@ -289,6 +309,10 @@ class FakeServer {
   mutable std::mutex mu_;
   std::map<std::string, Feed> feeds_;
   int64_t next_seq_ = 0;
+  // With history_days: the initial records' count, and when they end
+  // (seconds after 2024-01-01).
+  int64_t history_records_ = 0;
+  int64_t history_end_ = 0;
   std::mt19937_64 rng_;
   std::vector<Fault> faults_;
   FaultRates rates_;
@@ -312,6 +336,9 @@ class FakeServer {
 // 2024-01-01, with 0 to 7 fractional digits and varying zone notation, as
 // the real API sends them.
 std::string FakeTimestamp(int64_t seq);
+// The same notation for `seconds` after 2024-01-01 (negative: before),
+// varied by `seq`.
+std::string FakeTimestampAt(int64_t seconds, int64_t seq);
 
 }  // namespace stsync::fake
 
