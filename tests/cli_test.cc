@@ -288,6 +288,47 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "status shows how far a first sync has got, and the date ranges a split "
+    "one still owes") {
+  FakeServer server(test::SmallFake({"jobs", "customers"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  const std::string db = dir.File("cli.db");
+  std::string cfg = WriteConfig(dir, server, "[jobs, customers]");
+  REQUIRE(Stsync({"once", "-c", cfg}).exit_code == 0);
+  auto done = Stsync({"status", "-c", cfg});
+  CHECK_FALSE(Contains(done.out, "FIRST SYNC"));
+  CHECK(Contains(Stsync({"status", "-c", cfg, "--json"}).out,
+                 R"("first_sync": null)"));
+  // As a first sync of jobs left it, split, mid-way: not caught up yet, and
+  // a range owed. (The fake's records are of 2024-01-01.)
+  test::Exec(db,
+             "UPDATE _stsync_cursors SET caught_up_at = NULL WHERE endpoint "
+             "= 'jobs'; INSERT INTO _stsync_ranges VALUES ('jobs', 3, "
+             "'2023-06-01', '2023-01-01', '2023-03-04T05:06:07.0000000Z')");
+  auto status = Stsync({"status", "-c", cfg});
+  INFO(status.out);
+  CHECK(status.exit_code == 0);
+  CHECK(Contains(status.out, "FIRST SYNC"));
+  CHECK(Contains(status.out, "% of the way from 2024-01-01 to now"));
+  CHECK(Contains(status.out, "rows/s"));
+  CHECK(Contains(status.out,
+                 "1 date range(s) left (at..end): 2023-03-04..2023-06-01"));
+  // customers caught up: in the table of endpoints only.
+  size_t customers_lines = 0;
+  for (size_t at = status.out.find("\ncustomers "); at != std::string::npos;
+       at = status.out.find("\ncustomers ", at + 1)) {
+    ++customers_lines;
+  }
+  CHECK(customers_lines == 1);
+  auto json = Stsync({"status", "-c", cfg, "--json"});
+  CHECK(Contains(json.out, R"("oldest_version": "2024-01-01T)"));
+  CHECK(Contains(json.out, R"("share": )"));
+  CHECK(Contains(json.out, R"("end": "2023-06-01")"));
+  CHECK(Contains(json.out, R"("reached": "2023-03-04T05:06:07.0000000Z")"));
+}
+
+TEST_CASE(
     "--log-format json writes one JSON object per line, and text drops its "
     "timestamp under systemd") {
   FakeServer server(test::SmallFake({"jobs"}, 30, 10));

@@ -26,10 +26,10 @@ struct Lines {
   // fetched `took` before now.
   void Batch(const std::string& feed, size_t records, bool caught_up,
              const std::string& oldest, const std::string& newest,
-             Millis took = Millis(100)) {
+             Millis took = Millis(100), double owed_days = 0) {
     const SteadyTime now = clock.Now();
     progress.OnBatch({feed, records, ApplyStats{}, caught_up, now - took, now,
-                      now, Millis(0), oldest, newest});
+                      now, Millis(0), oldest, newest, owed_days});
   }
 };
 
@@ -78,6 +78,38 @@ TEST_CASE(
   t.Batch("jobs", 1, true, "2023-11-14T00:00:00.0000000Z",
           "2023-11-14T00:00:00.0000000Z");
   CHECK(t.lines.size() == 2);
+}
+
+}  // namespace stsync
+
+namespace stsync {
+
+TEST_CASE(
+    "a split first sync's progress counts the days its ranges still owe, "
+    "whatever order its ranges' batches come in") {
+  Lines t;
+  t.Start("jobs");
+  // Four years back to the fake clock's 2023-11-14; the feed's own chain is
+  // already at 2023-11-01, but its ranges still owe 2 of the 4 years.
+  t.Batch("jobs", 500, false, "2019-11-14T00:00:00.0000000Z",
+          "2020-01-01T00:00:00.0000000Z", Millis(0));
+  t.clock.Advance(std::chrono::seconds(60));
+  t.Batch("jobs", 500, false, "2023-10-01T00:00:00.0000000Z",
+          "2023-11-14T00:00:00.0000000Z", Millis(100), 2 * 365.25);
+  // A range's batch, older than the newest seen: the newest stays.
+  t.Batch("jobs", 500, false, "2021-01-01T00:00:00.0000000Z",
+          "2021-02-01T00:00:00.0000000Z", Millis(100), 2 * 365.25);
+  REQUIRE(t.lines.size() == 2);
+  INFO(t.lines[1]);
+  CHECK(Has(t.lines[1],
+            "modifiedOn at 2023-11-14, 49% of the way from 2019-11-14 to "
+            "now"));
+  t.clock.Advance(std::chrono::seconds(60));
+  t.Batch("jobs", 500, false, "2021-02-01T00:00:00.0000000Z",
+          "2021-03-01T00:00:00.0000000Z", Millis(100), 365.25);
+  REQUIRE(t.lines.size() == 4);
+  INFO(t.lines[3]);
+  CHECK(Has(t.lines[3], "74% of the way from 2019-11-14 to now"));
 }
 
 }  // namespace stsync

@@ -4,10 +4,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <optional>
 
 #include "base/duration.h"
 #include "base/timestamp.h"
 #include "cli/cli.h"
+#include "engine/progress_observer.h"
+#include "engine/split_days.h"
 #include "sink/damage_note.h"
 #include "sink/sqlite_sink.h"
 
@@ -34,6 +38,37 @@ bool IsForbidden(const FeedState& state) {
   return state.last_error.rfind("HTTP 403", 0) == 0;
 }
 
+// How far a first sync (a feed never caught up, or with split ranges
+// owed) has got: what its table holds.
+struct FirstSync {
+  std::string oldest, newest;  // versions stored
+  std::string first_stored;    // when its first row was stored
+};
+
+// A first sync's share of its history stored, rate and time left.
+struct FirstSyncProgress {
+  std::optional<double> share;
+  std::optional<double> rows_per_second;
+  std::optional<Millis> left;
+};
+
+FirstSyncProgress ProgressOf(const FeedState& s, const FirstSync& f,
+                             WallTime now) {
+  FirstSyncProgress p;
+  double owed = 0;
+  for (const SplitRange& r : s.ranges) owed += OwedDays(r);
+  p.share = HistoryShare(f.oldest, f.newest, owed, now);
+  auto first = ParseNormalizedTimestamp(f.first_stored);
+  auto last = ParseNormalizedTimestamp(s.cursor_updated_at);
+  if (first && last && *last > *first) {
+    const auto elapsed = std::chrono::duration_cast<Millis>(*last - *first);
+    p.rows_per_second = static_cast<double>(s.row_count) * 1000 /
+                        static_cast<double>(elapsed.count());
+    if (p.share) p.left = TimeLeft(*p.share, elapsed);
+  }
+  return p;
+}
+
 // What the database of one tenant says of its feeds.
 struct TenantStates {
   bool exists = true;
@@ -42,6 +77,7 @@ struct TenantStates {
   std::string problem;
   std::vector<FeedState> states;
   std::vector<ReconcileState> reconciles;
+  std::map<std::string, FirstSync> first_syncs;  // by endpoint
 
   const ReconcileState& ReconcileOf(const std::string& endpoint) const {
     static const ReconcileState kNone;
@@ -111,6 +147,20 @@ Result<TenantStates> LoadStates(const Config& config) {
   auto reconciles = (*store)->LoadAllReconciles();
   if (!reconciles.ok()) return reconciles.status();
   out.reconciles = std::move(*reconciles);
+  for (const auto& ec : config.endpoints) {
+    const FeedState& s = out.Of(ec.endpoint.name);
+    if (s.row_count == 0 || (!s.caught_up_at.empty() && s.ranges.empty())) {
+      continue;
+    }
+    auto oldest = (*store)->OldestVersion(ec.endpoint);
+    auto newest = (*store)->NewestVersion(ec.endpoint);
+    auto first = (*store)->FirstStoredAt(ec.endpoint);
+    if (!oldest.ok()) return oldest.status();
+    if (!newest.ok()) return newest.status();
+    if (!first.ok()) return first.status();
+    out.first_syncs[ec.endpoint.name] = {
+        oldest->value_or(""), newest->value_or(""), first->value_or("")};
+  }
   return out;
 }
 
@@ -205,6 +255,23 @@ void WriteJson(JsonWriter& w, const Config& config, const TenantStates& t,
     w.Bool(IsForbidden(cp));
     w.Key("rejected");
     w.Int64(cp.rejected);
+    w.Key("first_sync");
+    auto f = t.first_syncs.find(ec.endpoint.name);
+    if (f == t.first_syncs.end()) {
+      w.Null();
+    } else {
+      const FirstSyncProgress p = ProgressOf(cp, f->second, now);
+      w.StartObject();
+      StringOrNull(w, "oldest_version", f->second.oldest);
+      StringOrNull(w, "newest_version", f->second.newest);
+      w.Key("share");
+      p.share ? w.Double(*p.share) : w.Null();
+      w.Key("rows_per_second");
+      p.rows_per_second ? w.Double(*p.rows_per_second) : w.Null();
+      w.Key("seconds_left");
+      p.left ? w.Int64(p.left->count() / 1000) : w.Null();
+      w.EndObject();
+    }
     w.Key("split_ranges");
     w.StartArray();
     for (const SplitRange& r : cp.ranges) {
@@ -265,24 +332,41 @@ std::string DescribeRange(const SplitRange& r) {
   return at + ".." + r.end;
 }
 
-// The endpoints whose first sync is split and not yet whole: each range
-// still owed.
-void PrintSplitRanges(const Config& config, const TenantStates& t) {
+// The endpoints whose first sync is not done: how far each has got, and
+// the date ranges a split one still owes.
+void PrintFirstSyncs(const Config& config, const TenantStates& t,
+                     WallTime now) {
   bool header = false;
   for (const auto& ec : config.endpoints) {
     const FeedState& cp = t.Of(ec.endpoint.name);
-    if (cp.ranges.empty()) continue;
+    auto f = t.first_syncs.find(ec.endpoint.name);
+    if (f == t.first_syncs.end()) continue;
     if (!header) {
-      std::printf("\n%-26s %s\n", "FIRST SYNC", "DATE RANGES LEFT (AT..END)");
+      std::printf("\n%-26s %s\n", "FIRST SYNC", "PROGRESS");
       header = true;
     }
-    std::string ranges;
-    for (const SplitRange& r : cp.ranges) {
-      ranges += (ranges.empty() ? "" : ", ") + DescribeRange(r);
+    const FirstSyncProgress p = ProgressOf(cp, f->second, now);
+    std::string text;
+    if (p.share) {
+      text = std::to_string(static_cast<int>(*p.share * 100)) +
+             "% of the way from " + f->second.oldest.substr(0, 10) + " to now";
     }
-    if (ranges.size() > 160) ranges = ranges.substr(0, 157) + "...";
-    std::printf("%-26s %zu: %s\n", ec.endpoint.name.c_str(), cp.ranges.size(),
-                ranges.c_str());
+    if (p.rows_per_second) {
+      char rate[64];
+      std::snprintf(rate, sizeof rate, "%.0f rows/s", *p.rows_per_second);
+      text += (text.empty() ? "" : ", ") + std::string(rate);
+    }
+    if (p.left) text += ", about " + FormatDuration(*p.left) + " left";
+    if (!cp.ranges.empty()) {
+      std::string ranges;
+      for (const SplitRange& r : cp.ranges) {
+        ranges += (ranges.empty() ? "" : ", ") + DescribeRange(r);
+      }
+      text += (text.empty() ? "" : "; ") + std::to_string(cp.ranges.size()) +
+              " date range(s) left (at..end): " + ranges;
+    }
+    if (text.size() > 200) text = text.substr(0, 197) + "...";
+    std::printf("%-26s %s\n", ec.endpoint.name.c_str(), text.c_str());
   }
 }
 
@@ -325,7 +409,7 @@ void PrintText(const Config& config, const TenantStates& t, bool name_tenant,
     std::printf("QUARANTINED records (in _stsync_rejects): %s\n",
                 rejected.c_str());
   }
-  PrintSplitRanges(config, t);
+  PrintFirstSyncs(config, t, now);
   PrintReconciles(config, t, now);
 }
 
@@ -341,9 +425,10 @@ int StatusCommand(int argc, char** argv) {
       "\n"
       "Shows, per configured endpoint: rows stored, pages committed, the age\n"
       "of its cursor, when it last caught up, and its last error, then the\n"
-      "totals; the date ranges a split first sync still owes; for endpoints\n"
-      "with reconcile_every, the reconciliation in progress and the last\n"
-      "one; for every tenant of the config, or the one\n"
+      "totals; for a first sync not done, how far it has got (its share of\n"
+      "the history, rows/s, time left) and the date ranges a split one still\n"
+      "owes; for endpoints with reconcile_every, the reconciliation in\n"
+      "progress and the last one; for every tenant of the config, or the one\n"
       "--tenant names. Reads the databases without locking out the daemon.\n"
       "Exits 1, naming the problem, if a database is damaged or holds\n"
       "another tenant's data.\n"

@@ -43,11 +43,31 @@ void ProgressObserver::OnBatch(const BatchEvent& e) {
     f.first_version = e.oldest_version;
   }
   f.records += static_cast<int64_t>(e.records);
-  if (!e.newest_version.empty()) f.newest_version = e.newest_version;
+  // A split first sync's ranges come in any order: the newest so far.
+  f.newest_version = std::max(f.newest_version, e.newest_version);
+  f.owed_days = e.owed_days;
   records_ += static_cast<int64_t>(e.records);
   if (e.caught_up) f.caught_up = true;
   const SteadyTime now = clock_->Now();
   if (now - last_line_ >= every_) Report(now);
+}
+
+std::optional<double> HistoryShare(const std::string& first_version,
+                                   const std::string& newest_version,
+                                   double owed_days, WallTime now) {
+  const auto first = ParseNormalizedTimestamp(first_version);
+  const auto newest = ParseNormalizedTimestamp(newest_version);
+  if (!first || !newest || now <= *first || *newest < *first) {
+    return std::nullopt;
+  }
+  const double covered = Seconds(*newest - *first) - owed_days * 86400;
+  return std::clamp(covered / Seconds(now - *first), 0.0, 1.0);
+}
+
+std::optional<Millis> TimeLeft(double share, Millis elapsed) {
+  if (share < 0.01 || share >= 1) return std::nullopt;
+  return Millis(static_cast<int64_t>(static_cast<double>(elapsed.count()) *
+                                     (1 - share) / share));
 }
 
 void ProgressObserver::Report(SteadyTime now) {
@@ -71,20 +91,14 @@ void ProgressObserver::Report(SteadyTime now) {
     std::string text = prefix_ + name + ": " + std::to_string(f.records) +
                        " records (" +
                        Rate(f.records - f.records_at_last_line, since) + ")";
-    auto first = ParseNormalizedTimestamp(f.first_version);
-    auto newest = ParseNormalizedTimestamp(f.newest_version);
-    if (first && newest && wall_now > *first && *newest >= *first) {
-      const double share =
-          std::min(1.0, Seconds(*newest - *first) / Seconds(wall_now - *first));
+    if (auto share = HistoryShare(f.first_version, f.newest_version,
+                                  f.owed_days, wall_now)) {
       text += ", modifiedOn at " + f.newest_version.substr(0, 10) + ", " +
-              std::to_string(static_cast<int>(share * 100)) +
+              std::to_string(static_cast<int>(*share * 100)) +
               "% of the way from " + f.first_version.substr(0, 10) + " to now";
-      if (share >= 0.01 && share < 1) {
-        const double elapsed = Seconds(now - f.started);
-        text += ", about " +
-                FormatDuration(Millis(static_cast<int64_t>(
-                    elapsed * (1 - share) / share * 1000))) +
-                " left at this pace";
+      if (auto left = TimeLeft(
+              *share, std::chrono::duration_cast<Millis>(now - f.started))) {
+        text += ", about " + FormatDuration(*left) + " left at this pace";
       }
     }
     line_(text);

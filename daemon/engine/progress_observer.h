@@ -7,7 +7,8 @@
 //     last line, and how many endpoints have caught up;
 //   - one line per feed still behind: its records, rate, and how far its
 //     newest modifiedOn has got from the first one it read this run towards
-//     now, with the time left at that pace.
+//     now, less the days a split first sync's ranges still owe, with the
+//     time left at that pace.
 // Nothing is logged once every feed has caught up (steady polling).
 //
 // Thread safety: called from one scheduler thread (see model/observer.h).
@@ -17,12 +18,24 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "base/clock.h"
 #include "model/observer.h"
 
 namespace stsync {
+
+// How much of a feed's history is stored, 0 to 1: the time from its first
+// version to its newest, less the days a split first sync's ranges still
+// owe, over the time from its first version to `now`; nullopt if the
+// versions are unreadable or not before `now`.
+std::optional<double> HistoryShare(const std::string& first_version,
+                                   const std::string& newest_version,
+                                   double owed_days, WallTime now);
+// The time left at the pace that stored `share` in `elapsed`; nullopt
+// when the share is too small (under 1%) or complete to say.
+std::optional<Millis> TimeLeft(double share, Millis elapsed);
 
 class ProgressObserver : public Observer {
  public:
@@ -41,7 +54,8 @@ class ProgressObserver : public Observer {
     int64_t records = 0;
     int64_t records_at_last_line = 0;
     std::string first_version;   // the oldest of its first batch
-    std::string newest_version;  // of its latest batch
+    std::string newest_version;  // the newest of its batches
+    double owed_days = 0;        // by its ranges, after its latest batch
     SteadyTime started{};        // its first batch's fetch
   };
   void Report(SteadyTime now);

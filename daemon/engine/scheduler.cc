@@ -416,8 +416,10 @@ void Scheduler::Follow(State& live, const SplitChange& change) {
   for (const SplitRange& put : change.put) {
     if (put.id >= live.next_range_id) AddRange(live, put);
   }
-  if (change.cursor) {
-    live.from = *change.cursor;
+  // The feed's own chain jumps to a date (its first batch's plan, or a
+  // cut of it): what it reached and its pace are of the old place.
+  if (change.cursor && *change.cursor == live.from &&
+      change.cursor->kind() == Cursor::Kind::kDate) {
     live.reached.clear();
     live.behind = true;
     live.days_per_page = -1;
@@ -488,6 +490,8 @@ void Scheduler::Finish(FetchPool::Done done, Mode mode,
   if (!s.live) s.reached = std::max(s.reached, newest);
   if (split) {
     State& live = s.live ? *s.live : s;
+    // A cut of the feed's own chain by a range's batch moves it.
+    if (s.live && split->cursor) live.from = *split->cursor;
     Follow(live, *split);
   }
   s.failures = 0;
@@ -503,10 +507,15 @@ void Scheduler::Finish(FetchPool::Done done, Mode mode,
   }
   s.due = finished + next_in;
   s.order = order_++;
+  double owed_days = 0;
+  const State& live = s.live ? *s.live : s;
+  for (const State& r : *states_) {
+    if (r.live == &live && !r.done) owed_days += OwedDays(r.range);
+  }
   for (Observer* o : observers_) {
     o->OnBatch({s.name(), batch.records, *applied, batch.caught_up,
-                done.started, apply_started, finished, next_in, oldest,
-                newest});
+                done.started, apply_started, finished, next_in, oldest, newest,
+                owed_days});
   }
 }
 

@@ -33,6 +33,18 @@ std::string DateOfDay(int64_t day) {
       .substr(0, 10);
 }
 
+double OwedDays(const SplitRange& range) {
+  std::optional<WallTime> from = ParseNormalizedTimestamp(range.reached);
+  if (!from && range.position.kind() == Cursor::Kind::kDate) {
+    from = ParseNormalizedTimestamp(
+        NormalizeTimestamp(range.position.value()).value_or(""));
+  }
+  const auto end =
+      ParseNormalizedTimestamp(NormalizeTimestamp(range.end).value_or(""));
+  if (!from || !end || *end <= *from) return 0;
+  return std::chrono::duration<double, std::ratio<86400>>(*end - *from).count();
+}
+
 std::vector<int64_t> CutDays(int64_t first, int64_t last, int parts) {
   std::vector<int64_t> cuts;
   const int64_t span = last - first;

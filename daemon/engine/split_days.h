@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "model/sink.h"
 
 namespace stsync {
 
@@ -22,6 +23,10 @@ std::optional<int64_t> DayOf(std::string_view text);
 int64_t DayOf(WallTime t);
 // YYYY-MM-DD of `day`.
 std::string DateOfDay(int64_t day);
+
+// The days `range` still owes: from the newest version it stored (or its
+// start date, before it stored any) to its end; 0 if unknown.
+double OwedDays(const SplitRange& range);
 
 // The days that cut [first, last) into `parts` ranges of (nearly) equal
 // length, ascending: parts - 1 of them, fewer when the span has fewer

@@ -39,6 +39,9 @@ struct BatchEvent {
   // The oldest and newest version (modifiedOn) of its rows; "" if none.
   const std::string& oldest_version;
   const std::string& newest_version;
+  // A split first sync: the days its feed's ranges still owe after this
+  // batch (engine/scheduler.h); 0 when it has none.
+  double owed_days = 0;
 };
 
 // An attempt failed; nothing was stored.

@@ -546,12 +546,23 @@ Result<std::vector<FeedState>> SqliteSink::LoadAll() {
 
 Result<std::optional<std::string>> SqliteSink::NewestVersion(
     const Endpoint& endpoint) {
+  return VersionBound(endpoint, "max");
+}
+
+Result<std::optional<std::string>> SqliteSink::OldestVersion(
+    const Endpoint& endpoint) {
+  return VersionBound(endpoint, "min");
+}
+
+Result<std::optional<std::string>> SqliteSink::VersionBound(
+    const Endpoint& endpoint, const char* bound) {
   Stmt s;
-  // max() over the modified_on index: one seek.
-  if (s.Prepare(db_, "SELECT max(modified_on) FROM " +
+  // max() or min() over the modified_on index: one seek.
+  if (s.Prepare(db_, std::string("SELECT ") + bound + "(modified_on) FROM " +
                          Quote(endpoint.TableName())) != SQLITE_OK ||
       sqlite3_step(s.get()) != SQLITE_ROW) {
-    return Error("reading the newest version of " + endpoint.name);
+    return Error("reading the " + std::string(bound) + " version of " +
+                 endpoint.name);
   }
   if (sqlite3_column_type(s.get(), 0) == SQLITE_NULL) {
     return std::optional<std::string>();

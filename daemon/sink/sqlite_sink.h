@@ -133,6 +133,11 @@ class SqliteSink : public Sink, public SideFeedStore {
   Result<std::optional<std::string>> FirstStoredAt(
       const Endpoint& endpoint) override;
 
+  // The smallest version (modified_on) among the endpoint's rows, or
+  // nullopt if it has none with a version (NewestVersion's counterpart;
+  // `status` shows how far a first sync has got).
+  Result<std::optional<std::string>> OldestVersion(const Endpoint& endpoint);
+
   int schema_version() const { return schema_version_; }
   // Whether WAL checkpoints run on a thread of their own (SQLite 3.51.3 or
   // newer) rather than on the writer's (see WalCheckpointer).
@@ -146,6 +151,9 @@ class SqliteSink : public Sink, public SideFeedStore {
   struct Statements;
   SqliteSink(sqlite3* db, Clock* clock);
   Status Exec(const std::string& sql);
+  // `bound` ("min" or "max") of the endpoint's versions.
+  Result<std::optional<std::string>> VersionBound(const Endpoint& endpoint,
+                                                  const char* bound);
   // Page size (new files), WAL mode, synchronous, the WAL, cache and size
   // limits of `options`: what a writer sets before migrating.
   Status ConfigureWriter(const SqliteSinkOptions& options);
