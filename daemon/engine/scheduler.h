@@ -38,19 +38,20 @@
 // would bound a first sync however many requests may be in flight. An
 // export feed with split_first_sync and no stored cursor is split after
 // its first batch, by the newest modifiedOn in it: the days from there to
-// today are cut into up to `concurrency` date ranges (fewer when the first
-// page's span of versions, repeated, would reach today in fewer pages). The
+// today are cut into date ranges, as many as the first page's span of
+// versions suggests pages left (at least 2, at most `concurrency`). The
 // last one is the feed's own chain (its cursor moves to that range's start
 // date); each one before it is a chain of its own (a SplitRange, asked
 // from=<its date>), fetched beside the others, that is met once its records
-// reach the next range's start (or the export has nothing more); the overlap is
-// absorbed by the upsert. While fewer than `concurrency` chains run (a range
-// was met, or the first cut was small), each range's batch cuts the largest
-// range left (by days, the feed's own chain included) in half, the later
-// half a new range, so the chains follow the data's skew. Each range's
-// position, and every change to the ranges, is stored in the transaction of the
-// batch that made it (Sink::ApplySplit); a run resumes the stored ranges. Once
-// every range is met the feed simply goes on from its own chain's position.
+// reach the next range's start (or the export has nothing more); the
+// overlap is absorbed by the upsert. While fewer than `concurrency` chains
+// run, each batch of the feed cuts the chain with the most pages left (at
+// the pace of its last batch; the feed's own chain included, the chain of
+// the batch not) in half by date, the later half a new range, so the chains
+// follow the data's skew. Each range's position, and every change to the
+// ranges, is stored in the transaction of the batch that made it
+// (Sink::ApplySplit); a run resumes the stored ranges. Once every range is
+// met the feed simply goes on from its own chain's position.
 //
 // All waiting goes through the Clock, and all randomness (backoff jitter)
 // comes from the caller, so a FakeClock makes the loop deterministic and

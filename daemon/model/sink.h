@@ -52,9 +52,10 @@ struct SplitRange {
 struct SplitChange {
   std::vector<SplitRange> put;  // stored, replacing a range of the same id
   std::vector<int64_t> done;    // removed: met the range after them
-  // The feed's own cursor after the batch, if it moves: the first batch's
-  // split (the last range's start) or a split of the open-ended range.
-  // Nullopt: it stays, and only the feed's row count grows.
+  // The feed's own cursor after the batch, stored as Apply stores it: for
+  // a batch of its own chain (batch.next, or the first batch's split: the
+  // last range's start), or a cut of its chain by a range's batch.
+  // Nullopt (a range's batch): it stays; its rows and pages still count.
   std::optional<Cursor> cursor;
 };
 
