@@ -929,4 +929,33 @@ TEST_CASE(
   CHECK(got.count(90) == 0);
 }
 
+TEST_CASE(
+    "a split range is met only a day past the next range's start, which the "
+    "API may read in the tenant's time zone") {
+  // 100 records an hour apart, up to the fake clock's 2023-11-14T22:13Z.
+  Harness h([](const std::string& url) {
+    return Dated(url, 100, std::chrono::hours(1), 10);
+  });
+  h.options.concurrency = 2;  // the feed's chain and the range: no cuts
+  h.AddFeed("jobs").split_first_sync = true;
+  SplitChange left;
+  left.cursor = Cursor::Position("r95");
+  SplitRange range;
+  range.id = 1;
+  range.end = "2023-11-11";
+  range.position = Cursor::Position("r0");
+  left.put = {range};
+  REQUIRE(h.sink.ApplySplit(*FindEndpoint("jobs"), Batch(), left).ok());
+  CHECK(h.Run(Scheduler::Mode::kDrain).Failed() == 0);
+  // r0 ends at 2023-11-11T08:13Z, r10 at 18:13Z: both past the next
+  // range's start, not a day past it. r20 reaches 2023-11-12T04:13Z.
+  std::set<std::string> requests;
+  for (const std::string& r : h.Requests()) requests.insert(r);
+  CHECK(requests.count("jobs r0") == 1);
+  CHECK(requests.count("jobs r10") == 1);
+  CHECK(requests.count("jobs r20") == 1);
+  CHECK(requests.count("jobs r30") == 0);
+  CHECK((*h.sink.Load("jobs"))->ranges.empty());
+}
+
 }  // namespace stsync

@@ -320,7 +320,12 @@ bool Scheduler::PlanSplit(const State& s, const Batch& first_batch,
 SplitChange Scheduler::RangeChange(const State& s, const Batch& batch,
                                    const std::string& newest, bool* met) const {
   SplitChange change;
-  *met = batch.caught_up || (!newest.empty() && newest >= s.range.end);
+  // Met a day past the next range's start: the API may read `from=<date>`
+  // in the tenant's time zone (UTC-12 to +14), so the next range may start
+  // up to half a day later than midnight UTC. (The upsert absorbs the day.)
+  const std::optional<int64_t> end = DayOf(s.range.end);
+  const std::string met_at = end ? DateOfDay(*end + 1) : s.range.end;
+  *met = batch.caught_up || (!newest.empty() && newest >= met_at);
   if (*met) {
     change.done.push_back(s.range.id);
   } else {

@@ -43,8 +43,9 @@
 // last one is the feed's own chain (its cursor moves to that range's start
 // date); each one before it is a chain of its own (a SplitRange, asked
 // from=<its date>), fetched beside the others, that is met once its records
-// reach the next range's start (or the export has nothing more); the
-// overlap is absorbed by the upsert. While fewer than `concurrency` chains
+// reach a day past the next range's start (the API may read the date in the
+// tenant's time zone), or the export has nothing more; the overlap is
+// absorbed by the upsert. While fewer than `concurrency` chains
 // run, each batch of the feed cuts the chain with the most pages left (at
 // the pace of its last batch; the feed's own chain included, the chain of
 // the batch not) in half by date, the later half a new range, so the chains

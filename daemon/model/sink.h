@@ -41,7 +41,7 @@ namespace stsync {
 // open-ended range's; these are the ones before it still owed.
 struct SplitRange {
   int64_t id = 0;       // unique within the feed, never reused
-  std::string end;      // YYYY-MM-DD: done at a record modified on or after
+  std::string end;      // YYYY-MM-DD: the next range's start
   Cursor position;      // where it resumes: its start date, or a position
   std::string reached;  // the newest version it stored; "" before any
   bool operator==(const SplitRange& other) const = default;
