@@ -486,12 +486,7 @@ void Scheduler::Finish(FetchPool::Done done, Mode mode,
   s.from = next;
   s.may_split = false;
   s.behind = !batch.caught_up;
-  if (auto a = ParseNormalizedTimestamp(oldest)) {
-    if (auto b = ParseNormalizedTimestamp(newest)) {
-      s.days_per_page =
-          std::chrono::duration<double, std::ratio<86400>>(*b - *a).count();
-    }
-  }
+  if (auto days = DaysBetween(oldest, newest)) s.days_per_page = *days;
   if (!s.live) s.reached = std::max(s.reached, newest);
   if (split) {
     State& live = s.live ? *s.live : s;

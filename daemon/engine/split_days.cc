@@ -7,20 +7,22 @@
 
 namespace stsync {
 
+namespace {
+
+// The time of a date or a normalised timestamp.
+std::optional<WallTime> TimeOf(std::string_view text) {
+  const auto normal = NormalizeTimestamp(text);
+  if (!normal) return std::nullopt;
+  return ParseNormalizedTimestamp(*normal);
+}
+
+}  // namespace
+
 std::optional<int64_t> DayOf(std::string_view text) {
   if (text.size() < 10 || !IsCalendarDate(text.substr(0, 10))) {
     return std::nullopt;
   }
-  auto number = [&](size_t at, size_t n) {
-    int v = 0;
-    for (size_t i = at; i < at + n; ++i) v = v * 10 + (text[i] - '0');
-    return v;
-  };
-  const std::chrono::year_month_day ymd{
-      std::chrono::year(number(0, 4)),
-      std::chrono::month(static_cast<unsigned>(number(5, 2))),
-      std::chrono::day(static_cast<unsigned>(number(8, 2)))};
-  return std::chrono::sys_days(ymd).time_since_epoch().count();
+  return DayOf(*TimeOf(text.substr(0, 10)));
 }
 
 int64_t DayOf(WallTime t) {
@@ -33,16 +35,19 @@ std::string DateOfDay(int64_t day) {
       .substr(0, 10);
 }
 
+std::optional<double> DaysBetween(std::string_view from, std::string_view to) {
+  const auto a = TimeOf(from);
+  const auto b = TimeOf(to);
+  if (!a || !b) return std::nullopt;
+  return std::chrono::duration<double, std::ratio<86400>>(*b - *a).count();
+}
+
 double OwedDays(const SplitRange& range) {
-  std::optional<WallTime> from = ParseNormalizedTimestamp(range.reached);
-  if (!from && range.position.kind() == Cursor::Kind::kDate) {
-    from = ParseNormalizedTimestamp(
-        NormalizeTimestamp(range.position.value()).value_or(""));
+  std::string_view from = range.reached;
+  if (from.empty() && range.position.kind() == Cursor::Kind::kDate) {
+    from = range.position.value();
   }
-  const auto end =
-      ParseNormalizedTimestamp(NormalizeTimestamp(range.end).value_or(""));
-  if (!from || !end || *end <= *from) return 0;
-  return std::chrono::duration<double, std::ratio<86400>>(*end - *from).count();
+  return std::max(0.0, DaysBetween(from, range.end).value_or(0));
 }
 
 std::vector<int64_t> CutDays(int64_t first, int64_t last, int parts) {

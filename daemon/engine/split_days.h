@@ -24,6 +24,10 @@ int64_t DayOf(WallTime t);
 // YYYY-MM-DD of `day`.
 std::string DateOfDay(int64_t day);
 
+// The days (fractional) from `from` to `to`, each a date or a normalised
+// timestamp; nullopt if either is neither.
+std::optional<double> DaysBetween(std::string_view from, std::string_view to);
+
 // The days `range` still owes: from the newest version it stored (or its
 // start date, before it stored any) to its end; 0 if unknown.
 double OwedDays(const SplitRange& range);
