@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include "base/timestamp.h"
+#include "engine/split_days.h"
 #include "test_util.h"
 
 namespace stsync {
@@ -76,7 +78,7 @@ TEST_CASE("a backfill ends at the page that reaches --to") {
       "  app_key: k\n  api_url: http://127.0.0.1:9\n"
       "  auth_url: http://127.0.0.1:9/connect/token\n"
       "database:\n  path: " +
-      db + "\nendpoints: [jobs]\n");
+      db + "\ndefaults:\n  split_first_sync: false\nendpoints: [jobs]\n");
   auto transport = std::make_unique<test::ScriptedTransport>();
   test::ScriptedTransport* t = transport.get();
   t->Push(200, JobsPage({"2024-03-01T00:00:00Z", "2024-03-15T00:00:00Z"}, 1,
@@ -100,6 +102,46 @@ TEST_CASE("a backfill ends at the page that reaches --to") {
                        "SELECT count(*) FROM _stsync_cursors WHERE "
                        "cursor IS NOT NULL") == 0);
   CHECK(test::QueryInt(db, "SELECT row_count FROM _stsync_cursors") == 4);
+}
+
+TEST_CASE(
+    "a backfill of an export with years of history is split by date up to "
+    "--to, stores no ranges and leaves the live cursor alone") {
+  fake::FakeOptions options = test::SmallFake({"jobs"}, 3000, 50);
+  options.history_days = 1000;
+  fake::FakeServer server(options);
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  const std::string db = dir.File("split.db");
+  Config config = test::MustParseConfig(
+      test::Replace(test::FakeConfigYaml(server, db, "[jobs]"),
+                    "split_first_sync: false", "split_first_sync: true"));
+  REQUIRE(test::SyncOnce(config).Failed() == 0);
+  const auto state = StoredFeedState(db);
+  test::Exec(db, "CREATE TABLE saved AS SELECT * FROM jobs; DELETE FROM jobs");
+  const size_t before = server.Requests().size();
+  // Up to 400 days ago: a third of the records, the older ones.
+  const std::string to = DateOfDay(DayOf(RealClock::Get()->WallNow()) - 400);
+  auto r = CreateBackfill(config, {"jobs", "2000-01-01", to});
+  REQUIRE(r.ok());
+  CHECK((*r)->Run(Scheduler::Mode::kDrain).Failed() == 0);
+  // Every record before --to is back, as it was.
+  const std::string below = " WHERE modified_on < '" + to + "'";
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM saved" + below) > 1000);
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM (SELECT id, data FROM saved" +
+                               below + " EXCEPT SELECT id, data FROM jobs)") ==
+        0);
+  // Asked for by date ranges, each starting before --to.
+  const auto requests = server.Requests();
+  int dated = 0;
+  for (size_t i = before + 1; i < requests.size(); ++i) {
+    if (!IsCalendarDate(requests[i].from)) continue;
+    ++dated;
+    CHECK(requests[i].from < to);
+  }
+  CHECK(dated >= 3);
+  CHECK(test::QueryInt(db, "SELECT count(*) FROM _stsync_ranges") == 0);
+  CHECK(StoredFeedState(db) == state);
 }
 
 TEST_CASE("backfill checks its range and is refused while a daemon writes") {

@@ -16,6 +16,12 @@ class RowsOnlySink : public SinkDecorator {
   Result<ApplyStats> Apply(const Endpoint& e, const Batch& batch) override {
     return store_->ApplyRows(e, batch);
   }
+  // A split backfill's ranges live in the scheduler only: an interrupted
+  // backfill is run again whole.
+  Result<ApplyStats> ApplySplit(const Endpoint& e, const Batch& batch,
+                                const SplitChange&) override {
+    return store_->ApplyRows(e, batch);
+  }
   Result<std::optional<FeedState>> Load(const std::string&) override {
     return std::optional<FeedState>();
   }
@@ -85,14 +91,13 @@ Result<std::unique_ptr<Replicator>> CreateBackfill(const Config& config,
   one.endpoints = {*ec};
   one.endpoints[0].start_from = range.from;
   one.endpoints[0].reconcile_every.reset();  // a backfill only backfills
-  // Its position is not stored, so it has no ranges to store either.
-  one.endpoints[0].split_first_sync = false;
   seams.wrap_sink = [](Sink* sink, SideFeedStore* store) {
     return std::make_unique<RowsOnlySink>(sink, store);
   };
   if (!end.empty()) {
-    seams.wrap_feed = [end](std::shared_ptr<const Feed> feed) {
-      return std::make_shared<BoundedFeed>(std::move(feed), end);
+    seams.adjust_feed = [end, until = *range.to](ScheduledFeed& f) {
+      f.feed = std::make_shared<BoundedFeed>(std::move(f.feed), end);
+      f.split_until = until;
     };
   }
   return Replicator::Create(one, std::move(seams));

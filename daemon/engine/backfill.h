@@ -10,6 +10,8 @@
 // left alone: the live feed goes on where it was, and absorbs the records
 // it meets again. Failures are retried and logged as for `once`, but not
 // recorded in the feed's state (`status` keeps showing the live feed's).
+// An export with split_first_sync is split by date as a first sync is
+// (engine/scheduler.h), up to --to; its ranges are kept in memory only.
 //
 // It writes through the writer lock like `run` and `once`, so it is refused
 // while a daemon holds the same database. Interrupted, it keeps the batches

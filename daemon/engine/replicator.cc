@@ -94,8 +94,8 @@ Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
   observers.insert(observers.end(), seams.observers.begin(),
                    seams.observers.end());
   std::vector<ScheduledFeed> feeds = FeedsOf(config, clock);
-  if (seams.wrap_feed) {
-    for (ScheduledFeed& f : feeds) f.feed = seams.wrap_feed(std::move(f.feed));
+  if (seams.adjust_feed) {
+    for (ScheduledFeed& f : feeds) seams.adjust_feed(f);
   }
   ReconcileFeeds passes = ReconcileFeedsOf(
       config, feeds, r->database_.get(), r->database_.get(), observers, clock);

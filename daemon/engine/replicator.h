@@ -44,9 +44,8 @@ struct ReplicatorSeams {
   // every `heartbeat_every` (SchedulerOptions::heartbeat).
   std::function<void()> heartbeat;
   Millis heartbeat_every{0};
-  // If set, wraps each feed FeedsOf builds (a backfill bounds them).
-  std::function<std::shared_ptr<const Feed>(std::shared_ptr<const Feed>)>
-      wrap_feed;
+  // If set, changes each feed FeedsOf builds (a backfill bounds them).
+  std::function<void(ScheduledFeed&)> adjust_feed;
   // If set, wraps the database as the live feeds' Sink (a backfill writes
   // rows only); the wrapper borrows both views of the database.
   std::function<std::unique_ptr<Sink>(Sink*, SideFeedStore*)> wrap_sink;

@@ -258,6 +258,24 @@ Sink* Scheduler::SinkOf(const State& s) const {
   return s.feed->sink ? s.feed->sink : sink_;
 }
 
+int Scheduler::SlotsFor(const State& live) const {
+  const SteadyTime now = clock_->Now();
+  int others = 0;
+  for (const State& r : *states_) {
+    if (&r == &live || r.live == &live || r.done || r.feed->background) {
+      continue;
+    }
+    if (r.applying || pool_->Has(&r) || r.due <= now) others++;
+  }
+  return std::max(0, options_.concurrency - others);
+}
+
+int64_t Scheduler::SplitEndDay(const State& live) const {
+  const int64_t tomorrow = DayOf(clock_->WallNow()) + 1;
+  const std::optional<int64_t> until = DayOf(live.feed->split_until);
+  return until ? std::min(*until, tomorrow) : tomorrow;
+}
+
 Scheduler::State& Scheduler::AddRange(State& live, const SplitRange& range) {
   State& s = states_->emplace_back();
   s.feed = live.feed;
@@ -275,29 +293,34 @@ Scheduler::State& Scheduler::AddRange(State& live, const SplitRange& range) {
   return s;
 }
 
-bool Scheduler::PlanSplit(const State& s, const Batch& first_batch,
+bool Scheduler::PlanSplit(const State& s, const Batch& batch,
                           const std::string& oldest, const std::string& newest,
                           SplitChange* change) const {
   const std::optional<int64_t> first = DayOf(newest);
   const auto from = ParseNormalizedTimestamp(oldest);
   const auto to = ParseNormalizedTimestamp(newest);
   if (!first || !from || !to) return false;
-  // As many chains as the first page's pace says there are pages left (at
-  // least two; more come as the ranges' batches show data), up to
-  // `concurrency`. Records grow denser towards today, so the pace of the
-  // first page says too few rather than too many.
-  const WallTime now = clock_->WallNow();
+  // As many chains as the page's pace says there are pages left (at least
+  // two; more come as the ranges' batches show data), up to the requests
+  // to spare. Records grow denser towards today, so the pace of an early
+  // page says too few rather than too many.
+  const int64_t end_day = SplitEndDay(s);
+  const WallTime end =
+      std::min(clock_->WallNow(),
+               WallTime(std::chrono::duration_cast<WallTime::duration>(
+                   std::chrono::days(end_day))));
   int64_t chains = options_.concurrency;
-  if (*to > *from && now > *to) {
+  if (*to > *from && end > *to) {
     // Records per day growing in step with time since the first: the
     // records up to a time grow with its square.
-    const double ratio = std::chrono::duration<double>(now - *from) /
+    const double ratio = std::chrono::duration<double>(end - *from) /
                          std::chrono::duration<double>(*to - *from);
     chains = std::max<int64_t>(2, static_cast<int64_t>(ratio * ratio));
   }
-  chains = std::min<int64_t>(chains, options_.concurrency);
+  chains = std::min<int64_t>(chains, SlotsFor(s));
+  if (chains < 2) return false;
   const std::vector<int64_t> cuts =
-      CutDays(*first, DayOf(now) + 1, static_cast<int>(chains));
+      CutDays(*first, end_day, static_cast<int>(chains));
   if (cuts.empty()) return false;
   // Range k ends where range k+1 starts; the first goes on after this
   // batch, and the feed's own chain takes the last, open-ended one.
@@ -306,7 +329,7 @@ bool Scheduler::PlanSplit(const State& s, const Batch& first_batch,
     r.id = s.next_range_id + static_cast<int64_t>(k);
     r.end = DateOfDay(cuts[k]);
     if (k == 0) {
-      r.position = first_batch.next;
+      r.position = batch.next;
       r.reached = newest;
     } else {
       r.position = Cursor::Date(DateOfDay(cuts[k - 1]));
@@ -337,7 +360,8 @@ SplitChange Scheduler::RangeChange(const State& s, const Batch& batch,
   // While the export has more, a chain free (this one, met) or a chain
   // short of `concurrency` takes half of the largest range left.
   int chains = 1 + s.live->open_ranges - (*met ? 1 : 0);
-  while (!batch.caught_up && chains < options_.concurrency &&
+  const int slots = SlotsFor(*s.live);
+  while (!batch.caught_up && chains < slots &&
          CutLargest(*s.live, &s, &change)) {
     ++chains;
   }
@@ -375,7 +399,7 @@ bool Scheduler::CutLargest(const State& live, const State* except,
     consider(left(r, r.range.reached, DayOf(end)));
   }
   if (live.behind && !change->cursor) {
-    consider(left(live, live.reached, DayOf(clock_->WallNow()) + 1));
+    consider(left(live, live.reached, SplitEndDay(live)));
   }
   // Each half at least a day and, at the pace so far, two pages.
   if (!best.chain || best.last - best.first < 2 || best.pages < 4) {
@@ -455,11 +479,12 @@ void Scheduler::Finish(FetchPool::Done done, Mode mode,
     SplitChange plan;
     if (PlanSplit(s, batch, oldest, newest, &plan)) split = std::move(plan);
   } else if (s.open_ranges > 0 && !batch.caught_up &&
-             1 + s.open_ranges < options_.concurrency) {
+             1 + s.open_ranges < SlotsFor(s)) {
     // The feed's own chain, with room for another: a range may be cut.
     SplitChange cut;
+    const int slots = SlotsFor(s);
     for (int chains = 1 + s.open_ranges;
-         chains < options_.concurrency && CutLargest(s, &s, &cut); ++chains) {
+         chains < slots && CutLargest(s, &s, &cut); ++chains) {
     }
     if (!cut.put.empty()) {
       cut.cursor = batch.next;
@@ -484,7 +509,8 @@ void Scheduler::Finish(FetchPool::Done done, Mode mode,
   const SteadyTime finished = clock_->Now();
   s.guard.Applied(batch);
   s.from = next;
-  s.may_split = false;
+  // Not split for want of free slots: a later batch may split it.
+  if (split || batch.caught_up) s.may_split = false;
   s.behind = !batch.caught_up;
   if (auto days = DaysBetween(oldest, newest)) s.days_per_page = *days;
   if (!s.live) s.reached = std::max(s.reached, newest);
