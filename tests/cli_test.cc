@@ -796,6 +796,46 @@ TEST_CASE(
   CHECK(Contains(json.out, R"("rejected": 2)"));
 }
 
+TEST_CASE(
+    "once on a terminal keeps a live progress line below the log and erases "
+    "it at the end: neither with --no-progress nor without a terminal") {
+  // 30 pages of 60 ms: the line is drawn after a second.
+  fake::FakeOptions options = test::SmallFake({"jobs"}, 3000, 100);
+  options.latency_ms = 60;
+  FakeServer server(options);
+  REQUIRE(server.Start().ok());
+  // Each run a first sync, into a database of its own.
+  test::TempDir shown_dir, quiet_dir, piped_dir;
+  // script(1) (util-linux, in every Debian) gives the command a terminal
+  // and copies what it writes there to its stdout.
+  auto on_terminal = [&](const test::TempDir& dir, const std::string& flags) {
+    const std::string cfg = WriteConfig(dir, server, "[jobs]");
+    return test::Run({"/usr/bin/script", "-qfec",
+                      "TERM=xterm exec " + kBin + " once -c " + cfg +
+                          " --log-level warn" + flags,
+                      "/dev/null"});
+  };
+  const std::string erase = "\r\033[K";
+  auto shown = on_terminal(shown_dir, "");
+  CHECK(shown.exit_code == 0);
+  INFO(shown.out);
+  CHECK(Contains(shown.out, " records ("));
+  CHECK(Contains(shown.out, "0/1 caught up"));
+  // Erased before the exit: nothing after the last erase.
+  REQUIRE(Contains(shown.out, erase));
+  CHECK(shown.out.substr(shown.out.rfind(erase) + erase.size()) == "");
+
+  auto quiet = on_terminal(quiet_dir, " --no-progress");
+  CHECK(quiet.exit_code == 0);
+  CHECK(!Contains(quiet.out, "caught up"));
+  CHECK(!Contains(quiet.out, erase));
+
+  auto piped = Stsync({"once", "-c", WriteConfig(piped_dir, server, "[jobs]")});
+  CHECK(piped.exit_code == 0);
+  CHECK(!Contains(piped.err, erase));
+  CHECK(Contains(piped.err, "done: 30 pages"));
+}
+
 TEST_CASE("status before the first run and once with a failing endpoint") {
   FakeServer server(test::SmallFake({"jobs"}, 10, 10));
   REQUIRE(server.Start().ok());

@@ -113,3 +113,61 @@ TEST_CASE(
 }
 
 }  // namespace stsync
+
+namespace stsync {
+
+TEST_CASE(
+    "the status-line style says, every second, the tenant's records, rate, "
+    "endpoints caught up and the feed behind with the most time left") {
+  FakeClock clock;
+  std::vector<std::string> lines;
+  ProgressObserver progress(
+      &clock, "1111111/", std::chrono::seconds(1),
+      [&](const std::string& l) { lines.push_back(l); },
+      ProgressObserver::Style::kStatusLine);
+  Cursor from;
+  for (const char* feed : {"jobs", "customers", "invoices"}) {
+    progress.OnFeedStart({feed, from, false});
+  }
+  auto batch = [&](const std::string& feed, size_t records, bool caught_up,
+                   const std::string& oldest, const std::string& newest) {
+    const SteadyTime now = clock.Now();
+    progress.OnBatch({feed, records, ApplyStats{}, caught_up, now, now, now,
+                      Millis(0), oldest, newest, 0});
+  };
+  // Each four years back from the fake clock's 2023-11-14, started together.
+  batch("jobs", 1000, false, "2019-11-14T00:00:00.0000000Z",
+        "2019-11-20T00:00:00.0000000Z");
+  batch("invoices", 1000, false, "2019-11-14T00:00:00.0000000Z",
+        "2019-11-20T00:00:00.0000000Z");
+  batch("customers", 10, true, "2023-01-01T00:00:00.0000000Z",
+        "2023-01-02T00:00:00.0000000Z");
+  CHECK(lines.empty());  // not a second yet
+  clock.Advance(std::chrono::seconds(10));
+  // jobs at half its history (a little under: 9 s left at this pace).
+  batch("jobs", 1000, false, "2020-11-14T00:00:00.0000000Z",
+        "2021-11-14T00:00:00.0000000Z");
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0] ==
+        "1111111/3010 records (301/s), 1/3 caught up; jobs at 2021-11-14 "
+        "(50%, 9s left) +1 behind");
+  // invoices further on (75%, 3.6 s left): jobs is still the one said.
+  clock.Advance(std::chrono::seconds(1));
+  batch("invoices", 1000, false, "2021-11-14T00:00:00.0000000Z",
+        "2022-11-14T00:00:00.0000000Z");
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[1] ==
+        "1111111/4010 records (365/s), 1/3 caught up; jobs at 2021-11-14 "
+        "(50%, 10s left) +1 behind");
+  // Caught up, it still says so (a terminal's line is not left stale).
+  clock.Advance(std::chrono::seconds(1));
+  batch("jobs", 5, true, "2023-11-01T00:00:00.0000000Z",
+        "2023-11-14T00:00:00.0000000Z");
+  clock.Advance(std::chrono::seconds(1));
+  batch("invoices", 5, true, "2023-11-01T00:00:00.0000000Z",
+        "2023-11-14T00:00:00.0000000Z");
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[3] == "1111111/4020 records (309/s), 3/3 caught up");
+}
+
+}  // namespace stsync

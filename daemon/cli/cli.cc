@@ -144,8 +144,10 @@ std::unique_ptr<TenantCommand> LoadTenantCommand(const ArgSpec& spec, int argc,
   return c;
 }
 
-void SetUpLogging(const std::string& level, const std::string& format) {
-  auto logger = spdlog::stderr_color_mt("stsync");
+void SetUpLogging(const std::string& level, const std::string& format,
+                  std::shared_ptr<spdlog::sinks::sink> sink) {
+  auto logger = sink ? std::make_shared<spdlog::logger>("stsync", sink)
+                     : spdlog::stderr_color_mt("stsync");
   if (format == "json") {
     logger->set_formatter(std::make_unique<JsonLogFormatter>());
   } else if (std::getenv("JOURNAL_STREAM")) {

@@ -4,6 +4,8 @@
 #ifndef STSYNC_CLI_CLI_H_
 #define STSYNC_CLI_CLI_H_
 
+#include <spdlog/sinks/sink.h>
+
 #include <atomic>
 #include <functional>
 #include <map>
@@ -74,8 +76,10 @@ std::unique_ptr<TenantCommand> LoadTenantCommand(const ArgSpec& spec, int argc,
 
 // Logs to stderr at `level`, as text lines or (`format` "json") one JSON
 // object per line; text lines drop their timestamp under systemd
-// ($JOURNAL_STREAM set), since the journal adds its own.
-void SetUpLogging(const std::string& level, const std::string& format);
+// ($JOURNAL_STREAM set), since the journal adds its own. With `sink`, the
+// lines go there instead (TerminalProgress's, below its status lines).
+void SetUpLogging(const std::string& level, const std::string& format,
+                  std::shared_ptr<spdlog::sinks::sink> sink = nullptr);
 
 const char* Version();
 // "stsync 0.2.0 (SQLite 3.40.1)": what --version prints; the SQLite named is

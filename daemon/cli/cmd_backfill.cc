@@ -20,9 +20,10 @@ int BackfillCommand(int argc, char** argv) {
                         "--log-level", "--log-format", "--tenant"};
   spec.min_positional = 1;
   spec.max_positional = 1;
+  spec.flags = {"--no-progress"};
   spec.usage =
       "Usage: stsync backfill -c FILE [--tenant ID] ENDPOINT --from DATE\n"
-      "                      [--to DATE]\n"
+      "                      [--to DATE] [--no-progress]\n"
       "\n"
       "Exports ENDPOINT again from DATE (YYYY-MM-DD: records modified on or\n"
       "after it) until it is caught up, or until a page reaches --to, and\n"
@@ -37,7 +38,8 @@ int BackfillCommand(int argc, char** argv) {
       "      --to DATE        the day after the range (default: up to now)\n"
       "      --tenant ID      the tenant (required if the config has several)\n"
       "      --log-level L    trace, debug, info, warn, error\n"
-      "      --log-format F   text (default) or json: one object per line\n";
+      "      --log-format F   text (default) or json: one object per line\n"
+      "      --no-progress    no live progress line on a terminal\n";
   SyncHooks hooks;
   hooks.validate = [](const Args& args,
                       const Config& config) -> std::optional<std::string> {

@@ -7,9 +7,10 @@ int OnceCommand(int argc, char** argv) {
   ArgSpec spec;
   spec.command = "once";
   spec.value_options = {"--config", "--log-level", "--log-format", "--tenant"};
+  spec.flags = {"--no-progress"};
   spec.usage =
       "Usage: stsync once -c FILE [--tenant ID] [--log-level LEVEL]\n"
-      "       [--log-format text|json]\n"
+      "       [--log-format text|json] [--no-progress]\n"
       "\n"
       "Fetches pages of every configured endpoint until each answers\n"
       "hasMore=false, then exits: 0 if all succeeded, 1 if any endpoint\n"
@@ -20,7 +21,8 @@ int OnceCommand(int argc, char** argv) {
       "  -c, --config FILE    the YAML config\n"
       "      --tenant ID      only this tenant (default: every one)\n"
       "      --log-level L    trace, debug, info, warn, error\n"
-      "      --log-format F   text (default) or json: one object per line\n";
+      "      --log-format F   text (default) or json: one object per line\n"
+      "      --no-progress    no live progress line on a terminal\n";
   return SyncCommand(spec, Scheduler::Mode::kDrain, argc, argv);
 }
 

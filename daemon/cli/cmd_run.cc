@@ -7,9 +7,10 @@ int RunCommand(int argc, char** argv) {
   ArgSpec spec;
   spec.command = "run";
   spec.value_options = {"--config", "--log-level", "--log-format", "--tenant"};
+  spec.flags = {"--no-progress"};
   spec.usage =
       "Usage: stsync run -c FILE [--tenant ID] [--log-level LEVEL]\n"
-      "       [--log-format text|json]\n"
+      "       [--log-format text|json] [--no-progress]\n"
       "\n"
       "Polls every configured endpoint until SIGTERM or SIGINT: pages with\n"
       "hasMore=true are fetched at once, then each endpoint waits its\n"
@@ -23,7 +24,8 @@ int RunCommand(int argc, char** argv) {
       "      --tenant ID      only this tenant (default: every one)\n"
       "      --log-level L    trace, debug, info, warn, error (overrides "
       "log.level)\n"
-      "      --log-format F   text (default) or json: one object per line\n";
+      "      --log-format F   text (default) or json: one object per line\n"
+      "      --no-progress    no live progress line on a terminal\n";
   return SyncCommand(spec, Scheduler::Mode::kForever, argc, argv);
 }
 

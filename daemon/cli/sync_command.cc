@@ -6,6 +6,7 @@
 
 #include "api/httplib_transport.h"
 #include "cli/cli.h"
+#include "cli/terminal_progress.h"
 #include "engine/replicator.h"
 #include "engine/supervisor.h"
 #include "ops/metrics.h"
@@ -78,10 +79,11 @@ class ActiveRun {
 
 // What `run` adds to each tenant's replicator, besides the log.
 struct RunSeams {
-  bool daemon = false;               // `run` itself (not once, backfill)
-  StatusNotifier* status = nullptr;  // systemd STATUS=, with `daemon`
-  Watchdog* watchdog = nullptr;      // null: not under a systemd watchdog
-  Metrics* metrics = nullptr;        // null: no metrics.listen
+  bool daemon = false;                   // `run` itself (not once, backfill)
+  StatusNotifier* status = nullptr;      // systemd STATUS=, with `daemon`
+  TerminalProgress* terminal = nullptr;  // null: stderr is no terminal
+  Watchdog* watchdog = nullptr;          // null: not under a systemd watchdog
+  Metrics* metrics = nullptr;            // null: no metrics.listen
   // Owns the metrics observers of the replicators built.
   std::vector<std::unique_ptr<MetricsObserver>>* metric_observers = nullptr;
 };
@@ -97,6 +99,10 @@ Result<std::vector<std::unique_ptr<Replicator>>> BuildReplicators(
     if (tenants.size() > 1) seams.log_prefix = tenant->tenant + "/";
     if (run.daemon) {
       seams.observers.push_back(run.status->ForTenant(seams.log_prefix));
+    }
+    if (run.terminal) {
+      seams.observers.push_back(
+          run.terminal->ForTenant(seams.log_prefix, RealClock::Get()));
     }
     if (run.watchdog) {
       Watchdog* w = run.watchdog;
@@ -306,8 +312,15 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
       return UsageError(spec.command, *problem);
     }
   }
+  const std::string log_format =
+      args->Option("--log-format").value_or(config->log.format);
+  // On a terminal, a live status line per tenant below the log.
+  std::shared_ptr<TerminalProgress> terminal;
+  if (!args->Has("--no-progress") && TerminalProgress::Wanted(log_format)) {
+    terminal = TerminalProgress::OnStderr();
+  }
   SetUpLogging(args->Option("--log-level").value_or(config->log.level),
-               args->Option("--log-format").value_or(config->log.format));
+               log_format, terminal ? terminal->LogSink() : nullptr);
   for (const auto& w : config->warnings) spdlog::warn("{}", w);
 
   ActiveRun active;
@@ -340,8 +353,13 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
       watchdog = std::make_unique<Watchdog>(serving.size(), *interval,
                                             NotifyWatchdog, RealClock::Get());
     }
-    RunSeams run{daemon, &status_line, watchdog.get(),
-                 with_metrics ? &metrics : nullptr, &metric_observers};
+    if (terminal) terminal->Restart();  // the last turn's replicators are gone
+    RunSeams run{daemon,
+                 &status_line,
+                 terminal.get(),
+                 watchdog.get(),
+                 with_metrics ? &metrics : nullptr,
+                 &metric_observers};
     auto replicators = BuildReplicators(*args, serving, hooks, run);
     if (!replicators.ok()) {
       if (!served.FallBack(replicators.status().message())) {
@@ -371,6 +389,7 @@ int SyncCommand(const ArgSpec& spec, Scheduler::Mode mode, int argc,
 
     const auto started = std::chrono::steady_clock::now();
     std::vector<TenantReport> reports = supervisor->Run(mode);
+    if (terminal) terminal->Restart();  // the summary replaces the lines
     const RunOutcome outcome =
         LogSummary(reports, std::chrono::duration<double>(
                                 std::chrono::steady_clock::now() - started)

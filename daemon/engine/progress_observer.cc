@@ -25,11 +25,13 @@ std::string Rate(int64_t n, double secs) {
 
 ProgressObserver::ProgressObserver(Clock* clock, std::string prefix,
                                    Millis every,
-                                   std::function<void(const std::string&)> line)
+                                   std::function<void(const std::string&)> line,
+                                   Style style)
     : clock_(clock),
       prefix_(std::move(prefix)),
       every_(every),
       line_(std::move(line)),
+      style_(style),
       last_line_(clock->Now()) {}
 
 void ProgressObserver::OnFeedStart(const FeedStartEvent& e) {
@@ -38,6 +40,7 @@ void ProgressObserver::OnFeedStart(const FeedStartEvent& e) {
 
 void ProgressObserver::OnBatch(const BatchEvent& e) {
   FeedProgress& f = feeds_[e.endpoint];
+  if (!first_batch_) first_batch_ = e.started;
   if (f.records == 0 && !f.caught_up) {
     f.started = e.started;
     f.first_version = e.oldest_version;
@@ -73,6 +76,7 @@ std::optional<Millis> TimeLeft(double share, Millis elapsed) {
 void ProgressObserver::Report(SteadyTime now) {
   int caught_up = 0;
   for (const auto& [name, f] : feeds_) caught_up += f.caught_up ? 1 : 0;
+  if (style_ == Style::kStatusLine) return ReportStatusLine(now, caught_up);
   if (caught_up == static_cast<int>(feeds_.size())) {
     last_line_ = now;
     records_at_last_line_ = records_;
@@ -104,6 +108,43 @@ void ProgressObserver::Report(SteadyTime now) {
     line_(text);
     f.records_at_last_line = f.records;
   }
+  last_line_ = now;
+  records_at_last_line_ = records_;
+}
+
+void ProgressObserver::ReportStatusLine(SteadyTime now, int caught_up) {
+  char rate[32];
+  std::snprintf(
+      rate, sizeof rate, "%.0f/s",
+      records_ / std::max(Seconds(now - first_batch_.value_or(now)), 1e-3));
+  std::string text = prefix_ + std::to_string(records_) + " records (" + rate +
+                     "), " + std::to_string(caught_up) + "/" +
+                     std::to_string(feeds_.size()) + " caught up";
+  // Of the feeds behind, the one that will take longest.
+  const WallTime wall_now = clock_->WallNow();
+  std::string slowest;
+  Millis most_left(-1);
+  int behind = 0;
+  for (const auto& [name, f] : feeds_) {
+    if (f.caught_up || f.records == 0) continue;
+    ++behind;
+    auto share =
+        HistoryShare(f.first_version, f.newest_version, f.owed_days, wall_now);
+    if (!share) continue;
+    const auto left =
+        TimeLeft(*share, std::chrono::duration_cast<Millis>(now - f.started));
+    if (left.value_or(Millis(0)) <= most_left) continue;
+    most_left = left.value_or(Millis(0));
+    slowest = name + " at " + f.newest_version.substr(0, 10) + " (" +
+              std::to_string(static_cast<int>(*share * 100)) + "%";
+    if (left) slowest += ", " + FormatDuration(*left) + " left";
+    slowest += ")";
+  }
+  if (!slowest.empty()) {
+    text += "; " + slowest;
+    if (behind > 1) text += " +" + std::to_string(behind - 1) + " behind";
+  }
+  line_(text);
   last_line_ = now;
   records_at_last_line_ = records_;
 }

@@ -11,6 +11,13 @@
 //     time left at that pace.
 // Nothing is logged once every feed has caught up (steady polling).
 //
+// In the status-line style (a terminal's live progress, cli/
+// terminal_progress.h) it gives one line instead, every `every` while
+// batches come, caught up or not: the tenant's records this run and their
+// rate since the first batch, the endpoints caught up, and, of the feeds
+// still behind, the one with the most time left: where its modifiedOn is,
+// its share of the history and that time.
+//
 // Thread safety: called from one scheduler thread (see model/observer.h).
 #ifndef STSYNC_ENGINE_PROGRESS_OBSERVER_H_
 #define STSYNC_ENGINE_PROGRESS_OBSERVER_H_
@@ -39,11 +46,14 @@ std::optional<Millis> TimeLeft(double share, Millis elapsed);
 
 class ProgressObserver : public Observer {
  public:
+  enum class Style { kLogLines, kStatusLine };
+
   // `clock` is borrowed; `prefix` names the tenant in lines ("" alone,
   // "1111111/" among several); `line` receives each line (spdlog's info in
   // the daemon).
   ProgressObserver(Clock* clock, std::string prefix, Millis every,
-                   std::function<void(const std::string&)> line);
+                   std::function<void(const std::string&)> line,
+                   Style style = Style::kLogLines);
 
   void OnFeedStart(const FeedStartEvent& e) override;
   void OnBatch(const BatchEvent& e) override;
@@ -59,12 +69,15 @@ class ProgressObserver : public Observer {
     SteadyTime started{};        // its first batch's fetch
   };
   void Report(SteadyTime now);
+  void ReportStatusLine(SteadyTime now, int caught_up);
 
   Clock* const clock_;
   const std::string prefix_;
   const Millis every_;
   const std::function<void(const std::string&)> line_;
+  const Style style_;
   std::map<std::string, FeedProgress> feeds_;
+  std::optional<SteadyTime> first_batch_;  // its fetch's start
   SteadyTime last_line_{};
   int64_t records_ = 0;
   int64_t records_at_last_line_ = 0;
