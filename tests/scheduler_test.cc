@@ -235,10 +235,12 @@ HttpResponse Paged(const std::string& url, int pages) {
 }
 
 // An export of `count` records (ids 1..count), one every `step` up to the
-// FakeClock's wall time at its start, in pages of `size`. A position is
-// "r<records passed>"; a date starts at the first record on or after it.
-HttpResponse Dated(const std::string& url, int count, Millis step, int size) {
-  const WallTime end = FakeClock().WallNow();
+// FakeClock's wall time at its start (less `before_now`), in pages of
+// `size`. A position is "r<records passed>"; a date starts at the first
+// record on or after it.
+HttpResponse Dated(const std::string& url, int count, Millis step, int size,
+                   Millis before_now = Millis(0)) {
+  const WallTime end = FakeClock().WallNow() - before_now;
   auto stamp = [&](int i) { return FormatTimestamp(end - (count - i) * step); };
   const std::string from = From(url);
   int i = 0;
@@ -887,36 +889,60 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "a first sync is split only once the other feeds leave requests to "
-    "spare") {
-  // jobs: 40 pages over 33 days; three other feeds of 8 pages each keep 3
-  // of the 4 requests busy until one of them is done.
-  Harness h([](const std::string& url) {
-    if (FeedOf(url) != "jobs") return Paged(url, 8);
-    return Dated(url, 400, std::chrono::hours(2), 10);
+    "a split range that finds nothing on or after its start ends the ranges "
+    "after it unasked, and the feed's first range goes on at once") {
+  // 200 records an hour apart, all 500 days back: a split by date finds
+  // the days after them empty.
+  StopSignal released;  // ends the other feeds' first requests
+  Harness h([&](const std::string& url) {
+    if (FeedOf(url) == "estimates") return Paged(url, 2);
+    if (FeedOf(url) != "jobs") {
+      released.WaitUntil(std::chrono::steady_clock::now() + seconds(10));
+      return Paged(url, 1);
+    }
+    return Dated(url, 200, std::chrono::hours(1), 10,
+                 std::chrono::hours(24 * 500));
   });
+  // Three of the four requests hang: jobs' chains take turns in the last,
+  // with estimates, waiting since the start.
   h.options.concurrency = 4;
+  h.options.prefetch = false;
   h.AddFeed("jobs").split_first_sync = true;
   h.AddFeed("customers");
   h.AddFeed("invoices");
   h.AddFeed("payments");
+  h.AddFeed("estimates");
+  h.sink.before_apply = [&](const std::string& feed, const Batch& b) {
+    if (feed == "jobs" && b.caught_up && b.records > 0) released.Stop();
+  };
   RunReport report = h.Run(Scheduler::Mode::kDrain);
   CHECK(report.Failed() == 0);
-  CHECK(h.sink.keys["jobs"] == Ids(400));
-  const std::vector<std::string> requests = h.Requests();
-  size_t first_date = requests.size(), first_last_page = requests.size();
-  for (size_t i = 0; i < requests.size(); ++i) {
-    const std::string& r = requests[i];
-    if (r.starts_with("jobs 20") && first_date == requests.size()) {
-      first_date = i;
-    }
-    if (r.ends_with("-7") && first_last_page == requests.size()) {
-      first_last_page = i;
-    }
+  CHECK(h.sink.keys["jobs"] == Ids(200));
+  std::vector<std::string> jobs;
+  for (const std::string& r : h.Requests()) {
+    if (r.starts_with("jobs ")) jobs.push_back(r);
   }
-  // Split, but not before another feed asked for its last page.
-  REQUIRE(first_date < requests.size());
-  CHECK(first_date > first_last_page);
+  std::string all;
+  for (const std::string& r : h.Requests()) all += r + "; ";
+  INFO(all);
+  // Split in 4: the first range went on from the first page at once; the
+  // second was asked for its date and found nothing, so the third never
+  // was; the feed's own chain asked for the last.
+  REQUIRE(jobs.size() >= 4);
+  CHECK(jobs[0] == "jobs start");
+  CHECK(jobs[1] == "jobs r10");
+  const std::vector<std::string> requests = h.Requests();
+  const auto at = [&](const std::string& r) {
+    return std::find(requests.begin(), requests.end(), r) - requests.begin();
+  };
+  CHECK(at("jobs r10") < at("estimates start"));
+  int dated = 0;
+  for (const std::string& r : jobs) dated += r.starts_with("jobs 20") ? 1 : 0;
+  CHECK(dated == 2);
+  CHECK(jobs.size() == 20 + 2);
+  auto state = h.sink.Load("jobs");
+  REQUIRE(state.ok());
+  CHECK((*state)->ranges.empty());
 }
 
 TEST_CASE(

@@ -258,18 +258,6 @@ Sink* Scheduler::SinkOf(const State& s) const {
   return s.feed->sink ? s.feed->sink : sink_;
 }
 
-int Scheduler::SlotsFor(const State& live) const {
-  const SteadyTime now = clock_->Now();
-  int others = 0;
-  for (const State& r : *states_) {
-    if (&r == &live || r.live == &live || r.done || r.feed->background) {
-      continue;
-    }
-    if (r.applying || pool_->Has(&r) || r.due <= now) others++;
-  }
-  return std::max(0, options_.concurrency - others);
-}
-
 int64_t Scheduler::SplitEndDay(const State& live) const {
   const int64_t tomorrow = DayOf(clock_->WallNow()) + 1;
   const std::optional<int64_t> until = DayOf(live.feed->split_until);
@@ -293,17 +281,17 @@ Scheduler::State& Scheduler::AddRange(State& live, const SplitRange& range) {
   return s;
 }
 
-bool Scheduler::PlanSplit(const State& s, const Batch& batch,
+bool Scheduler::PlanSplit(const State& s, const Batch& first_batch,
                           const std::string& oldest, const std::string& newest,
                           SplitChange* change) const {
   const std::optional<int64_t> first = DayOf(newest);
   const auto from = ParseNormalizedTimestamp(oldest);
   const auto to = ParseNormalizedTimestamp(newest);
   if (!first || !from || !to) return false;
-  // As many chains as the page's pace says there are pages left (at least
-  // two; more come as the ranges' batches show data), up to the requests
-  // to spare. Records grow denser towards today, so the pace of an early
-  // page says too few rather than too many.
+  // As many chains as the first page's pace says there are pages left (at
+  // least two; more come as the ranges' batches show data), up to
+  // `concurrency`. Records grow denser towards today, so the pace of the
+  // first page says too few rather than too many.
   const int64_t end_day = SplitEndDay(s);
   const WallTime end =
       std::min(clock_->WallNow(),
@@ -317,7 +305,7 @@ bool Scheduler::PlanSplit(const State& s, const Batch& batch,
                          std::chrono::duration<double>(*to - *from);
     chains = std::max<int64_t>(2, static_cast<int64_t>(ratio * ratio));
   }
-  chains = std::min<int64_t>(chains, SlotsFor(s));
+  chains = std::min<int64_t>(chains, options_.concurrency);
   if (chains < 2) return false;
   const std::vector<int64_t> cuts =
       CutDays(*first, end_day, static_cast<int>(chains));
@@ -329,7 +317,7 @@ bool Scheduler::PlanSplit(const State& s, const Batch& batch,
     r.id = s.next_range_id + static_cast<int64_t>(k);
     r.end = DateOfDay(cuts[k]);
     if (k == 0) {
-      r.position = batch.next;
+      r.position = first_batch.next;
       r.reached = newest;
     } else {
       r.position = Cursor::Date(DateOfDay(cuts[k - 1]));
@@ -351,6 +339,20 @@ SplitChange Scheduler::RangeChange(const State& s, const Batch& batch,
   *met = batch.caught_up || (!newest.empty() && newest >= met_at);
   if (*met) {
     change.done.push_back(s.range.id);
+    // Nothing modified on or after its start date: the ranges not answered
+    // yet that start later hold nothing either (what is modified from now
+    // on comes to the feed's own, open-ended chain). Where records crowd
+    // into a few days, this spares most of the empty ranges' requests.
+    if (batch.records == 0 && batch.caught_up &&
+        s.from.kind() == Cursor::Kind::kDate) {
+      for (const State& r : *states_) {
+        if (r.live == s.live && &r != &s && !r.done &&
+            r.from.kind() == Cursor::Kind::kDate &&
+            r.from.value() >= s.from.value()) {
+          change.done.push_back(r.range.id);
+        }
+      }
+    }
   } else {
     SplitRange r = s.range;
     r.position = batch.next;
@@ -360,8 +362,7 @@ SplitChange Scheduler::RangeChange(const State& s, const Batch& batch,
   // While the export has more, a chain free (this one, met) or a chain
   // short of `concurrency` takes half of the largest range left.
   int chains = 1 + s.live->open_ranges - (*met ? 1 : 0);
-  const int slots = SlotsFor(*s.live);
-  while (!batch.caught_up && chains < slots &&
+  while (!batch.caught_up && chains < options_.concurrency &&
          CutLargest(*s.live, &s, &change)) {
     ++chains;
   }
@@ -473,18 +474,19 @@ void Scheduler::Finish(FetchPool::Done done, Mode mode,
   // A split first sync: what this batch changes of the ranges.
   std::optional<SplitChange> split;
   bool met = false;
+  bool planned = false;  // split now by its first batch
   if (s.live) {
     split = RangeChange(s, batch, newest, &met);
   } else if (s.may_split && !batch.caught_up) {
     SplitChange plan;
-    if (PlanSplit(s, batch, oldest, newest, &plan)) split = std::move(plan);
+    planned = PlanSplit(s, batch, oldest, newest, &plan);
+    if (planned) split = std::move(plan);
   } else if (s.open_ranges > 0 && !batch.caught_up &&
-             1 + s.open_ranges < SlotsFor(s)) {
+             1 + s.open_ranges < options_.concurrency) {
     // The feed's own chain, with room for another: a range may be cut.
     SplitChange cut;
-    const int slots = SlotsFor(s);
     for (int chains = 1 + s.open_ranges;
-         chains < slots && CutLargest(s, &s, &cut); ++chains) {
+         chains < options_.concurrency && CutLargest(s, &s, &cut); ++chains) {
     }
     if (!cut.put.empty()) {
       cut.cursor = batch.next;
@@ -497,7 +499,10 @@ void Scheduler::Finish(FetchPool::Done done, Mode mode,
   s.applying = true;
   if (options_.prefetch) {
     LaunchDue(states, mode);
-    if (!batch.caught_up && !met && !pool_->full()) (void)StartFetch(s, next);
+    // (A feed just split goes on with its first range, below.)
+    if (!batch.caught_up && !met && !planned && !pool_->full()) {
+      (void)StartFetch(s, next);
+    }
   }
   const SteadyTime apply_started = clock_->Now();
   auto applied =
@@ -509,8 +514,7 @@ void Scheduler::Finish(FetchPool::Done done, Mode mode,
   const SteadyTime finished = clock_->Now();
   s.guard.Applied(batch);
   s.from = next;
-  // Not split for want of free slots: a later batch may split it.
-  if (split || batch.caught_up) s.may_split = false;
+  s.may_split = false;
   s.behind = !batch.caught_up;
   if (auto days = DaysBetween(oldest, newest)) s.days_per_page = *days;
   if (!s.live) s.reached = std::max(s.reached, newest);
@@ -519,6 +523,15 @@ void Scheduler::Finish(FetchPool::Done done, Mode mode,
     // A cut of the feed's own chain by a range's batch moves it.
     if (s.live && split->cursor) live.from = *split->cursor;
     Follow(live, *split);
+    if (planned) {
+      // The first range goes on from this batch, in the feed's place in
+      // line: the next page an unsplit feed would have fetched at once.
+      for (State& r : *states_) {
+        if (r.live == &live && r.range.id == split->put.front().id) {
+          r.order = s.order;
+        }
+      }
+    }
   }
   s.failures = 0;
   s.report.pages++;

@@ -36,24 +36,26 @@
 //
 // A split first sync. A feed's pages follow each other, so one large export
 // would bound a first sync however many requests may be in flight. An
-// export feed with split_first_sync and no stored cursor is split after
-// its first batch that finds requests to spare (`concurrency` less the
-// other feeds' requests in flight or due: splitting while the other feeds
-// fill every slot would only add requests), by the newest modifiedOn in
-// it: the days from there to today are cut into date ranges, as many as
-// the page's span of versions suggests pages left (at least 2, at most the
-// requests to spare). The
-// last one is the feed's own chain (its cursor moves to that range's start
-// date); each one before it is a chain of its own (a SplitRange, asked
-// from=<its date>), fetched beside the others, that is met once its records
-// reach a day past the next range's start (the API may read the date in the
-// tenant's time zone), or the export has nothing more; the overlap is
-// absorbed by the upsert. While fewer chains run than requests are to
-// spare, each batch of the feed cuts the chain with the most pages left (at
-// the pace of its last batch; the feed's own chain included, the chain of
-// the batch not) in half by date, the later half a new range, so the chains
-// follow the data's skew. Each range's position, and every change to the
-// ranges, is stored in the transaction of the batch that made it
+// export feed with split_first_sync and no stored cursor (a first sync, or
+// a backfill) is split after its first batch, by the newest modifiedOn in
+// it: the days from there to today (or split_until) are cut into date
+// ranges, as many as the first page's span of versions suggests pages left
+// (at least 2, at most `concurrency`). The last one is the feed's own chain
+// (its cursor moves to that range's start date); each one before it is a
+// chain of its own (a SplitRange, asked from=<its date>), fetched beside
+// the others, that is met once its records reach a day past the next
+// range's start (the API may read the date in the tenant's time zone), or
+// the export has nothing more; the overlap is absorbed by the upsert. The
+// first range, which goes on from the first batch, takes the feed's place
+// in line (the page an unsplit feed would fetch next). A range whose first
+// answer holds nothing (on or after its start date) ends the ranges not
+// answered yet that start later: where records crowd into a few days, most
+// ranges would be empty. While fewer than `concurrency` chains run, each
+// batch of the feed cuts the chain with the most pages left (at the pace of
+// its last batch; the feed's own chain included, the chain of the batch
+// not) in half by date, the later half a new range, so the chains follow
+// the data's skew. Each range's position, and every change to the ranges,
+// is stored in the transaction of the batch that made it
 // (Sink::ApplySplit); a run resumes the stored ranges. Once every range is
 // met the feed simply goes on from its own chain's position.
 //
@@ -186,19 +188,16 @@ class Scheduler {
   bool WaitForWork(std::deque<State>& states);
   // Where `s`'s batches go.
   Sink* SinkOf(const State& s) const;
-  // A split first sync (above). The requests `live`'s feed may have in
-  // flight side by side: `concurrency` less the other feeds' fetched,
-  // applied or due now (background feeds yield, so they do not count).
-  int SlotsFor(const State& live) const;
-  // The day a split of `live`'s feed ends before (split_until, or
-  // tomorrow), as days since 1970-01-01.
+  // A split first sync (above). The day a split of `live`'s feed ends
+  // before (split_until, or tomorrow), as days since 1970-01-01.
   int64_t SplitEndDay(const State& live) const;
   // A range of `live`, as a State of its own.
   State& AddRange(State& live, const SplitRange& range);
-  // The ranges `s`'s batch (versions `oldest` to `newest`) splits its
-  // feed into, in *change; false if it is not split (now).
-  bool PlanSplit(const State& s, const Batch& batch, const std::string& oldest,
-                 const std::string& newest, SplitChange* change) const;
+  // The ranges `s`'s first batch (versions `oldest` to `newest`) splits
+  // its feed into, in *change; false if it is not split.
+  bool PlanSplit(const State& s, const Batch& first_batch,
+                 const std::string& oldest, const std::string& newest,
+                 SplitChange* change) const;
   // What applying `batch` (newest version `newest`) changes of the range
   // `s`; sets *met when the range is done.
   SplitChange RangeChange(const State& s, const Batch& batch,

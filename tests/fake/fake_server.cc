@@ -369,12 +369,18 @@ int64_t FakeServer::PassedSeq(const Feed& feed,
   const int64_t seq = ParseToken(cursor, cursor_epoch_);
   if (seq >= 0) return seq;
   const auto date = NormalizeTimestamp(cursor);
-  int64_t passed = 0;
-  for (const Entry& e : feed.log) {
-    if (date && *NormalizeTimestamp(Stamp(e.seq)) >= *date) break;
-    passed = e.seq;
-  }
-  return passed;
+  const size_t first = date ? FirstOnOrAfter(feed, *date) : feed.log.size();
+  return first > 0 ? feed.log[first - 1].seq : 0;
+}
+
+size_t FakeServer::FirstOnOrAfter(const Feed& feed,
+                                  const std::string& date) const {
+  // Stamps grow with seq, and the log is in seq order.
+  return std::partition_point(feed.log.begin(), feed.log.end(),
+                              [&](const Entry& e) {
+                                return *NormalizeTimestamp(Stamp(e.seq)) < date;
+                              }) -
+         feed.log.begin();
 }
 
 std::vector<std::string> FakeServer::RowsUpTo(
@@ -609,10 +615,7 @@ bool FakeServer::RenderPage(const std::string& feed_name,
                 [](int64_t s, const Entry& e) { return s < e.seq; }) -
             feed.log.begin();
     } else if (auto date = NormalizeTimestamp(from)) {
-      while (pos < feed.log.size() &&
-             *NormalizeTimestamp(Stamp(feed.log[pos].seq)) < *date) {
-        ++pos;
-      }
+      pos = FirstOnOrAfter(feed, *date);
     } else {
       return false;
     }

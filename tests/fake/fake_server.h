@@ -297,6 +297,9 @@ class FakeServer {
                  httplib::Response& res, int* records);
   // The version of sequence number `seq` (FakeOptions::history_days).
   std::string Stamp(int64_t seq) const;
+  // The index in `feed.log` of the first entry stamped on or after `date`
+  // (normalised): a binary search.
+  size_t FirstOnOrAfter(const Feed& feed, const std::string& date) const;
   // Appends to the request log. Takes mu_: never call with it held.
   void Record(const RequestRecord& r);
 
