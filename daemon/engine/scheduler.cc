@@ -525,9 +525,11 @@ void Scheduler::Finish(FetchPool::Done done, Mode mode,
     Follow(live, *split);
     if (planned) {
       // The first range goes on from this batch, in the feed's place in
-      // line: the next page an unsplit feed would have fetched at once.
+      // line (its due time and order): the next page an unsplit feed would
+      // have fetched at once.
       for (State& r : *states_) {
         if (r.live == &live && r.range.id == split->put.front().id) {
+          r.due = s.due;
           r.order = s.order;
         }
       }
