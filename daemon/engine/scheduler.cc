@@ -59,6 +59,10 @@ struct Scheduler::State {
   int open_ranges = 0;
   int64_t next_range_id = 1;
   std::string reached;
+  // A chain of its split found nothing on or after its start date: its
+  // records crowd into fewer days than the cuts assume, so none is cut
+  // again (halving the chain that has them would only ask empty days).
+  bool crowded = false;
 
   const std::string& name() const {
     return feed->label.empty() ? feed->feed->endpoint().name : feed->label;
@@ -371,6 +375,7 @@ SplitChange Scheduler::RangeChange(const State& s, const Batch& batch,
 
 bool Scheduler::CutLargest(const State& live, const State* except,
                            SplitChange* change) const {
+  if (live.crowded) return false;
   // A chain worth cutting: the days [first, last) it has left, and how many
   // pages that is at the pace of its last batch.
   struct Left {
@@ -386,24 +391,34 @@ bool Scheduler::CutLargest(const State& live, const State* except,
     return Left{&c, *first, *last,
                 c.days_per_page > 0 ? days / c.days_per_page : 1e9};
   };
+  // A range as *change leaves it (its batch moved it, or a cut did).
+  auto after = [&](const State& r) {
+    SplitRange range = r.range;
+    for (const SplitRange& put : change->put) {
+      if (put.id == range.id) range = put;
+    }
+    return range;
+  };
   Left best;
   auto consider = [&](std::optional<Left> l) {
     if (l && l->pages > best.pages) best = *l;
   };
   for (const State& r : *states_) {
-    if (r.live != &live || r.done || &r == except) continue;
-    // Its end as cut earlier in this change, if it was.
-    std::string end = r.range.end;
-    for (const SplitRange& put : change->put) {
-      if (put.id == r.range.id) end = put.end;
+    if (r.live != &live || r.done) continue;
+    if (std::count(change->done.begin(), change->done.end(), r.range.id)) {
+      continue;
     }
-    consider(left(r, r.range.reached, DayOf(end)));
+    const SplitRange range = after(r);
+    consider(left(r, range.reached, DayOf(range.end)));
   }
-  if (live.behind && !change->cursor) {
+  // The feed's own chain, unless its batch is the one applied: its cursor
+  // is that batch's, and the cut would fetch the batch's days twice.
+  if (live.behind && !change->cursor && &live != except) {
     consider(left(live, live.reached, SplitEndDay(live)));
   }
-  // Each half at least a day and, at the pace so far, two pages.
-  if (!best.chain || best.last - best.first < 2 || best.pages < 4) {
+  // Each half at least a day and, at the pace so far, a page: a chain cut
+  // while others are free ends sooner even by one page.
+  if (!best.chain || best.last - best.first < 2 || best.pages < 2) {
     return false;
   }
   const int64_t cut = best.first + (best.last - best.first) / 2;
@@ -419,7 +434,7 @@ bool Scheduler::CutLargest(const State& live, const State* except,
     later.reached = live.reached;
     change->cursor = Cursor::Date(DateOfDay(cut));
   } else {
-    SplitRange earlier = best.chain->range;
+    SplitRange earlier = after(*best.chain);
     later.end = DateOfDay(best.last);
     earlier.end = DateOfDay(cut);
     later.position = Cursor::Date(DateOfDay(cut));
@@ -534,6 +549,10 @@ void Scheduler::Finish(FetchPool::Done done, Mode mode,
         }
       }
     }
+  }
+  if (batch.records == 0 && batch.caught_up &&
+      done.from.kind() == Cursor::Kind::kDate && (s.live || s.open_ranges)) {
+    (s.live ? *s.live : s).crowded = true;
   }
   s.failures = 0;
   s.report.pages++;

@@ -52,10 +52,11 @@
 // answered yet that start later: where records crowd into a few days, most
 // ranges would be empty. While fewer than `concurrency` chains run, each
 // batch of the feed cuts the chain with the most pages left (at the pace of
-// its last batch; the feed's own chain included, the chain of the batch
-// not) in half by date, the later half a new range, so the chains follow
-// the data's skew. Each range's position, and every change to the ranges,
-// is stored in the transaction of the batch that made it
+// its last batch, at least a page and two days; the range of the batch
+// included, the feed's own chain but on its own batches) in half by date,
+// the later half a new range, so the chains follow the data's skew and no
+// range is left to end alone. Each range's position, and every change to the
+// ranges, is stored in the transaction of the batch that made it
 // (Sink::ApplySplit); a run resumes the stored ranges. Once every range is
 // met the feed simply goes on from its own chain's position.
 //
@@ -203,8 +204,9 @@ class Scheduler {
   SplitChange RangeChange(const State& s, const Batch& batch,
                           const std::string& newest, bool* met) const;
   // Adds to *change the cut in half of `live`'s largest range left (its
-  // own chain's included; `except`'s not: its batch is being applied), as
-  // the ranges stand after *change; false if none is worth cutting.
+  // own chain's included, unless `except` is it: its batch is being
+  // applied), as the ranges stand after *change; false if none is worth
+  // cutting.
   bool CutLargest(const State& live, const State* except,
                   SplitChange* change) const;
   // Makes the states follow `change`, stored for `live`'s feed.
