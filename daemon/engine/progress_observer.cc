@@ -73,6 +73,16 @@ std::optional<Millis> TimeLeft(double share, Millis elapsed) {
                                      (1 - share) / share));
 }
 
+std::optional<ProgressObserver::Position> ProgressObserver::PositionOf(
+    const FeedProgress& f, SteadyTime now, WallTime wall_now) {
+  auto share =
+      HistoryShare(f.first_version, f.newest_version, f.owed_days, wall_now);
+  if (!share) return std::nullopt;
+  return Position{
+      *share,
+      TimeLeft(*share, std::chrono::duration_cast<Millis>(now - f.started))};
+}
+
 void ProgressObserver::Report(SteadyTime now) {
   int caught_up = 0;
   for (const auto& [name, f] : feeds_) caught_up += f.caught_up ? 1 : 0;
@@ -95,14 +105,12 @@ void ProgressObserver::Report(SteadyTime now) {
     std::string text = prefix_ + name + ": " + std::to_string(f.records) +
                        " records (" +
                        Rate(f.records - f.records_at_last_line, since) + ")";
-    if (auto share = HistoryShare(f.first_version, f.newest_version,
-                                  f.owed_days, wall_now)) {
+    if (auto at = PositionOf(f, now, wall_now)) {
       text += ", modifiedOn at " + f.newest_version.substr(0, 10) + ", " +
-              std::to_string(static_cast<int>(*share * 100)) +
+              std::to_string(static_cast<int>(at->share * 100)) +
               "% of the way from " + f.first_version.substr(0, 10) + " to now";
-      if (auto left = TimeLeft(
-              *share, std::chrono::duration_cast<Millis>(now - f.started))) {
-        text += ", about " + FormatDuration(*left) + " left at this pace";
+      if (at->left) {
+        text += ", about " + FormatDuration(*at->left) + " left at this pace";
       }
     }
     line_(text);
@@ -128,16 +136,12 @@ void ProgressObserver::ReportStatusLine(SteadyTime now, int caught_up) {
   for (const auto& [name, f] : feeds_) {
     if (f.caught_up || f.records == 0) continue;
     ++behind;
-    auto share =
-        HistoryShare(f.first_version, f.newest_version, f.owed_days, wall_now);
-    if (!share) continue;
-    const auto left =
-        TimeLeft(*share, std::chrono::duration_cast<Millis>(now - f.started));
-    if (left.value_or(Millis(0)) <= most_left) continue;
-    most_left = left.value_or(Millis(0));
+    const auto at = PositionOf(f, now, wall_now);
+    if (!at || at->left.value_or(Millis(0)) <= most_left) continue;
+    most_left = at->left.value_or(Millis(0));
     slowest = name + " at " + f.newest_version.substr(0, 10) + " (" +
-              std::to_string(static_cast<int>(*share * 100)) + "%";
-    if (left) slowest += ", " + FormatDuration(*left) + " left";
+              std::to_string(static_cast<int>(at->share * 100)) + "%";
+    if (at->left) slowest += ", " + FormatDuration(*at->left) + " left";
     slowest += ")";
   }
   if (!slowest.empty()) {

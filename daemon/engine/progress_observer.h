@@ -68,6 +68,15 @@ class ProgressObserver : public Observer {
     double owed_days = 0;        // by its ranges, after its latest batch
     SteadyTime started{};        // its first batch's fetch
   };
+  // How far a feed has got through its history, and the time left at its
+  // pace (none when too early or done to say); nullopt if its versions
+  // cannot say.
+  struct Position {
+    double share = 0;
+    std::optional<Millis> left;
+  };
+  static std::optional<Position> PositionOf(const FeedProgress& f,
+                                            SteadyTime now, WallTime wall_now);
   void Report(SteadyTime now);
   void ReportStatusLine(SteadyTime now, int caught_up);
 

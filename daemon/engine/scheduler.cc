@@ -10,6 +10,15 @@
 #include "engine/split_days.h"
 
 namespace stsync {
+namespace {
+
+// Whether `batch`, asked from a date, found nothing on or after it.
+bool NothingFromDate(const Batch& batch, const Cursor& from) {
+  return batch.records == 0 && batch.caught_up &&
+         from.kind() == Cursor::Kind::kDate;
+}
+
+}  // namespace
 
 int RunReport::Failed() const {
   return static_cast<int>(
@@ -347,8 +356,7 @@ SplitChange Scheduler::RangeChange(const State& s, const Batch& batch,
     // yet that start later hold nothing either (what is modified from now
     // on comes to the feed's own, open-ended chain). Where records crowd
     // into a few days, this spares most of the empty ranges' requests.
-    if (batch.records == 0 && batch.caught_up &&
-        s.from.kind() == Cursor::Kind::kDate) {
+    if (NothingFromDate(batch, s.from)) {
       for (const State& r : *states_) {
         if (r.live == s.live && &r != &s && !r.done &&
             r.from.kind() == Cursor::Kind::kDate &&
@@ -550,8 +558,7 @@ void Scheduler::Finish(FetchPool::Done done, Mode mode,
       }
     }
   }
-  if (batch.records == 0 && batch.caught_up &&
-      done.from.kind() == Cursor::Kind::kDate && (s.live || s.open_ranges)) {
+  if (NothingFromDate(batch, done.from) && (s.live || s.open_ranges)) {
     (s.live ? *s.live : s).crowded = true;
   }
   s.failures = 0;
