@@ -173,6 +173,7 @@ SignalWatcher::SignalWatcher(std::function<void()> on_signal,
     timespec tick{0, 200'000'000};
     while (!done_) {
       int sig = sigtimedwait(&set, nullptr, &tick);
+      if (done_) break;  // woken by the destructor
       if (sig == SIGHUP) {
         if (!fired_) on_reload();
       } else if (sig > 0 && !fired_) {
@@ -189,6 +190,9 @@ SignalWatcher::SignalWatcher(std::function<void()> on_signal,
 
 SignalWatcher::~SignalWatcher() {
   done_ = true;
+  // A SIGTERM to the watcher's thread alone ends its wait at once, so that
+  // no command's exit waits for the next tick.
+  pthread_kill(thread_.native_handle(), SIGTERM);
   thread_.join();
 }
 

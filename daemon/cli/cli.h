@@ -88,7 +88,9 @@ std::string VersionLine();
 
 // Waits for SIGTERM/SIGINT on its own thread (the signals are blocked in
 // every other thread) and calls on_signal once; then calls on_repeat every
-// 200 ms until destroyed. Construct before starting other threads.
+// 200 ms until destroyed. Construct before starting other threads. The
+// destructor ends the thread at once (it wakes it with a SIGTERM of its own,
+// which is not taken for a signal).
 class SignalWatcher {
  public:
   // With `on_reload`, SIGHUP calls it (on the watcher's thread) as often as
