@@ -1017,9 +1017,10 @@ TEST_CASE(
   std::string all;
   for (const std::string& r : h.Requests()) all += r + "; ";
   INFO(all);
-  // At its second batch (its pace known, at 2023-10-25), 18 days left:
-  // its later half is asked from the middle day.
-  CHECK(all.find("jobs 2023-11-03") != std::string::npos);
+  // At its second batch (its pace known, at 2023-10-25), 18 days left, of
+  // which its next page (on its way at once) has 2: its later half is asked
+  // from the middle day of the other 16.
+  CHECK(all.find("jobs 2023-11-04") != std::string::npos);
   const std::set<int64_t>& got = h.sink.keys["jobs"];
   CHECK(got.count(101) == 1);
   CHECK(got.count(200) == 1);

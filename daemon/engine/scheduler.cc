@@ -391,10 +391,15 @@ bool Scheduler::CutLargest(const State& live, const State* except,
     int64_t first = 0, last = 0;
     double pages = 0;
   };
-  auto left = [](const State& c, const std::string& reached,
-                 std::optional<int64_t> last) -> std::optional<Left> {
-    const std::optional<int64_t> first = DayOf(reached);
+  auto left = [&](const State& c, const std::string& reached,
+                  std::optional<int64_t> last) -> std::optional<Left> {
+    std::optional<int64_t> first = DayOf(reached);
     if (!first || !last || c.days_per_page < 0) return std::nullopt;
+    // Its next page on the way (in flight, or the chain applied now, which
+    // goes on at once) will have its next days: the cut shares the rest.
+    if (c.live && (&c == except || pool_->Has(&c))) {
+      *first += static_cast<int64_t>(c.days_per_page);
+    }
     const double days = static_cast<double>(*last - *first);
     return Left{&c, *first, *last,
                 c.days_per_page > 0 ? days / c.days_per_page : 1e9};
@@ -424,9 +429,10 @@ bool Scheduler::CutLargest(const State& live, const State* except,
   if (live.behind && !change->cursor && &live != except) {
     consider(left(live, live.reached, SplitEndDay(live)));
   }
-  // Each half at least a day and, at the pace so far, a page: a chain cut
-  // while others are free ends sooner even by one page.
-  if (!best.chain || best.last - best.first < 2 || best.pages < 2) {
+  // Each half at least a day, and more than a page (at the pace so far) to
+  // share after the one on its way: a chain cut while others are free ends
+  // sooner even by one round trip.
+  if (!best.chain || best.last - best.first < 2 || best.pages <= 1) {
     return false;
   }
   const int64_t cut = best.first + (best.last - best.first) / 2;

@@ -52,8 +52,9 @@
 // answered yet that start later: where records crowd into a few days, most
 // ranges would be empty. While fewer than `concurrency` chains run, each
 // batch of the feed cuts the chain with the most pages left (at the pace of
-// its last batch, at least a page and two days; the range of the batch
-// included, the feed's own chain but on its own batches) in half by date,
+// its last batch, after the page on its way if one is: more than a page and
+// at least two days; the range of the batch included, the feed's own chain
+// but on its own batches) in half by date,
 // the later half a new range, so the chains follow the data's skew and no
 // range is left to end alone. Each range's position, and every change to the
 // ranges, is stored in the transaction of the batch that made it
