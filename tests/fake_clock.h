@@ -17,7 +17,10 @@ namespace stsync {
 // moves it to the deadline at once, so code under test never sleeps.
 class FakeClock : public Clock {
  public:
-  SteadyTime Now() const override { return SteadyTime(Millis(now_ms_.load())); }
+  SteadyTime Now() const override {
+    return SteadyTime(
+        Millis(now_ms_.fetch_add(step_ms_.load()) + step_ms_.load()));
+  }
   WallTime WallNow() const override {
     return WallTime(
         std::chrono::milliseconds(1'700'000'000'000LL + now_ms_.load()));
@@ -38,6 +41,9 @@ class FakeClock : public Clock {
     return !signal.fired();
   }
   void Advance(Millis d) { now_ms_ += d.count(); }
+  // While not zero, every Now() first moves the clock by `d`: work between
+  // two readings takes that long.
+  void set_step_per_reading(Millis d) { step_ms_ = d.count(); }
   // Called at the start of every wait with its length (before the clock
   // moves); a test can Stop() the signal there. Set it before use.
   void set_on_wait(std::function<void(Millis)> f) { on_wait_ = std::move(f); }
@@ -45,7 +51,8 @@ class FakeClock : public Clock {
   int waits() const { return waits_.load(); }
 
  private:
-  std::atomic<long long> now_ms_{1'000'000};
+  mutable std::atomic<long long> now_ms_{1'000'000};
+  std::atomic<long long> step_ms_{0};
   std::atomic<int> waits_{0};
   std::function<void(Millis)> on_wait_;
 };

@@ -170,6 +170,7 @@ class MemorySink : public Sink {
     return newest_version;
   }
   void Idle() override { ++idles; }
+  void Quiet() override { ++quiets; }
 
   std::vector<std::string> applied;  // "endpoint@next cursor", in order
   std::map<std::string, std::set<int64_t>> keys;  // ids stored, by endpoint
@@ -177,6 +178,7 @@ class MemorySink : public Sink {
   int fail_applies = 0;                       // the next N applies fail as busy
   std::optional<std::string> newest_version;  // what NewestVersion says
   int idles = 0;                              // Idle() calls
+  int quiets = 0;                             // Quiet() calls
   std::function<void(const std::string&, const Batch&)> before_apply;
 
  private:
@@ -641,7 +643,9 @@ TEST_CASE(
   CHECK(h.sink.failures[0].find("locked") != std::string::npos);
 }
 
-TEST_CASE("the sink is told to idle before a long wait, not a short one") {
+TEST_CASE(
+    "the sink is told it is quiet before every wait and to idle before a long "
+    "one only") {
   Harness h([](const std::string& url) { return Paged(url, 2); });
   h.AddFeed("jobs", minutes(5));
   h.clock.set_on_wait([&](Millis) {
@@ -651,6 +655,7 @@ TEST_CASE("the sink is told to idle before a long wait, not a short one") {
   REQUIRE(h.Run(Scheduler::Mode::kForever).stopped);
   CHECK(h.sink.idles == h.clock.waits());
   CHECK(h.sink.idles >= 2);
+  CHECK(h.sink.quiets >= h.clock.waits());
   // Backoff waits under a second do not idle.
   Harness quick([](const std::string&) {
     return HttpResponse{500, {}, "oops"};
@@ -661,6 +666,7 @@ TEST_CASE("the sink is told to idle before a long wait, not a short one") {
   REQUIRE(quick.Run(Scheduler::Mode::kDrain).Failed() == 1);
   CHECK(quick.clock.waits() > 0);
   CHECK(quick.sink.idles == 0);
+  CHECK(quick.sink.quiets >= quick.clock.waits());
 }
 
 TEST_CASE("stop during a wait ends the run at once, with nothing lost") {

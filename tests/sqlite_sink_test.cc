@@ -117,6 +117,60 @@ TEST_CASE(
   CHECK(test::QueryText(path, "PRAGMA integrity_check") == "ok");
 }
 
+TEST_CASE(
+    "Quiet copies the WAL into the database when the writer was mostly idle "
+    "and not when it was busy") {
+  test::TempDir dir;
+  const std::string path = dir.File("quiet.db");
+  FakeClock clock;
+  SqliteSinkOptions o;
+  o.wal_size = 4 << 20;  // Quiet copies from 256 KiB on
+  auto opened = SqliteSink::Open(path, o, &clock);
+  REQUIRE(opened.ok());
+  SqliteSink& store = **opened;
+  if (store.checkpoints_in_background()) {
+    MESSAGE("skipped: SQLite 3.51.3 or newer copies on its own thread");
+    return;
+  }
+  REQUIRE(store.Prepare(Jobs()).ok());
+  const std::string filler = R"(,"notes":")" + std::string(2000, 'x') + R"(")";
+  int page = 0;
+  auto apply = [&](int records) {
+    std::vector<int> ids;
+    for (int i = 0; i < records; ++i) ids.push_back(page * 1000 + i + 1);
+    ++page;
+    REQUIRE(
+        store
+            .Apply(Jobs(), MakePage(ids, "2024-01-01T00:00:00Z",
+                                    "t" + std::to_string(page), true, filler))
+            .ok());
+  };
+  auto copied = [&] { return std::filesystem::file_size(path) > 300'000; };
+  // 400 KiB in the WAL, applied in no time, but the writer's load is not
+  // measured yet (under 250 ms since the open): taken as busy.
+  apply(200);
+  store.Quiet();
+  CHECK_FALSE(copied());
+  // The next second spent applying: busy.
+  clock.set_step_per_reading(Millis(1000));
+  apply(1);
+  clock.set_step_per_reading(Millis(0));
+  store.Quiet();
+  CHECK_FALSE(copied());
+  // Then two seconds without a batch: idle.
+  clock.Advance(Millis(2000));
+  store.Quiet();
+  CHECK(copied());
+  // Under a sixteenth of the limit since: nothing to copy yet.
+  const uintmax_t size = std::filesystem::file_size(path);
+  apply(10);
+  clock.Advance(Millis(2000));
+  store.Quiet();
+  CHECK(std::filesystem::file_size(path) == size);
+  Conn reader(path);
+  CHECK(reader.Int("SELECT count(*) FROM jobs") == 211);
+}
+
 TEST_CASE("a new database gets 16 KiB pages, an existing one keeps its own") {
   test::TempDir dir;
   { auto fresh = MustOpen(dir.File("new.db")); }

@@ -118,6 +118,8 @@ RunReport Scheduler::Run(Mode mode) {
         Finish(std::move(*done), mode, states);
         continue;
       }
+      // Nothing to apply: the writer would only wait now.
+      sink_->Quiet();
       if (!WaitForWork(states)) break;
     }
     // The pool waits for the fetches in flight (cancelled if stopping).

@@ -32,7 +32,9 @@
 // `concurrency` batches are held in the pool and one more is applied. A
 // background feed is fetched only while no foreground feed is fetched,
 // applied or due. The tenant's rate limiter and a 429's pause span every
-// request in flight (api/api_client.h).
+// request in flight (api/api_client.h). Before each wait, with nothing to
+// apply, the sink is told it is Quiet (Sink::Quiet); before a wait of a
+// second or more, to Idle.
 //
 // A split first sync. A feed's pages follow each other, so one large export
 // would bound a first sync however many requests may be in flight. An

@@ -123,6 +123,10 @@ class Sink {
   // Every feed waits for a while: the sink may give back memory it can
   // rebuild (caches). Optional.
   virtual void Idle() {}
+  // No batch waits to be applied: the writer would only wait now (for
+  // fetches in flight, or for the next poll). The sink may do work it put
+  // off, briefly (SQLite copies its WAL into the database). Optional.
+  virtual void Quiet() {}
 
   // Moves the feed's cursor to `to`, or forgets it (nullopt: the next run
   // starts at the configured start), and forgets its split ranges. Rows are

@@ -37,6 +37,7 @@ class SinkDecorator : public Sink {
     return target_->RecordFailure(endpoint, message);
   }
   void Idle() override { target_->Idle(); }
+  void Quiet() override { target_->Quiet(); }
   Status ResetCursor(const std::string& endpoint,
                      const std::optional<Cursor>& to) override {
     return target_->ResetCursor(endpoint, to);

@@ -46,7 +46,16 @@ struct SqliteSink::Statements {
   bool has_deleted = false;
 };
 
-SqliteSink::SqliteSink(sqlite3* db, Clock* clock) : db_(db), clock_(clock) {}
+// Adds the time from its construction to its destruction to the load.
+struct SqliteSink::LoadTimer {
+  explicit LoadTimer(SqliteSink* s) : sink(s), started(s->clock_->Now()) {}
+  ~LoadTimer() { sink->load_ += sink->clock_->Now() - started; }
+  SqliteSink* const sink;
+  const SteadyTime started;
+};
+
+SqliteSink::SqliteSink(sqlite3* db, Clock* clock)
+    : db_(db), clock_(clock), load_since_(clock->Now()) {}
 
 SqliteSink::~SqliteSink() {
   statements_.clear();
@@ -217,6 +226,8 @@ int SqliteSink::OnBusy(void* store, int count) {
 
 int SqliteSink::OnWalCommit(void* store, sqlite3* db, const char*, int frames) {
   SqliteSink* s = static_cast<SqliteSink*>(store);
+  s->wal_frames_ = frames;
+  if (frames < s->wal_copied_) s->wal_copied_ = 0;  // the WAL started over
   if (!s->checkpointer_) {
     // The writer copies the WAL itself once it reaches the limit, so that
     // the next transaction restarts it; the fetches in flight go on
@@ -461,6 +472,7 @@ Result<SqliteSink::Statements*> SqliteSink::Writable(const Endpoint& e) {
 Result<ApplyStats> SqliteSink::ApplyBatch(const Endpoint& e, const Batch& batch,
                                           const Cursor* cursor,
                                           const SplitChange* split) {
+  LoadTimer timer(this);
   auto writable = Writable(e);
   if (!writable.ok()) return writable.status();
   Statements& st = **writable;
@@ -598,6 +610,31 @@ Result<std::optional<std::string>> SqliteSink::FirstStoredAt(
   auto first = stsync::FirstStoredAt(db_, endpoint);
   if (!first.ok()) return Noted(first.status());
   return first;
+}
+
+void SqliteSink::Quiet() {
+  const SteadyTime now = clock_->Now();
+  if (now - load_since_ >= std::chrono::milliseconds(250)) {
+    load_share_ = std::chrono::duration<double>(load_) /
+                  std::chrono::duration<double>(now - load_since_);
+    load_since_ = now;
+    load_ = {};
+  }
+  // The background thread copies already; or the writer is busy (a
+  // backfill bound by the disk), and the copy waits for the limit, where
+  // each page that many commits changed (the key index's) is written once.
+  if (checkpointer_ || load_share_ >= 0.5) return;
+  if (wal_frames_ - wal_copied_ < std::max<int64_t>(1, wal_pages_ / 16)) {
+    return;
+  }
+  // A failure (a full disk) leaves the WAL longer; the copy is tried again
+  // after as many frames more, or at the limit.
+  int frames = 0, copied = 0;
+  wal_copied_ = wal_frames_;
+  if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                &frames, &copied) == SQLITE_OK) {
+    wal_copied_ = copied;
+  }
 }
 
 void SqliteSink::Idle() {
