@@ -147,7 +147,7 @@ TEST_CASE(
   };
   auto copied = [&] { return std::filesystem::file_size(path) > 300'000; };
   // 400 KiB in the WAL, applied in no time, but the writer's load is not
-  // measured yet (under 250 ms since the open): taken as busy.
+  // measured yet (under a second since the open): taken as busy.
   apply(200);
   store.Quiet();
   CHECK_FALSE(copied());

@@ -614,7 +614,7 @@ Result<std::optional<std::string>> SqliteSink::FirstStoredAt(
 
 void SqliteSink::Quiet() {
   const SteadyTime now = clock_->Now();
-  if (now - load_since_ >= std::chrono::milliseconds(250)) {
+  if (now - load_since_ >= std::chrono::seconds(1)) {
     load_share_ = std::chrono::duration<double>(load_) /
                   std::chrono::duration<double>(now - load_since_);
     load_since_ = now;

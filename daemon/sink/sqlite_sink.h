@@ -26,7 +26,7 @@
 // waits for an fsync; older versions have the WAL-reset bug, so there the
 // writer checkpoints on its own connection once the WAL reaches wal_size,
 // and sooner (from a sixteenth of it) when told the writer is Quiet and it
-// has been busy less than half of the last 250 ms measured: the copy is
+// has been busy less than half of the last second measured: the copy is
 // then done while the writer would wait for the network anyway, rather
 // than at the limit or at close.
 // Only one process at a time opens a database for writing (WriterLock).
@@ -206,7 +206,7 @@ class SqliteSink : public Sink, public SideFeedStore {
   int64_t wal_frames_ = 0;  // in the WAL at the last commit
   int64_t wal_copied_ = 0;  // of them, copied (or tried) by the last Quiet
   // Quiet's measure of the writer's load: the time spent applying batches
-  // since load_since_ (LoadTimer), and its share of the last 250 ms (or
+  // since load_since_ (LoadTimer), and its share of the last second (or
   // more) measured; 1 until one has been.
   struct LoadTimer;
   SteadyTime load_since_{};
