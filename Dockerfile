@@ -28,7 +28,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSTSYNC_TESTS=OFF \
 FROM debian:12-slim
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
       --no-install-recommends ca-certificates libcpp-httplib0.11 libssl3 \
-      libsqlite3-0 libyaml-cpp0.7 libspdlog1.10 libfmt9 libsystemd0 \
+      libsqlite3-0 libpq5 libyaml-cpp0.7 libspdlog1.10 libfmt9 libsystemd0 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /var/lib/stsync \
          --shell /usr/sbin/nologin stsync \

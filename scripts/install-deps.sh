@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config
   libcpp-httplib-dev libssl-dev rapidjson-dev libsqlite3-dev
   libyaml-cpp-dev libspdlog-dev doctest-dev libsystemd-dev
-  sqlite3
+  sqlite3 libpq-dev
   "$@"
 )
 

@@ -5,7 +5,8 @@
 #   --tsan      build into build-tsan with ThreadSanitizer
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+# The PostgreSQL sink's tests start a throwaway server of their own.
+scripts/install-deps.sh postgresql
 sanitizer=""
 case "${1:-}" in
   --sanitize)

@@ -48,6 +48,20 @@ cmake -S "$work" -B "$work/build" $flags >"$work/cmake.log" 2>&1 ||
 base="libc6 libgcc-s1 libstdc++6 libgcrypt20 liblz4-1 libzstd1 libgpg-error0 liblzma5 libcap2 libbrotli1 zlib1g libsystemd0"
 installed=$(echo "$runtime" | tr ' \\' '\n\n' | grep -E '^lib[a-z0-9.+-]+$' | sort -u)
 command -v dpkg >/dev/null || { echo "Dockerfile: ok, without the library check (no dpkg)"; exit 0; }
+# Their dependencies come with them (apt installs them): the closure over
+# this machine's package database.
+closure=" $installed $base "
+queue="$installed"
+while [ -n "$queue" ]; do
+  next=""
+  for p in $queue; do
+    for d in $(dpkg-query -W -f='${Depends},${Pre-Depends}\n' "$p" 2>/dev/null |
+      tr ',|' '\n\n' | sed 's/([^)]*)//g; s/:any//g' | awk '{print $1}'); do
+      case $closure in *" $d "*) ;; *) closure="$closure$d " next="$next $d" ;; esac
+    done
+  done
+  queue=$next
+done
 missing=""
 for lib in $(ldd "$binary" | awk '/=>/ {print $3}'); do
   pkg=$(dpkg -S "$(readlink -f "$lib")" 2>/dev/null | head -1 | cut -d: -f1)
@@ -55,7 +69,7 @@ for lib in $(ldd "$binary" | awk '/=>/ {print $3}'); do
   # A sanitizer build (scripts/test.sh --sanitize, --tsan) links their
   # runtimes; the image's Release build does not.
   case $pkg in libasan* | libubsan* | libtsan*) continue ;; esac
-  if ! echo "$installed $base" | tr ' ' '\n' | grep -qx "$pkg"; then
+  if ! echo "$closure" | tr ' ' '\n' | grep -qx "$pkg"; then
     missing="$missing $pkg"
   fi
 done

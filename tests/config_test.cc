@@ -550,3 +550,57 @@ TEST_CASE("retry, http and log sections are validated") {
 }
 
 }  // namespace stsync
+
+namespace stsync {
+
+TEST_CASE(
+    "database.url selects PostgreSQL with a schema per tenant and is never "
+    "repeated in an error") {
+  const std::string url =
+      "  url: postgresql://stsync:${PGPASS}@db.example/warehouse\n";
+  const std::map<std::string, std::string> env = {
+      {"ST_CLIENT_ID", "cid"},
+      {"ST_CLIENT_SECRET", "s3cret-value"},
+      {"PGPASS", "pg-s3cret"}};
+  auto one = Parse(test::Replace(kGood, "  path: /tmp/x.db\n", url), env);
+  INFO(one.status().message());
+  REQUIRE(one.ok());
+  const Config& c = one->tenants[0];
+  CHECK(c.database.url == "postgresql://stsync:pg-s3cret@db.example/warehouse");
+  CHECK(c.database.path.empty());
+  CHECK(c.database.schema == "st_1234567");
+
+  const std::string tenants = "tenants: [2222222]\ndatabase:\n";
+  auto two = Parse(test::Replace(test::Replace(kGood, "database:\n", tenants),
+                                 "  path: /tmp/x.db\n",
+                                 url + "  schema: replica_{tenant}\n"),
+                   env);
+  INFO(two.status().message());
+  REQUIRE(two.ok());
+  CHECK(two->tenants[0].database.schema == "replica_1234567");
+  CHECK(two->tenants[1].database.schema == "replica_2222222");
+
+  ExpectError(test::Replace(test::Replace(kGood, "database:\n", tenants),
+                            "  path: /tmp/x.db\n", url + "  schema: one\n"),
+              {"database.schema", "must contain {tenant}"}, env);
+  ExpectError(
+      test::Replace(kGood, "  path: /tmp/x.db\n", "  path: /tmp/x.db\n" + url),
+      {"database", "sets both path (SQLite) and url (PostgreSQL)"}, env);
+  ExpectError(test::Replace(kGood, "  path: /tmp/x.db\n", "  schema: s\n"),
+              {"database.path", "missing"}, env);
+  ExpectError(test::Replace(kGood, "  path: /tmp/x.db\n",
+                            "  path: /tmp/x.db\n  schema: s\n"),
+              {"database.schema", "is for PostgreSQL only"}, env);
+  ExpectError(
+      test::Replace(kGood, "  path: /tmp/x.db\n", url + "  schema: A-b\n"),
+      {"database.schema", "lower-case letters"}, env);
+  auto bad = Parse(test::Replace(kGood, "  path: /tmp/x.db\n",
+                                 "  url: mysql://u:pg-s3cret@h/db\n"),
+                   env);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("must be a postgresql:// URI") !=
+        std::string::npos);
+  CHECK(bad.status().message().find("pg-s3cret") == std::string::npos);
+}
+
+}  // namespace stsync

@@ -20,29 +20,8 @@ namespace {
 
 const Endpoint& Jobs() { return *FindEndpoint("jobs"); }
 
-// A page of the JSON `records` (comma-separated), continuing at `token`.
-Batch RecordsPage(const std::string& records, const std::string& token,
-                  bool has_more = true) {
-  auto p = ParseExportPage(
-      R"({"hasMore":)" + std::string(has_more ? "true" : "false") +
-          R"(,"continueFrom":")" + token + R"(","data":[)" + records + "]}",
-      Jobs());
-  REQUIRE(p.ok());
-  return std::move(p).value();
-}
-
-// A page of `ids` at version `ts`, continuing at `token`.
-Batch MakePage(const std::vector<int>& ids, const std::string& ts,
-               const std::string& token, bool has_more = true,
-               const std::string& extra = "") {
-  std::string data;
-  for (int id : ids) {
-    if (!data.empty()) data += ",";
-    data += R"({"id":)" + std::to_string(id) + R"(,"modifiedOn":")" + ts +
-            R"(","active":true)" + extra + "}";
-  }
-  return RecordsPage(data, token, has_more);
-}
+using test::MakePage;
+using test::RecordsPage;
 
 std::unique_ptr<SqliteSink> MustOpen(const std::string& path,
                                      Millis busy = Millis(5000)) {
@@ -185,144 +164,6 @@ TEST_CASE("a new database gets 16 KiB pages, an existing one keeps its own") {
   CHECK(test::QueryInt(dir.File("old.db"), "PRAGMA page_size") == 4096);
 }
 
-TEST_CASE("a page's rows and its cursor are committed together") {
-  test::TempDir dir;
-  std::string db = dir.File("s.db");
-  auto store = MustOpen(db);
-  auto stats =
-      store->Apply(Jobs(), MakePage({1, 2, 3}, "2024-01-01T00:00:00Z", "t1"));
-  REQUIRE(stats.ok());
-  CHECK(stats->inserted == 3);
-  auto cp = store->Load("jobs");
-  REQUIRE(cp.ok());
-  REQUIRE(cp->has_value());
-  CHECK((*cp)->cursor == Cursor::FromStored("t1"));
-  CHECK((*cp)->row_count == 3);
-  CHECK((*cp)->pages == 1);
-  CHECK((*cp)->caught_up_at.empty());
-  CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 3);
-  CHECK(test::QueryText(db, "SELECT modified_on FROM jobs WHERE id = 2") ==
-        "2024-01-01T00:00:00.0000000Z");
-  CHECK(test::QueryInt(db, "SELECT active FROM jobs WHERE id = 2") == 1);
-  CHECK(
-      test::QueryText(
-          db,
-          "SELECT json_extract(data, '$.modifiedOn') FROM jobs WHERE id = 3") ==
-      "2024-01-01T00:00:00Z");
-
-  REQUIRE(
-      store->Apply(Jobs(), MakePage({4}, "2024-01-02T00:00:00Z", "t2", false))
-          .ok());
-  cp = store->Load("jobs");
-  CHECK((*cp)->cursor == Cursor::FromStored("t2"));
-  CHECK((*cp)->row_count == 4);
-  CHECK_FALSE((*cp)->caught_up_at.empty());
-}
-
-TEST_CASE(
-    "duplicates are absorbed and an older version never replaces a newer one") {
-  test::TempDir dir;
-  std::string db = dir.File("s.db");
-  auto store = MustOpen(db);
-  REQUIRE(store->Apply(Jobs(), MakePage({1, 2}, "2024-01-01T00:00:08.5Z", "t1"))
-              .ok());
-  // The same page again (includeRecentChanges): nothing changes.
-  auto again =
-      store->Apply(Jobs(), MakePage({1, 2}, "2024-01-01T00:00:08.5Z", "t1"));
-  CHECK(again->unchanged == 2);
-  // A newer version of 1 (more fractional digits, still later) replaces it.
-  auto newer =
-      store->Apply(Jobs(), MakePage({1}, "2024-01-01T00:00:08.5000001Z", "t2",
-                                    true, R"(,"v":"new")"));
-  CHECK(newer->updated == 1);
-  // An older version of 1 arriving later is ignored. As raw text "08Z"
-  // would sort after "08.5000001Z"; normalised, it is correctly older.
-  auto older = store->Apply(Jobs(), MakePage({1}, "2024-01-01T00:00:08Z", "t3",
-                                             true, R"(,"v":"old")"));
-  CHECK(older->unchanged == 1);
-  CHECK(test::QueryText(
-            db, "SELECT json_extract(data, '$.v') FROM jobs WHERE id = 1") ==
-        "new");
-  CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 2);
-  // The cursor still advances: the page was consumed.
-  CHECK((*store->Load("jobs"))->cursor == Cursor::FromStored("t3"));
-  CHECK((*store->Load("jobs"))->row_count == 2);
-  // first_seen_at stays, synced_at moves only on a real change.
-  CHECK(test::QueryInt(
-            db, "SELECT first_seen_at <= synced_at FROM jobs WHERE id = 1") ==
-        1);
-}
-
-TEST_CASE("rows without a version are replaced only by different data") {
-  test::TempDir dir;
-  std::string db = dir.File("s.db");
-  auto store = MustOpen(db);
-  auto page = [](const std::string& rec, const std::string& tok) {
-    return RecordsPage(rec, tok);
-  };
-  REQUIRE(store->Apply(Jobs(), page(R"({"id":1,"x":1})", "a")).ok());
-  CHECK(store->Apply(Jobs(), page(R"({"id":1,"x":1})", "b"))->unchanged == 1);
-  CHECK(store->Apply(Jobs(), page(R"({"id":1,"x":2})", "c"))->updated == 1);
-  CHECK(store
-            ->Apply(Jobs(),
-                    page(R"({"id":1,"x":3,"modifiedOn":"2024-01-01"})", "d"))
-            ->updated == 1);
-  // Once versioned, an unversioned copy cannot replace it.
-  CHECK(store->Apply(Jobs(), page(R"({"id":1,"x":4})", "e"))->unchanged == 1);
-  CHECK(test::QueryInt(db, "SELECT json_extract(data, '$.x') FROM jobs") == 3);
-}
-
-TEST_CASE(
-    "the same version with different bytes replaces the row, while the same "
-    "bytes and older versions do not") {
-  test::TempDir dir;
-  std::string db = dir.File("s.db");
-  auto store = MustOpen(db);
-  auto apply = [&](const std::string& rec, const std::string& tok) {
-    auto stats = store->Apply(Jobs(), RecordsPage(rec, tok));
-    REQUIRE(stats.ok());
-    return *stats;
-  };
-  const std::string v1 = R"("modifiedOn":"2024-01-01T00:00:00Z")";
-  REQUIRE(apply(R"({"id":1,"x":1,)" + v1 + "}", "a").inserted == 1);
-  // Edited later without a newer version: the later position wins.
-  CHECK(apply(R"({"id":1,"x":2,)" + v1 + "}", "b").updated == 1);
-  CHECK(test::QueryInt(db, "SELECT json_extract(data, '$.x') FROM jobs") == 2);
-  // A repeat (includeRecentChanges) writes nothing.
-  const std::string before = test::QueryText(db, "SELECT synced_at FROM jobs");
-  CHECK(apply(R"({"id":1,"x":2,)" + v1 + "}", "c").unchanged == 1);
-  // An older version never replaces a newer one.
-  CHECK(apply(R"({"id":1,"x":3,"modifiedOn":"2023-12-31T00:00:00Z"})", "d")
-            .unchanged == 1);
-  CHECK(test::QueryInt(db, "SELECT json_extract(data, '$.x') FROM jobs") == 2);
-  CHECK(test::QueryText(db, "SELECT synced_at FROM jobs") == before);
-}
-
-TEST_CASE("a page that fails half-way writes nothing and keeps the cursor") {
-  test::TempDir dir;
-  std::string db = dir.File("s.db");
-  auto store = MustOpen(db);
-  REQUIRE(
-      store->Apply(Jobs(), MakePage({1}, "2024-01-01T00:00:00Z", "t1")).ok());
-  {
-    Conn c(db);
-    c.Exec(
-        "CREATE TRIGGER boom BEFORE INSERT ON jobs WHEN NEW.id = 13 "
-        "BEGIN SELECT RAISE(ABORT, 'simulated failure'); END");
-  }
-  auto r = store->Apply(
-      Jobs(), MakePage({10, 11, 12, 13, 14}, "2024-01-02T00:00:00Z", "t2"));
-  REQUIRE_FALSE(r.ok());
-  CHECK(r.status().message().find("simulated failure") != std::string::npos);
-  CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 1);
-  CHECK((*store->Load("jobs"))->cursor == Cursor::FromStored("t1"));
-  CHECK((*store->Load("jobs"))->row_count == 1);
-  // The store is still usable afterwards.
-  REQUIRE(
-      store->Apply(Jobs(), MakePage({20}, "2024-01-03T00:00:00Z", "t3")).ok());
-  CHECK((*store->Load("jobs"))->cursor == Cursor::FromStored("t3"));
-}
-
 TEST_CASE(
     "another writer holding the lock makes Apply fail as busy, writing "
     "nothing") {
@@ -360,33 +201,6 @@ TEST_CASE(
   CHECK(reader.Int("SELECT count(*) FROM jobs") == 2);  // its snapshot
   reader.Exec("COMMIT");
   CHECK(reader.Int("SELECT count(*) FROM jobs") == 7);
-}
-
-TEST_CASE("reset keeps rows and moves the cursor, failures are recorded") {
-  test::TempDir dir;
-  std::string db = dir.File("s.db");
-  auto store = MustOpen(db);
-  REQUIRE(store->Apply(Jobs(), MakePage({1, 2}, "2024-01-01T00:00:00Z", "t1"))
-              .ok());
-  REQUIRE(store->RecordFailure("jobs", "HTTP 503").ok());
-  REQUIRE(store->RecordFailure("jobs", "HTTP 503").ok());
-  auto cp = *store->Load("jobs");
-  CHECK(cp->last_error == "HTTP 503");
-  CHECK(cp->consecutive_failures == 2);
-  CHECK(cp->cursor == Cursor::FromStored("t1"));
-
-  REQUIRE(store->ResetCursor("jobs", Cursor::Date("2023-06-01")).ok());
-  CHECK((*store->Load("jobs"))->cursor == Cursor::FromStored("2023-06-01"));
-  REQUIRE(store->ResetCursor("jobs", std::nullopt).ok());
-  cp = *store->Load("jobs");
-  CHECK_FALSE(cp->cursor.has_value());
-  CHECK(cp->row_count == 2);
-  CHECK(cp->last_error.empty());
-  CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 2);
-  // A new endpoint can be reset before it ever ran.
-  REQUIRE(store->ResetCursor("customers", Cursor::Date("2024-01-01")).ok());
-  CHECK((*store->Load("customers"))->cursor ==
-        Cursor::FromStored("2024-01-01"));
 }
 
 TEST_CASE(
@@ -505,33 +319,6 @@ TEST_CASE(
   CHECK(by_hard_link.status().message().find("single link") !=
         std::string::npos);
   CHECK(test::ReadFile(victim) == "precious\n");
-}
-
-TEST_CASE("composite keys and job-history parents get their own columns") {
-  test::TempDir dir;
-  std::string db = dir.File("s.db");
-  auto store = MustOpen(db);
-  const Endpoint& ratings = *FindEndpoint("technician-ratings");
-  const Endpoint& history = *FindEndpoint("job-history");
-  REQUIRE(store->Prepare(ratings).ok());
-  REQUIRE(store->Prepare(history).ok());
-  auto p = ParseExportPage(
-      R"({"hasMore":false,"continueFrom":"x","data":[)"
-      R"({"technicianId":1,"jobId":2,"rating":9},{"technicianId":1,"jobId":3}]})",
-      ratings);
-  REQUIRE(store->Apply(ratings, *p)->inserted == 2);
-  CHECK(
-      test::QueryInt(
-          db,
-          "SELECT count(*) FROM technician_ratings WHERE technician_id = 1") ==
-      2);
-  auto h = ParseExportPage(
-      R"({"hasMore":false,"continueFrom":"x","data":[{"jobId":7,"history":[)"
-      R"({"id":70,"date":"2024-01-01"},{"id":71,"date":"2024-01-02"}]}]})",
-      history);
-  REQUIRE(store->Apply(history, *h)->inserted == 2);
-  CHECK(test::QueryInt(
-            db, "SELECT count(*) FROM job_history WHERE job_id = 7") == 2);
 }
 
 TEST_CASE(

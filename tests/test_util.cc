@@ -17,6 +17,8 @@
 #include <sstream>
 #include <thread>
 
+#include "api/page_parser.h"
+#include "config/catalog.h"
 #include "engine/replicator.h"
 #include "sink/migrations.h"
 
@@ -470,6 +472,28 @@ void ExpectReplica(const fake::FakeServer& server, const std::string& db,
       QueryInt(db, "SELECT row_count FROM _stsync_cursors WHERE endpoint = '" +
                        endpoint + "'") ==
       QueryInt(db, "SELECT count(*) FROM \"" + table + "\""));
+}
+
+Batch RecordsPage(const std::string& records, const std::string& token,
+                  bool has_more, const Endpoint* e) {
+  auto p = ParseExportPage(
+      R"({"hasMore":)" + std::string(has_more ? "true" : "false") +
+          R"(,"continueFrom":")" + token + R"(","data":[)" + records + "]}",
+      e ? *e : *FindEndpoint("jobs"));
+  REQUIRE(p.ok());
+  return std::move(p).value();
+}
+
+Batch MakePage(const std::vector<int>& ids, const std::string& ts,
+               const std::string& token, bool has_more,
+               const std::string& extra) {
+  std::string data;
+  for (int id : ids) {
+    if (!data.empty()) data += ",";
+    data += R"({"id":)" + std::to_string(id) + R"(,"modifiedOn":")" + ts +
+            R"(","active":true)" + extra + "}";
+  }
+  return RecordsPage(data, token, has_more);
 }
 
 RunReport SyncOnce(const Config& config) {

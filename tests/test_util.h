@@ -103,6 +103,16 @@ void Exec(const std::string& db_path, const std::string& sql);
 std::vector<std::vector<std::string>> QueryRows(const std::string& db_path,
                                                 const std::string& sql);
 
+// A page of the JSON `records` (comma-separated) of `e` (null: jobs),
+// continuing at `token`; fails the test if it does not parse.
+Batch RecordsPage(const std::string& records, const std::string& token,
+                  bool has_more = true, const Endpoint* e = nullptr);
+// A page of jobs `ids`, each at version `ts` and active, with `extra` (more
+// JSON members, from a comma) in each.
+Batch MakePage(const std::vector<int>& ids, const std::string& ts,
+               const std::string& token, bool has_more = true,
+               const std::string& extra = "");
+
 // A Transport that answers from a script and records what it was asked.
 class ScriptedTransport : public Transport {
  public:

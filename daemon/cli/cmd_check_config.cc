@@ -3,6 +3,7 @@
 
 #include "base/duration.h"
 #include "cli/cli.h"
+#include "sink/open_destination.h"
 
 namespace stsync {
 
@@ -32,7 +33,7 @@ int CheckConfigCommand(int argc, char** argv) {
   for (const Config& t : config->tenants) {
     std::printf("  tenant %s (%s), API %s\n", t.tenant.c_str(),
                 t.environment.c_str(), t.api_url.c_str());
-    std::printf("  database %s\n", t.database.path.c_str());
+    std::printf("  database %s\n", DescribeDestination(t).c_str());
     std::printf("  %zu endpoint(s):\n", t.endpoints.size());
     for (const auto& ec : t.endpoints) {
       std::string notes;

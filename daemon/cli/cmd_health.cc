@@ -4,6 +4,7 @@
 
 #include "cli/cli.h"
 #include "ops/health.h"
+#include "sink/open_destination.h"
 #include "sink/writer_lock.h"
 
 namespace stsync {
@@ -29,7 +30,8 @@ int HealthCommand(int argc, char** argv) {
   if (!command) return code;
   const WallTime now = RealClock::Get()->WallNow();
   for (const Config* t : command->tenants) {
-    if (!WriterLock::IsHeld(t->database.path)) {
+    // A PostgreSQL schema has no lock file; its freshness tells alone.
+    if (!UsesPostgres(*t) && !WriterLock::IsHeld(t->database.path)) {
       std::printf("unhealthy: tenant %s: no stsync process is writing %s\n",
                   t->tenant.c_str(), t->database.path.c_str());
       return kExitFailure;

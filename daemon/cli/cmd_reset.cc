@@ -4,7 +4,7 @@
 #include "base/timestamp.h"
 #include "cli/cli.h"
 #include "engine/replicator.h"
-#include "sink/sqlite_sink.h"
+#include "sink/open_destination.h"
 
 namespace stsync {
 
@@ -45,8 +45,7 @@ int ResetCommand(int argc, char** argv) {
                  from->c_str());
     return kExitUsage;
   }
-  auto store = SqliteSink::Open(config->database.path, SinkOptionsOf(*config),
-                                RealClock::Get());
+  auto store = OpenDestination(*config, {}, RealClock::Get());
   if (!store.ok()) {
     std::fprintf(stderr, "stsync: %s\n", store.status().message().c_str());
     return kExitFailure;

@@ -13,7 +13,7 @@
 #include "engine/progress_observer.h"
 #include "engine/split_days.h"
 #include "sink/damage_note.h"
-#include "sink/sqlite_sink.h"
+#include "sink/open_destination.h"
 
 namespace stsync {
 namespace {
@@ -115,17 +115,15 @@ struct TenantStates {
 };
 
 Result<TenantStates> LoadStates(const Config& config) {
-  SqliteSinkOptions options;
-  options.read_only = true;
-  options.busy_timeout = config.database.busy_timeout;
-  options.tenant = config.tenant;
-  options.environment = config.environment;
   TenantStates out;
-  if (auto note = ReadDamageNote(config.database.path)) {
-    out.problem = "DAMAGED: " + *note;
+  if (!UsesPostgres(config)) {
+    if (auto note = ReadDamageNote(config.database.path)) {
+      out.problem = "DAMAGED: " + *note;
+    }
   }
-  auto store =
-      SqliteSink::Open(config.database.path, options, RealClock::Get());
+  DestinationOptions options;
+  options.read_only = true;
+  auto store = OpenDestination(config, options, RealClock::Get());
   if (!store.ok()) {
     const Status::Code code = store.status().code();
     if (code == Status::Code::kInvalid || code == Status::Code::kCorrupt) {
@@ -210,7 +208,7 @@ void WriteJson(JsonWriter& w, const Config& config, const TenantStates& t,
   w.Key("tenant");
   w.String(config.tenant.c_str());
   w.Key("database");
-  w.String(config.database.path.c_str());
+  w.String(DescribeDestination(config).c_str());
   w.Key("exists");
   w.Bool(t.exists);
   StringOrNull(w, "problem", t.problem);
@@ -373,7 +371,7 @@ void PrintFirstSyncs(const Config& config, const TenantStates& t,
 void PrintText(const Config& config, const TenantStates& t, bool name_tenant,
                WallTime now) {
   if (name_tenant) std::printf("tenant: %s\n", config.tenant.c_str());
-  std::printf("database: %s%s\n", config.database.path.c_str(),
+  std::printf("database: %s%s\n", DescribeDestination(config).c_str(),
               t.exists ? "" : " (not created yet)");
   if (!t.problem.empty()) std::printf("PROBLEM: %s\n", t.problem.c_str());
   std::printf("\n");

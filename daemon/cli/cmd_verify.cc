@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "sink/damage_note.h"
 #include "sink/integrity_check.h"
+#include "sink/open_destination.h"
 
 namespace stsync {
 
@@ -33,6 +34,13 @@ int VerifyCommand(int argc, char** argv) {
   if (!command) return code;
   int result = kExitOk;
   for (const Config* t : command->tenants) {
+    if (UsesPostgres(*t)) {
+      std::printf(
+          "tenant %s: %s is PostgreSQL, which checks its own pages; "
+          "nothing to verify\n",
+          t->tenant.c_str(), DescribeDestination(*t).c_str());
+      continue;
+    }
     const std::string& path = t->database.path;
     auto problems = IntegrityCheck(path, 20);
     if (!problems.ok()) {

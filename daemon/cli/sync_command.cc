@@ -13,6 +13,7 @@
 #include "ops/metrics_server.h"
 #include "ops/service_notify.h"
 #include "ops/watchdog.h"
+#include "sink/open_destination.h"
 
 namespace stsync {
 namespace {
@@ -273,7 +274,7 @@ void LogStart(const std::string& command,
   for (const Config* tenant : tenants) {
     spdlog::info("stsync {} {}: {} endpoint(s), tenant {}, database {}",
                  Version(), command, backfill ? 1 : tenant->endpoints.size(),
-                 tenant->tenant, tenant->database.path);
+                 tenant->tenant, DescribeDestination(*tenant));
   }
 }
 

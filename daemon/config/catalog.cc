@@ -157,6 +157,7 @@ const std::vector<Endpoint>& Catalog() {
       std::string key = e.path;
       if (!e.explode_field.empty()) key += "#" + e.explode_field;
       e.view_fields = FieldNames(SpecFields(key));
+      e.view_types = FieldTypes(SpecFields(key));
     }
     return all;
   }();
@@ -174,6 +175,19 @@ std::vector<std::string> FieldNames(std::string_view spec_fields) {
     start = end + 1;
   }
   return names;
+}
+
+std::string FieldTypes(std::string_view spec_fields) {
+  std::string types;
+  size_t start = 0;
+  while (start < spec_fields.size()) {
+    size_t end = spec_fields.find(',', start);
+    if (end == std::string_view::npos) end = spec_fields.size();
+    const size_t colon = spec_fields.find(':', start);
+    types += colon + 1 < end ? spec_fields[colon + 1] : 'S';
+    start = end + 1;
+  }
+  return types;
 }
 
 const Endpoint* FindEndpoint(std::string_view name) {

@@ -31,6 +31,8 @@ std::string_view SpecFields(std::string_view key);
 
 // The names in a SpecFields() text.
 std::vector<std::string> FieldNames(std::string_view spec_fields);
+// Their types, one letter each in the same order.
+std::string FieldTypes(std::string_view spec_fields);
 
 // The built-in endpoint called `name`, or nullptr.
 const Endpoint* FindEndpoint(std::string_view name);

@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -102,8 +103,39 @@ const KeyTable<Config>& HttpKeys() {
 const KeyTable<Config>& DatabaseKeys() {
   using C = Config;
   static const KeyTable<C> keys = {
-      TextKey<C>(
-          "path", [](C& c) -> std::string& { return c.database.path; }, true),
+      TextKey<C>("path", [](C& c) -> std::string& { return c.database.path; }),
+      {"url",
+       [](const YamlReader& p, const YAML::Node& v, const std::string& key,
+          C& c) {
+         c.database.url = p.String(v, key);
+         if (c.database.url.rfind("postgresql://", 0) != 0 &&
+             c.database.url.rfind("postgres://", 0) != 0) {
+           // Not repeated: it may hold a password.
+           p.Fail(v, key, "must be a postgresql:// URI");
+         }
+       }},
+      {"schema",
+       [](const YamlReader& p, const YAML::Node& v, const std::string& key,
+          C& c) {
+         c.database.schema = p.String(v, key);
+         std::string bare = c.database.schema;
+         if (auto at = bare.find("{tenant}"); at != std::string::npos) {
+           bare.replace(at, 8, "1");
+         }
+         bool ok = !bare.empty() && bare.size() <= 63 &&
+                   (std::islower(static_cast<unsigned char>(bare[0])) ||
+                    bare[0] == '_');
+         for (char ch : bare) {
+           ok = ok &&
+                (std::islower(static_cast<unsigned char>(ch)) ||
+                 std::isdigit(static_cast<unsigned char>(ch)) || ch == '_');
+         }
+         if (!ok) {
+           p.Fail(v, key,
+                  "must be lower-case letters, digits and _ (with {tenant} "
+                  "where each tenant's id goes), at most 63 characters");
+         }
+       }},
       DurationKey<C>("busy_timeout", Millis(0),
                      [](C& c) -> Millis& { return c.database.busy_timeout; }),
       IntegerKey<C>("max_size", 65536, 1LL << 50,
@@ -251,6 +283,18 @@ ConfigFile Parse(const YamlReader& p, const YAML::Node& root,
   const YAML::Node db = root["database"];
   if (!db) p.Fail(root, "database", "missing");
   ReadKeys(p, db, "database", DatabaseKeys(), c);
+  if (!c.database.path.empty() && !c.database.url.empty()) {
+    p.Fail(db, "database",
+           "sets both path (SQLite) and url (PostgreSQL); keep one");
+  }
+  if (c.database.path.empty() && c.database.url.empty()) {
+    p.Fail(db, "database.path",
+           "missing (a SQLite file; or url: for PostgreSQL)");
+  }
+  if (db["schema"] && c.database.url.empty()) {
+    p.Fail(db["schema"], "database.schema",
+           "is for PostgreSQL only (set database.url)");
+  }
   if (const YAML::Node r = root["retry"]) {
     ReadKeys(p, r, "retry", RetryKeys(), c);
     if (c.retry.max_backoff < c.retry.initial_backoff) {

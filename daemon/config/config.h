@@ -82,8 +82,13 @@ struct RetryOptions {
 };
 
 // `database:`. The sink's options (sink/sqlite_sink.h) use the same names.
+// Exactly one of path (SQLite, the default) and url (PostgreSQL) is set.
 struct DatabaseOptions {
   std::string path;  // {tenant} replaced by the tenant's id
+  // A libpq URI (postgresql://...). Secret: may hold a password; show it
+  // only through DescribePgUrl (sink/pg_connection.h).
+  std::string url;
+  std::string schema = "st_{tenant}";  // {tenant} replaced; PostgreSQL only
   Millis busy_timeout{std::chrono::seconds(5)};
   int64_t max_size = 0;           // bytes; 0: no cap
   int64_t wal_size = 64 << 20;    // see SqliteSinkOptions::wal_size

@@ -106,15 +106,23 @@ std::vector<Config> ReadTenants(const YamlReader& p, const YAML::Node& root,
            "missing (give servicetitan.tenant, or list tenants:)");
   }
   const std::string placeholder = "{tenant}";
-  const size_t at = c.database.path.find(placeholder);
+  const bool pg = !c.database.url.empty();
+  const std::string& where = pg ? c.database.schema : c.database.path;
+  const size_t at = where.find(placeholder);
   if (all.size() > 1 && at == std::string::npos) {
+    if (pg) {
+      p.Fail(root["database"]["schema"], "database.schema",
+             "must contain {tenant} when there is more than one tenant, so "
+             "that each has its own schema (the default is st_{tenant})");
+    }
     p.Fail(root["database"]["path"], "database.path",
            "must contain {tenant} when there is more than one tenant, so "
            "that each has its own file (e.g. /var/lib/stsync/{tenant}.db)");
   }
   if (at != std::string::npos) {
     for (Config& t : all) {
-      t.database.path.replace(at, placeholder.size(), t.tenant);
+      (pg ? t.database.schema : t.database.path)
+          .replace(at, placeholder.size(), t.tenant);
     }
   }
   return all;

@@ -8,7 +8,7 @@
 #include "api/httplib_transport.h"
 #include "api/list_feed.h"
 #include "engine/reconciler.h"
-#include "sink/sqlite_sink.h"
+#include "sink/open_destination.h"
 
 namespace stsync {
 
@@ -37,26 +37,15 @@ std::vector<ScheduledFeed> FeedsOf(const Config& config, Clock* clock) {
   return feeds;
 }
 
-SqliteSinkOptions SinkOptionsOf(const Config& config) {
-  SqliteSinkOptions options;
-  options.busy_timeout = config.database.busy_timeout;
-  options.tenant = config.tenant;
-  options.environment = config.environment;
-  options.max_size = config.database.max_size;
-  options.wal_size = config.database.wal_size;
-  options.cache_size = config.database.cache_size;
-  options.notice = [](const std::string& m) { spdlog::info("{}", m); };
-  return options;
-}
-
 Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
                                                        ReplicatorSeams seams) {
   std::unique_ptr<Replicator> r(
       new Replicator(config.tenant, seams.log_prefix));
   Clock* clock = seams.clock ? seams.clock : RealClock::Get();
-  SqliteSinkOptions sink_options = SinkOptionsOf(config);
+  DestinationOptions sink_options;
   sink_options.stop = &r->stop_;
-  auto database = SqliteSink::Open(config.database.path, sink_options, clock);
+  sink_options.notice = [](const std::string& m) { spdlog::info("{}", m); };
+  auto database = OpenDestination(config, sink_options, clock);
   if (!database.ok()) return database.status();
   r->database_ = std::move(*database);
   Sink* sink = r->database_.get();

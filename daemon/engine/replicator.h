@@ -24,9 +24,9 @@
 #include "engine/log_observer.h"
 #include "engine/progress_observer.h"
 #include "engine/scheduler.h"
+#include "model/destination.h"
 #include "model/observer.h"
 #include "model/sink.h"
-#include "sink/sqlite_sink.h"
 
 namespace stsync {
 
@@ -76,7 +76,7 @@ class Replicator {
   std::unique_ptr<TokenSource> tokens_;
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<ApiClient> client_;
-  std::unique_ptr<SqliteSink> database_;
+  std::unique_ptr<Destination> database_;
   std::unique_ptr<Sink> wrapped_sink_;  // ReplicatorSeams::wrap_sink's
   // Reconciliation passes' views of database_ (engine/reconciler.h).
   std::vector<std::unique_ptr<Sink>> reconcile_sinks_;
@@ -86,10 +86,6 @@ class Replicator {
 // The feeds `config` selects, each as an ExportFeed or a ListFeed (dating
 // its passes by `clock`) for its tenant, in config order.
 std::vector<ScheduledFeed> FeedsOf(const Config& config, Clock* clock);
-
-// How a writer opens `config`'s database: its limits, its owner (tenant and
-// environment), and notices of long steps logged at info level.
-SqliteSinkOptions SinkOptionsOf(const Config& config);
 
 }  // namespace stsync
 

@@ -61,6 +61,9 @@ struct Endpoint {
   // The top-level scalar fields of a row, per the spec: the columns of the
   // table's <table>_v view. Empty: no view (a custom endpoint).
   std::vector<std::string> view_fields;
+  // One letter per view field, its type in the spec: I integer, N number,
+  // B boolean, D date-time, S anything else. PostgreSQL's views cast by it.
+  std::string view_types;
   // Fields to index (the config's `index`), as their view columns.
   std::vector<std::string> indexed_fields;
 

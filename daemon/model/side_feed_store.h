@@ -19,6 +19,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "base/timestamp.h"
 #include "model/batch.h"
 #include "model/cursor.h"
 #include "model/endpoint.h"
@@ -56,6 +57,20 @@ struct ReconcilePolicy {
   // shortly before it may be missing from the export (which lags by 15
   // minutes) and the local clock may differ from the server's.
   Millis margin{std::chrono::hours(1)};
+
+  // Whether a pass that saw `seen` keys, of `live` rows not marked deleted,
+  // saw too few to mark any.
+  bool SawTooFew(int64_t seen, int64_t live) const {
+    return live > 0 && static_cast<double>(seen) <
+                           min_seen_fraction * static_cast<double>(live);
+  }
+  // The version a row must be older than to be marked by a pass that began
+  // at `started` (a normalised timestamp); kIo if it is not one.
+  Result<std::string> MarkBefore(const std::string& started) const {
+    auto start = ParseNormalizedTimestamp(started);
+    if (!start) return Status::Io("bad reconciliation start " + started);
+    return FormatTimestamp(*start - margin);
+  }
 };
 
 // How a pass that read to the end came out.

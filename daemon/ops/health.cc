@@ -5,7 +5,7 @@
 #include "base/duration.h"
 #include "base/timestamp.h"
 #include "sink/damage_note.h"
-#include "sink/sqlite_sink.h"
+#include "sink/open_destination.h"
 
 namespace stsync {
 
@@ -52,15 +52,14 @@ Status CheckFreshness(const Config& config,
 }
 
 Status CheckHealth(const Config& config, WallTime now) {
-  SqliteSinkOptions options;
-  options.read_only = true;
-  options.busy_timeout = config.database.busy_timeout;
-  options.tenant = config.tenant;
-  options.environment = config.environment;
-  if (auto note = ReadDamageNote(config.database.path)) {
-    return Status::Unhealthy("tenant " + config.tenant + ": " + *note);
+  if (!UsesPostgres(config)) {
+    if (auto note = ReadDamageNote(config.database.path)) {
+      return Status::Unhealthy("tenant " + config.tenant + ": " + *note);
+    }
   }
-  auto sink = SqliteSink::Open(config.database.path, options, RealClock::Get());
+  DestinationOptions options;
+  options.read_only = true;
+  auto sink = OpenDestination(config, options, RealClock::Get());
   if (!sink.ok()) {
     return Status::Unhealthy("tenant " + config.tenant + ": " +
                              sink.status().message());

@@ -159,12 +159,14 @@ std::string Metrics::Render(WallTime now) const {
   out.Family("stsync_database_size_bytes", "gauge",
              "Size of the database file.");
   for (const auto& [tenant, t] : tenants_) {
+    if (t.database_path.empty()) continue;
     out.Sample("stsync_database_size_bytes", labels(tenant),
                FileSize(t.database_path));
   }
   out.Family("stsync_wal_size_bytes", "gauge",
              "Size of the database's write-ahead log.");
   for (const auto& [tenant, t] : tenants_) {
+    if (t.database_path.empty()) continue;
     out.Sample("stsync_wal_size_bytes", labels(tenant),
                FileSize(t.database_path + "-wal"));
   }

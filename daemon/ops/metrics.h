@@ -31,8 +31,8 @@ class Metrics {
   // `label_tenants`: samples carry a tenant label (several tenants).
   explicit Metrics(bool label_tenants) : label_tenants_(label_tenants) {}
 
-  // A tenant's database (its size and WAL size are reported) and its
-  // endpoints (their counters start at 0).
+  // A tenant's database file (its size and WAL size are reported; "" for
+  // none, as PostgreSQL) and its endpoints (their counters start at 0).
   void AddTenant(const std::string& tenant, const std::string& database_path,
                  const std::vector<std::string>& endpoints);
 

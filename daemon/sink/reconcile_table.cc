@@ -96,6 +96,16 @@ Status SaveFinishedPass(sqlite3* db, const std::string& endpoint,
       endpoint + ": saving the pass");
 }
 
+std::string SeenKeyMatch(const Endpoint& e) {
+  const std::vector<std::string> keys = e.KeyColumns();
+  std::string match;
+  for (size_t k = 0; k < kMaxKeyFields; ++k) {
+    match += " AND s.k" + std::to_string(k + 1) + " = " +
+             (k < keys.size() ? "r." + Quote(keys[k]) : "0");
+  }
+  return match;
+}
+
 Result<ReconcileOutcome> FinishPass(sqlite3* db, const Endpoint& e,
                                     const std::string& started, int64_t seen,
                                     const std::string& now,
@@ -110,21 +120,12 @@ Result<ReconcileOutcome> FinishPass(sqlite3* db, const Endpoint& e,
                                       " WHERE deleted_at IS NOT NULL)");
   if (!live.ok()) return live.status();
   o.live = std::stoll(*live);
-  o.suspicious =
-      o.live > 0 && static_cast<double>(seen) <
-                        policy.min_seen_fraction * static_cast<double>(o.live);
+  o.suspicious = policy.SawTooFew(seen, o.live);
   if (!o.suspicious) {
-    auto start = ParseNormalizedTimestamp(started);
-    if (!start) return Status::Io(e.name + ": bad pass start " + started);
-    const std::string cutoff = FormatTimestamp(*start - policy.margin);
+    auto cutoff = policy.MarkBefore(started);
+    if (!cutoff.ok()) return cutoff.status().WithContext(e.name);
     // Keys not seen, found by scanning the key index alone; only their rows
     // are then read.
-    const std::vector<std::string> keys = e.KeyColumns();
-    std::string match;
-    for (size_t k = 0; k < kMaxKeyFields; ++k) {
-      match += " AND s.k" + std::to_string(k + 1) + " = " +
-               (k < keys.size() ? "r." + Quote(keys[k]) : "0");
-    }
     Status s = SqliteRun(db,
                          "UPDATE " + table +
                              " SET deleted_at = ?1 WHERE rowid IN (SELECT "
@@ -132,10 +133,10 @@ Result<ReconcileOutcome> FinishPass(sqlite3* db, const Endpoint& e,
                              table +
                              " AS r WHERE NOT EXISTS (SELECT 1 FROM "
                              "_stsync_seen AS s WHERE s.endpoint = ?2" +
-                             match +
+                             SeenKeyMatch(e) +
                              ")) AND deleted_at IS NULL AND synced_at < ?3 "
                              "AND (modified_on IS NULL OR modified_on < ?4)",
-                         {now, e.name, started, cutoff},
+                         {now, e.name, started, *cutoff},
                          e.name + ": marking deleted rows");
     if (!s.ok()) return s;
     o.marked = sqlite3_changes(db);

@@ -53,6 +53,11 @@ Result<ReconcileOutcome> FinishPass(sqlite3* db, const Endpoint& e,
                                     const std::string& started, int64_t seen,
                                     const std::string& now,
                                     const ReconcilePolicy& policy);
+// SQL conditions matching a row `r` of e's table to a key `s` of
+// _stsync_seen (" AND s.k1 = r.\"id\" AND s.k2 = 0 ..."), in SQLite's and
+// PostgreSQL's dialect alike.
+std::string SeenKeyMatch(const Endpoint& e);
+
 // Stores the finished pass `outcome` as the last one; none is in progress.
 Status SaveFinishedPass(sqlite3* db, const std::string& endpoint,
                         const std::string& started,

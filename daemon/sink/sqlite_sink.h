@@ -54,8 +54,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "base/stop_signal.h"
-#include "model/side_feed_store.h"
-#include "model/sink.h"
+#include "model/destination.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -95,7 +94,7 @@ struct SqliteSinkOptions {
   StopSignal* stop = nullptr;
 };
 
-class SqliteSink : public Sink, public SideFeedStore {
+class SqliteSink : public Destination {
  public:
   // Opens (creating with mode 0640 if missing, unless read_only) and
   // migrates the database at `path`. `clock` must outlive the sink.
@@ -139,10 +138,10 @@ class SqliteSink : public Sink, public SideFeedStore {
   Result<std::optional<std::string>> FirstStoredAt(
       const Endpoint& endpoint) override;
 
-  // The smallest version (modified_on) among the endpoint's rows, or
-  // nullopt if it has none with a version (NewestVersion's counterpart;
-  // `status` shows how far a first sync has got).
-  Result<std::optional<std::string>> OldestVersion(const Endpoint& endpoint);
+  // Destination. Describe: the file's path.
+  Result<std::optional<std::string>> OldestVersion(
+      const Endpoint& endpoint) override;
+  std::string Describe() const override { return path_; }
 
   int schema_version() const { return schema_version_; }
   // Whether WAL checkpoints run on a thread of their own (SQLite 3.51.3 or

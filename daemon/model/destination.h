@@ -1,0 +1,32 @@
+// Destination: a database stsync replicates a tenant into, as the commands
+// open it: the live feeds' Sink and the side feeds' SideFeedStore in one,
+// plus what `status` reads. SqliteSink and PgSink are the two
+// (sink/open_destination.h picks one from the config).
+//
+// Errors and thread safety: as Sink's.
+#ifndef STSYNC_MODEL_DESTINATION_H_
+#define STSYNC_MODEL_DESTINATION_H_
+
+#include <optional>
+#include <string>
+
+#include "model/side_feed_store.h"
+#include "model/sink.h"
+
+namespace stsync {
+
+class Destination : public Sink, public SideFeedStore {
+ public:
+  // The smallest version (modified_on) among the endpoint's rows, or
+  // nullopt if it has none with a version (NewestVersion's counterpart;
+  // `status` shows how far a first sync has got).
+  virtual Result<std::optional<std::string>> OldestVersion(
+      const Endpoint& endpoint) = 0;
+  // Where the data is, fit for logs and `status`: a file's path, or a
+  // server's address and schema, never a password.
+  virtual std::string Describe() const = 0;
+};
+
+}  // namespace stsync
+
+#endif  // STSYNC_MODEL_DESTINATION_H_

@@ -1,0 +1,139 @@
+// PgConnection: one libpq connection to PostgreSQL, with statements run by
+// parameters (never by splicing values into SQL) and errors as Status values.
+//
+// Errors: kBusy for what a later attempt may get past (a lost connection,
+// the server starting or shutting down, a lock or serialization conflict,
+// too many connections); kIo for everything else (a full disk, a constraint,
+// a bad statement). A connection that was lost is re-established at the next
+// call, once a second at most, so a daemon rides out a server restart.
+// Messages never hold the connection URL or its password: the server's text
+// has the password, if any, cut out.
+//
+// Thread safety: one thread at a time.
+#ifndef STSYNC_SINK_PG_CONNECTION_H_
+#define STSYNC_SINK_PG_CONNECTION_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+struct pg_conn;
+struct pg_result;
+
+namespace stsync {
+
+// A statement's parameter: text, or bytes in PostgreSQL's binary format (an
+// array, say, with its type's OID), or NULL.
+struct PgParam {
+  std::optional<std::string> value;  // nullopt: NULL
+  bool binary = false;
+  PgParam() = default;
+  PgParam(std::nullptr_t) {}
+  PgParam(std::string v) : value(std::move(v)) {}
+  PgParam(std::string_view v) : value(std::string(v)) {}
+  PgParam(const char* v) : value(std::string(v)) {}
+  PgParam(int64_t v) : value(std::to_string(v)) {}
+  PgParam(int v) : value(std::to_string(v)) {}
+  static PgParam Binary(std::string bytes) {
+    PgParam p(std::move(bytes));
+    p.binary = true;
+    return p;
+  }
+};
+
+// A statement's result rows, read as text.
+class PgRows {
+ public:
+  explicit PgRows(pg_result* r) : r_(r) {}
+  ~PgRows();
+  PgRows(PgRows&& other) noexcept : r_(other.r_) { other.r_ = nullptr; }
+  PgRows& operator=(PgRows&&) = delete;
+  PgRows(const PgRows&) = delete;
+
+  int size() const;
+  bool IsNull(int row, int col) const;
+  std::string Text(int row, int col) const;  // "" for NULL
+  int64_t Int(int row, int col) const;       // 0 for NULL
+  // Rows changed by an INSERT, UPDATE or DELETE.
+  int64_t affected() const;
+
+ private:
+  pg_result* r_;
+};
+
+class PgConnection {
+ public:
+  // Connects to `url` (any libpq connection string or URI). kBusy if the
+  // server cannot be reached (a later attempt may), kInvalid if the URL
+  // does not parse.
+  static Result<std::unique_ptr<PgConnection>> Connect(const std::string& url);
+  ~PgConnection();
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  // Runs `sql` with `params` ($1, $2, ...); `what` names the step in
+  // errors ("jobs: upserting a page").
+  Result<PgRows> Run(const std::string& sql, const std::vector<PgParam>& params,
+                     const std::string& what);
+  // Runs one or more statements without parameters.
+  Status Exec(const std::string& sql, const std::string& what);
+  // The first column of the first row, or nullopt for no row or NULL.
+  Result<std::optional<std::string>> QueryText(
+      const std::string& sql, const std::vector<PgParam>& params,
+      const std::string& what);
+
+  // Runs `sql` (SET statements) now and again after every reconnect, so
+  // that session settings survive a server restart.
+  Status SetSession(const std::string& sql, const std::string& what);
+
+  // Whether the connection is usable now (not lost).
+  bool healthy() const;
+  // The server's version, e.g. "15.18".
+  std::string server_version() const;
+
+ private:
+  PgConnection(pg_conn* conn, std::string url)
+      : conn_(conn), url_(std::move(url)) {}
+  // Reconnects if the connection was lost; kBusy if it still is.
+  Status Ready();
+  Status Error(const std::string& what, pg_result* r) const;
+
+  pg_conn* conn_;
+  const std::string url_;
+  std::string session_sql_;  // SetSession's
+  std::chrono::steady_clock::time_point last_reset_{};
+};
+
+// A transaction on a PgConnection that rolls back unless committed.
+class PgTransaction {
+ public:
+  explicit PgTransaction(PgConnection* c) : c_(c) {}
+  ~PgTransaction();
+  Status Begin();
+  Status Commit();
+
+ private:
+  PgConnection* c_;
+  bool open_ = false;
+};
+
+// `url` fit to show: user, host, port and database, never a password (from
+// the URL, a `password=` option or anything else libpq takes). "" if it does
+// not parse.
+std::string DescribePgUrl(const std::string& url);
+
+// Whether `url` selects PostgreSQL: a postgres:// or postgresql:// URI.
+bool IsPgUrl(std::string_view url);
+
+// `name` quoted as a PostgreSQL identifier: "na""me".
+std::string PgQuote(std::string_view name);
+
+}  // namespace stsync
+
+#endif  // STSYNC_SINK_PG_CONNECTION_H_

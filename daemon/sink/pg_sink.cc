@@ -1,0 +1,616 @@
+#include "sink/pg_sink.h"
+
+#include <functional>
+
+#include "base/timestamp.h"
+#include "sink/pg_array.h"
+#include "sink/pg_schema.h"
+#include "sink/reconcile_table.h"
+
+namespace stsync {
+namespace {
+
+// An attempt succeeded: a state table's failure columns, cleared.
+constexpr const char* kClearFailure =
+    "last_error = NULL, last_error_at = NULL, consecutive_failures = 0";
+
+constexpr const char* kFeedStateQuery =
+    "SELECT endpoint, cursor, cursor_updated_at, caught_up_at, row_count, "
+    "pages, last_error, last_error_at, consecutive_failures, (SELECT count(*) "
+    "FROM _stsync_rejects r WHERE r.endpoint = c.endpoint) FROM "
+    "_stsync_cursors c";
+
+constexpr const char* kReconcileQuery =
+    "SELECT endpoint, cursor, pass_started_at, seen, pages, last_started_at, "
+    "last_finished_at, last_seen, last_live, last_marked, last_outcome, "
+    "last_error, last_error_at, consecutive_failures FROM _stsync_reconcile";
+
+constexpr const char* kByName = " ORDER BY endpoint COLLATE \"C\"";
+
+std::optional<Cursor> CursorAt(const PgRows& rows, int row, int col) {
+  if (rows.IsNull(row, col)) return std::nullopt;
+  return Cursor::FromStored(rows.Text(row, col));
+}
+
+PgParam StoredOrNull(const std::optional<Cursor>& c) {
+  if (!c) return nullptr;
+  if (auto stored = c->ToStored()) return *stored;
+  return nullptr;
+}
+
+FeedState ReadFeedState(const PgRows& r, int i) {
+  FeedState s;
+  s.endpoint = r.Text(i, 0);
+  s.cursor = CursorAt(r, i, 1);
+  s.cursor_updated_at = r.Text(i, 2);
+  s.caught_up_at = r.Text(i, 3);
+  s.row_count = r.Int(i, 4);
+  s.pages = r.Int(i, 5);
+  s.last_error = r.Text(i, 6);
+  s.last_error_at = r.Text(i, 7);
+  s.consecutive_failures = r.Int(i, 8);
+  s.rejected = r.Int(i, 9);
+  return s;
+}
+
+ReconcileState ReadReconcileState(const PgRows& r, int i) {
+  ReconcileState s;
+  s.endpoint = r.Text(i, 0);
+  s.cursor = CursorAt(r, i, 1);
+  s.pass_started_at = r.Text(i, 2);
+  s.seen = r.Int(i, 3);
+  s.pages = r.Int(i, 4);
+  s.last_started_at = r.Text(i, 5);
+  s.last_finished_at = r.Text(i, 6);
+  s.last_seen = r.Int(i, 7);
+  s.last_live = r.Int(i, 8);
+  s.last_marked = r.Int(i, 9);
+  s.last_outcome = r.Text(i, 10);
+  s.last_error = r.Text(i, 11);
+  s.last_error_at = r.Text(i, 12);
+  s.consecutive_failures = r.Int(i, 13);
+  return s;
+}
+
+// The statement that upserts a page (see the header): $1 the time, then one
+// array per key column, the parent column if any, the versions, the active
+// flags and the records' bytes. Returns the keys inserted, updated and
+// revived.
+std::string UpsertSql(const Endpoint& e) {
+  const std::string table = PgQuote(e.TableName());
+  const std::vector<std::string> keys = e.KeyColumns();
+  const bool has_parent = !e.ParentColumn().empty();
+  std::string arrays, names, key_list, join, cols, vals, revive_match;
+  int param = 2;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const std::string k = "k" + std::to_string(i + 1);
+    arrays += "$" + std::to_string(param++) + "::bigint[], ";
+    names += k + ", ";
+    key_list += (i ? ", " : "") + k;
+    join +=
+        std::string(i ? " AND " : "") + "t." + PgQuote(keys[i]) + " = i." + k;
+    revive_match += " AND t." + PgQuote(keys[i]) + " = c." + k;
+    cols += PgQuote(keys[i]) + ", ";
+    vals += k + ", ";
+  }
+  std::string set;
+  if (has_parent) {
+    arrays += "$" + std::to_string(param++) + "::bigint[], ";
+    names += "parent, ";
+    cols += PgQuote(e.ParentColumn()) + ", ";
+    vals += "parent, ";
+    set += PgQuote(e.ParentColumn()) + " = EXCLUDED." +
+           PgQuote(e.ParentColumn()) + ", ";
+  }
+  arrays += "$" + std::to_string(param) + "::text[], $" +
+            std::to_string(param + 1) + "::boolean[], $" +
+            std::to_string(param + 2) + "::text[]";
+  std::string pk;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    pk += (i ? ", " : "") + PgQuote(keys[i]);
+  }
+  return "WITH input AS (SELECT DISTINCT ON (" + key_list + ") * FROM unnest(" +
+         arrays + ") WITH ORDINALITY AS i(" + names +
+         "version, active, data, ord) ORDER BY " + key_list +
+         ", version COLLATE \"C\" DESC NULLS LAST, ord DESC), "
+         "cmp AS (SELECT i.*, t.data IS NULL OR "
+         "coalesce(i.version COLLATE \"C\" > t.modified_on, "
+         "i.version IS NOT NULL) OR (i.version IS NOT DISTINCT FROM "
+         "t.modified_on AND t.data::text IS DISTINCT FROM i.data) AS replace, "
+         "t.deleted_at IS NOT NULL AS deleted FROM input i LEFT JOIN " +
+         table + " t ON " + join + "), up AS (INSERT INTO " + table +
+         " AS t (" + cols +
+         "modified_on, active, data, first_seen_at, synced_at) SELECT " + vals +
+         "version, active, data::json, $1, $1 FROM cmp WHERE replace "
+         "ON CONFLICT (" +
+         pk + ") DO UPDATE SET " + set +
+         "modified_on = EXCLUDED.modified_on, active = EXCLUDED.active, "
+         "data = EXCLUDED.data, synced_at = EXCLUDED.synced_at, "
+         "deleted_at = NULL RETURNING (t.xmax = 0) AS inserted), "
+         "revived AS (UPDATE " +
+         table +
+         " t SET deleted_at = NULL FROM cmp c WHERE NOT c.replace AND "
+         "c.deleted" +
+         revive_match +
+         " RETURNING 1) SELECT (SELECT count(*) FROM up WHERE inserted), "
+         "(SELECT count(*) FROM up WHERE NOT inserted), "
+         "(SELECT count(*) FROM revived)";
+}
+
+// The key columns `e` lacks (up to four) as SQL "0" constants for the
+// keys-seen table.
+std::string SeenSql(size_t key_count) {
+  std::string arrays, names, cols;
+  for (size_t i = 0; i < key_count; ++i) {
+    arrays += (i ? ", " : "") + std::string("$") + std::to_string(i + 2) +
+              "::bigint[]";
+    names += (i ? ", " : "") + std::string("k") + std::to_string(i + 1);
+  }
+  for (size_t i = 0; i < kMaxKeyFields; ++i) {
+    cols += ", " + (i < key_count ? "k" + std::to_string(i + 1) : "0");
+  }
+  return "INSERT INTO _stsync_seen (endpoint, k1, k2, k3, k4) SELECT $1" +
+         cols + " FROM unnest(" + arrays + ") AS s(" + names +
+         ") ON CONFLICT DO NOTHING";
+}
+
+// Runs a statement whose rows are of no interest.
+Status RunOnly(PgConnection* c, const std::string& sql,
+               const std::vector<PgParam>& params, const std::string& what) {
+  auto rows = c->Run(sql, params, what);
+  return rows.ok() ? Status::Ok() : rows.status();
+}
+
+}  // namespace
+
+PgSink::PgSink(std::unique_ptr<PgConnection> c, std::string url,
+               PgSinkOptions options, Clock* clock)
+    : c_(std::move(c)),
+      url_(std::move(url)),
+      options_(std::move(options)),
+      clock_(clock) {}
+
+PgSink::~PgSink() = default;
+
+std::string PgSink::Now() const { return FormatTimestamp(clock_->WallNow()); }
+
+std::string DescribePgSchema(const std::string& url,
+                             const std::string& schema) {
+  return DescribePgUrl(url) + " (schema " + schema + ")";
+}
+
+std::string PgSink::Describe() const {
+  return DescribePgSchema(url_, options_.schema);
+}
+
+Result<std::unique_ptr<PgSink>> PgSink::Open(const std::string& url,
+                                             const PgSinkOptions& options,
+                                             Clock* clock) {
+  auto connected = PgConnection::Connect(url);
+  if (!connected.ok()) return connected.status();
+  std::unique_ptr<PgSink> sink(
+      new PgSink(std::move(*connected), url, options, clock));
+  PgConnection* c = sink->c_.get();
+  const std::string& schema = options.schema;
+  if (options.read_only) {
+    auto version = PgSchemaVersion(c, schema);
+    if (!version.ok()) return version.status();
+    if (*version == 0) {
+      return Status::NotFound("schema " + schema + " at " + DescribePgUrl(url) +
+                              " does not exist yet (run stsync first)");
+    }
+    sink->schema_version_ = *version;
+    Status s = c->SetSession(
+        "SET default_transaction_read_only = on; SET "
+        "search_path TO " +
+            PgQuote(schema) + ", pg_catalog",
+        "opening schema " + schema);
+    if (s.ok()) {
+      s = CheckPgOwner(c, schema, options.tenant, options.environment, false,
+                       sink->Now());
+    }
+    if (!s.ok()) return s;
+    return sink;
+  }
+  Status s = MigratePgSchema(c, schema, &sink->schema_version_);
+  if (s.ok()) {
+    s = CheckPgOwner(c, schema, options.tenant, options.environment, true,
+                     sink->Now());
+  }
+  if (!s.ok()) return s;
+  return sink;
+}
+
+Status PgSink::Prepare(const Endpoint& e) {
+  if (upserts_.count(e.name)) return Status::Ok();
+  if (e.key_fields.empty() || e.key_fields.size() > kMaxKeyFields) {
+    return Status::Invalid(e.name + ": an endpoint needs 1 to 4 key fields");
+  }
+  if (options_.read_only)
+    return Status::Invalid("the schema is open read-only");
+  Status s = PreparePgTable(c_.get(), e);
+  if (!s.ok()) return s;
+  upserts_[e.name] = UpsertSql(e);
+  return Status::Ok();
+}
+
+Status PgSink::Writable(const Endpoint& e) const {
+  if (options_.read_only)
+    return Status::Invalid("the schema is open read-only");
+  if (!upserts_.count(e.name)) {
+    return Status::Invalid(e.name + ": Prepare was not called");
+  }
+  return Status::Ok();
+}
+
+Status PgSink::UpsertRows(const Endpoint& e, const Batch& batch,
+                          const std::string& now, ApplyStats& stats,
+                          int64_t* seen) {
+  for (const Reject& r : batch.rejects) {
+    const std::string_view data = batch.Data(r);
+    Status s = RunOnly(
+        c_.get(),
+        "INSERT INTO _stsync_rejects (endpoint, position, record_index, "
+        "reason, data, record_hash, rejected_at) VALUES ($1, $2, $3, $4, $5, "
+        "$6, $7) ON CONFLICT (endpoint, record_hash) DO NOTHING",
+        {e.name, r.position, static_cast<int64_t>(r.index), r.reason,
+         PgParam::Binary(std::string(data)),
+         static_cast<int64_t>(std::hash<std::string_view>()(data)), now},
+        e.name + ": quarantining records");
+    if (!s.ok()) return s;
+  }
+  stats.rejected += static_cast<int64_t>(batch.rejects.size());
+  if (batch.rows.empty()) return Status::Ok();
+
+  const size_t key_count = e.key_fields.size();
+  const bool has_parent = !e.ParentColumn().empty();
+  std::vector<PgArray> keys(key_count, PgArray(PgArray::kInt8));
+  PgArray parents(PgArray::kInt8), versions(PgArray::kText),
+      actives(PgArray::kBool), data(PgArray::kText);
+  for (const Row& row : batch.rows) {
+    for (size_t k = 0; k < key_count; ++k) keys[k].AddInt(row.key[k]);
+    if (has_parent) {
+      if (row.has_parent) {
+        parents.AddInt(row.parent);
+      } else {
+        parents.AddNull();
+      }
+    }
+    if (row.version.empty()) {
+      versions.AddNull();
+    } else {
+      versions.AddText(row.version);
+    }
+    if (row.active < 0) {
+      actives.AddNull();
+    } else {
+      actives.AddBool(row.active != 0);
+    }
+    data.AddText(batch.Data(row));
+  }
+  std::vector<PgParam> params = {now};
+  for (const PgArray& k : keys) params.push_back(PgParam::Binary(k.Bytes()));
+  if (has_parent) params.push_back(PgParam::Binary(parents.Bytes()));
+  params.push_back(PgParam::Binary(versions.Bytes()));
+  params.push_back(PgParam::Binary(actives.Bytes()));
+  params.push_back(PgParam::Binary(data.Bytes()));
+  auto counts = c_->Run(upserts_[e.name], params, e.name + ": upserting");
+  if (!counts.ok()) return counts.status();
+  stats.inserted += counts->Int(0, 0);
+  stats.updated += counts->Int(0, 1) + counts->Int(0, 2);
+  stats.unchanged += static_cast<int64_t>(batch.rows.size()) -
+                     counts->Int(0, 0) - counts->Int(0, 1) - counts->Int(0, 2);
+
+  if (seen) {
+    std::vector<PgParam> seen_params = {e.name};
+    for (const PgArray& k : keys) {
+      seen_params.push_back(PgParam::Binary(k.Bytes()));
+    }
+    auto noted =
+        c_->Run(SeenSql(key_count), seen_params, e.name + ": noting keys seen");
+    if (!noted.ok()) return noted.status();
+    *seen += noted->affected();
+  }
+  return Status::Ok();
+}
+
+Result<ApplyStats> PgSink::Apply(const Endpoint& e, const Batch& batch) {
+  return ApplyBatch(e, batch, &batch.next, nullptr);
+}
+
+Result<ApplyStats> PgSink::ApplySplit(const Endpoint& e, const Batch& batch,
+                                      const SplitChange& change) {
+  return ApplyBatch(e, batch, change.cursor ? &*change.cursor : nullptr,
+                    &change);
+}
+
+Result<ApplyStats> PgSink::ApplyRows(const Endpoint& e, const Batch& batch) {
+  return ApplyBatch(e, batch, nullptr, nullptr);
+}
+
+Result<ApplyStats> PgSink::ApplyBatch(const Endpoint& e, const Batch& batch,
+                                      const Cursor* cursor,
+                                      const SplitChange* split) {
+  Status s = Writable(e);
+  if (!s.ok()) return s;
+  const std::string now = Now();
+  ApplyStats stats;
+  PgTransaction tx(c_.get());
+  s = tx.Begin();
+  if (s.ok()) s = UpsertRows(e, batch, now, stats, nullptr);
+  if (s.ok() && cursor) {
+    s = RunOnly(
+        c_.get(),
+        std::string("INSERT INTO _stsync_cursors AS c (endpoint, "
+                    "cursor, cursor_updated_at, caught_up_at, "
+                    "row_count, pages) VALUES ($1, $2, $3, $4, $5, 1) "
+                    "ON CONFLICT (endpoint) DO UPDATE SET cursor = $2, "
+                    "cursor_updated_at = $3, caught_up_at = "
+                    "coalesce($4, c.caught_up_at), row_count = "
+                    "c.row_count + $5, pages = c.pages + 1, ") +
+            kClearFailure,
+        {e.name, StoredOrNull(*cursor), now,
+         batch.caught_up ? PgParam(now) : PgParam(nullptr), stats.inserted},
+        e.name + ": writing cursor");
+  } else if (s.ok()) {
+    // A split first sync's range counts its pages as its feed's.
+    s = RunOnly(c_.get(),
+                "INSERT INTO _stsync_cursors AS c (endpoint, row_count, pages) "
+                "VALUES ($1, $2, $3) ON CONFLICT (endpoint) DO UPDATE SET "
+                "row_count = c.row_count + $2, pages = c.pages + $3",
+                {e.name, stats.inserted, int64_t{split ? 1 : 0}},
+                e.name + ": counting rows");
+  }
+  if (s.ok() && split) {
+    for (int64_t id : split->done) {
+      s = RunOnly(c_.get(),
+                  "DELETE FROM _stsync_ranges WHERE endpoint = $1 AND id = $2",
+                  {e.name, id}, e.name + ": removing a split range");
+      if (!s.ok()) break;
+    }
+    for (const SplitRange& r : split->put) {
+      if (!s.ok()) break;
+      s = RunOnly(
+          c_.get(),
+          "INSERT INTO _stsync_ranges (endpoint, id, range_end, "
+          "position, reached) VALUES ($1, $2, $3, $4, $5) ON CONFLICT "
+          "(endpoint, id) DO UPDATE SET range_end = $3, position = $4, "
+          "reached = $5",
+          {e.name, r.id, r.end, r.position.ToStored().value_or(""), r.reached},
+          e.name + ": storing a split range");
+    }
+  }
+  if (s.ok()) s = tx.Commit();
+  if (!s.ok()) return s;
+  return stats;
+}
+
+Result<std::optional<FeedState>> PgSink::Load(const std::string& endpoint) {
+  auto all = LoadAll();
+  if (!all.ok()) return all.status();
+  for (FeedState& s : *all) {
+    if (s.endpoint == endpoint) return std::optional<FeedState>(std::move(s));
+  }
+  return std::optional<FeedState>();
+}
+
+Result<std::vector<FeedState>> PgSink::LoadAll() {
+  auto rows = c_->Run(std::string(kFeedStateQuery) + kByName, {},
+                      "reading feed states");
+  if (!rows.ok()) return rows.status();
+  std::vector<FeedState> states;
+  std::map<std::string, size_t> index;
+  for (int i = 0; i < rows->size(); ++i) {
+    states.push_back(ReadFeedState(*rows, i));
+    index[states.back().endpoint] = states.size() - 1;
+  }
+  auto ranges = c_->Run(
+      "SELECT endpoint, id, range_end, position, reached FROM _stsync_ranges "
+      "ORDER BY endpoint COLLATE \"C\", id",
+      {}, "reading split ranges");
+  if (!ranges.ok()) return ranges.status();
+  for (int i = 0; i < ranges->size(); ++i) {
+    auto it = index.find(ranges->Text(i, 0));
+    if (it == index.end()) continue;
+    SplitRange r;
+    r.id = ranges->Int(i, 1);
+    r.end = ranges->Text(i, 2);
+    r.position = Cursor::FromStored(ranges->Text(i, 3));
+    r.reached = ranges->Text(i, 4);
+    states[it->second].ranges.push_back(std::move(r));
+  }
+  return states;
+}
+
+Result<std::optional<std::string>> PgSink::VersionBound(const Endpoint& e,
+                                                        const char* bound) {
+  return c_->QueryText(
+      std::string("SELECT ") + bound + "(modified_on) FROM " +
+          PgQuote(e.TableName()),
+      {}, "reading the " + std::string(bound) + " version of " + e.name);
+}
+
+Result<std::optional<std::string>> PgSink::NewestVersion(const Endpoint& e) {
+  return VersionBound(e, "max");
+}
+
+Result<std::optional<std::string>> PgSink::OldestVersion(const Endpoint& e) {
+  return VersionBound(e, "min");
+}
+
+Status PgSink::RecordFailureIn(const char* table, const std::string& endpoint,
+                               const std::string& message) {
+  return RunOnly(c_.get(),
+                 std::string("INSERT INTO ") + table +
+                     " AS s (endpoint, last_error, last_error_at, "
+                     "consecutive_failures) VALUES ($1, $2, $3, 1) ON "
+                     "CONFLICT (endpoint) DO UPDATE SET last_error = $2, "
+                     "last_error_at = $3, consecutive_failures = "
+                     "s.consecutive_failures + 1",
+                 {endpoint, message.substr(0, 1000), Now()},
+                 "recording a failure of " + endpoint);
+}
+
+Status PgSink::RecordFailure(const std::string& endpoint,
+                             const std::string& message) {
+  return RecordFailureIn("_stsync_cursors", endpoint, message);
+}
+
+Status PgSink::ResetCursor(const std::string& endpoint,
+                           const std::optional<Cursor>& to) {
+  PgTransaction tx(c_.get());
+  Status s = tx.Begin();
+  if (s.ok()) {
+    s = RunOnly(c_.get(),
+                std::string("INSERT INTO _stsync_cursors (endpoint, cursor, "
+                            "cursor_updated_at) VALUES ($1, $2, $3) ON "
+                            "CONFLICT (endpoint) DO UPDATE SET cursor = $2, "
+                            "cursor_updated_at = $3, caught_up_at = NULL, ") +
+                    kClearFailure,
+                {endpoint, StoredOrNull(to), Now()}, "resetting cursor");
+  }
+  if (s.ok()) {
+    s = RunOnly(c_.get(), "DELETE FROM _stsync_ranges WHERE endpoint = $1",
+                {endpoint}, endpoint + ": forgetting split ranges");
+  }
+  if (s.ok()) s = tx.Commit();
+  return s;
+}
+
+Result<std::optional<ReconcileState>> PgSink::LoadReconcile(
+    const std::string& endpoint) {
+  auto rows = c_->Run(std::string(kReconcileQuery) + " WHERE endpoint = $1",
+                      {endpoint}, "reading reconciliation state");
+  if (!rows.ok()) return rows.status();
+  if (rows->size() == 0) return std::optional<ReconcileState>();
+  return std::optional<ReconcileState>(ReadReconcileState(*rows, 0));
+}
+
+Result<std::vector<ReconcileState>> PgSink::LoadAllReconciles() {
+  auto rows = c_->Run(std::string(kReconcileQuery) + kByName, {},
+                      "reading reconciliation states");
+  if (!rows.ok()) return rows.status();
+  std::vector<ReconcileState> states;
+  for (int i = 0; i < rows->size(); ++i) {
+    states.push_back(ReadReconcileState(*rows, i));
+  }
+  return states;
+}
+
+Result<ReconcileStats> PgSink::ApplyReconcile(const Endpoint& e,
+                                              const Batch& batch,
+                                              const ReconcilePolicy& policy) {
+  Status s = Writable(e);
+  if (!s.ok()) return s;
+  const std::string now = Now();
+  ReconcileStats stats;
+  PgTransaction tx(c_.get());
+  s = tx.Begin();
+  if (!s.ok()) return s;
+  auto state = LoadReconcile(e.name);
+  if (!state.ok()) return state.status();
+  // The pass in progress, or one that starts with this batch.
+  const bool in_pass = *state && !(*state)->pass_started_at.empty();
+  const std::string started = in_pass ? (*state)->pass_started_at : now;
+  int64_t seen = in_pass ? (*state)->seen : 0;
+  const int64_t pages = (in_pass ? (*state)->pages : 0) + 1;
+
+  s = UpsertRows(e, batch, now, stats.applied, &seen);
+  if (s.ok()) {
+    s = RunOnly(c_.get(),
+                "INSERT INTO _stsync_cursors AS c (endpoint, row_count) "
+                "VALUES ($1, $2) ON CONFLICT (endpoint) DO UPDATE SET "
+                "row_count = c.row_count + $2",
+                {e.name, stats.applied.inserted}, e.name + ": counting rows");
+  }
+  if (s.ok() && batch.caught_up) {
+    const std::string table = PgQuote(e.TableName());
+    ReconcileOutcome o;
+    o.seen = seen;
+    o.finished_at = now;
+    auto live = c_->QueryText(
+        "SELECT count(*) FROM " + table + " WHERE deleted_at IS NULL", {},
+        e.name + ": counting live rows");
+    if (!live.ok()) return live.status();
+    o.live = std::stoll(live->value_or("0"));
+    o.suspicious = policy.SawTooFew(seen, o.live);
+    if (!o.suspicious) {
+      auto cutoff = policy.MarkBefore(started);
+      if (!cutoff.ok()) return cutoff.status().WithContext(e.name);
+      auto marked = c_->Run(
+          "UPDATE " + table +
+              " r SET deleted_at = $1 WHERE NOT EXISTS (SELECT 1 FROM "
+              "_stsync_seen s WHERE s.endpoint = $2" +
+              SeenKeyMatch(e) +
+              ") AND deleted_at IS NULL AND synced_at < $3 AND "
+              "(modified_on IS NULL OR modified_on < $4)",
+          {now, e.name, started, *cutoff}, e.name + ": marking deleted rows");
+      if (!marked.ok()) return marked.status();
+      o.marked = marked->affected();
+    }
+    s = RunOnly(c_.get(), "DELETE FROM _stsync_seen WHERE endpoint = $1",
+                {e.name}, e.name + ": dropping the keys seen");
+    if (s.ok()) {
+      stats.finished = o;
+      s = RunOnly(
+          c_.get(),
+          std::string(
+              "INSERT INTO _stsync_reconcile AS r (endpoint, last_started_at, "
+              "last_finished_at, last_seen, last_live, last_marked, "
+              "last_outcome) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT "
+              "(endpoint) DO UPDATE SET cursor = NULL, pass_started_at = "
+              "NULL, seen = 0, pages = 0, last_started_at = $2, "
+              "last_finished_at = $3, last_seen = $4, last_live = $5, "
+              "last_marked = $6, last_outcome = $7, ") +
+              kClearFailure,
+          {e.name, started, o.finished_at, o.seen, o.live, o.marked,
+           o.suspicious ? "suspicious: saw too few keys, marked nothing"
+                        : "marked"},
+          e.name + ": saving the pass");
+    }
+  } else if (s.ok()) {
+    s = RunOnly(c_.get(),
+                std::string("INSERT INTO _stsync_reconcile (endpoint, cursor, "
+                            "pass_started_at, seen, pages) VALUES ($1, $2, "
+                            "$3, $4, $5) ON CONFLICT (endpoint) DO UPDATE SET "
+                            "cursor = $2, pass_started_at = $3, seen = $4, "
+                            "pages = $5, ") +
+                    kClearFailure,
+                {e.name, StoredOrNull(batch.next), started, seen, pages},
+                e.name + ": saving the pass");
+  }
+  if (s.ok()) s = tx.Commit();
+  if (!s.ok()) return s;
+  return stats;
+}
+
+Status PgSink::RecordReconcileFailure(const std::string& endpoint,
+                                      const std::string& message) {
+  return RecordFailureIn("_stsync_reconcile", endpoint, message);
+}
+
+Status PgSink::RestartReconcile(const std::string& endpoint) {
+  const std::string what = endpoint + ": restarting the reconciliation";
+  PgTransaction tx(c_.get());
+  Status s = tx.Begin();
+  if (s.ok()) {
+    s = RunOnly(c_.get(), "DELETE FROM _stsync_seen WHERE endpoint = $1",
+                {endpoint}, what);
+  }
+  if (s.ok()) {
+    s = RunOnly(c_.get(),
+                "UPDATE _stsync_reconcile SET cursor = NULL, pass_started_at "
+                "= NULL, seen = 0, pages = 0 WHERE endpoint = $1",
+                {endpoint}, what);
+  }
+  if (s.ok()) s = tx.Commit();
+  return s;
+}
+
+Result<std::optional<std::string>> PgSink::FirstStoredAt(const Endpoint& e) {
+  return c_->QueryText(
+      "SELECT min(first_seen_at) FROM " + PgQuote(e.TableName()), {},
+      "reading the first row of " + e.name);
+}
+
+}  // namespace stsync

@@ -1,0 +1,128 @@
+// PgSink: a tenant's replica in a PostgreSQL schema (pg_schema.h), for
+// users past one machine: BI tools elsewhere, many tenants, a warehouse they
+// already run. The same contract as SqliteSink (model/sink.h,
+// model/side_feed_store.h), which the shared contract tests hold both to.
+//
+// A page is one transaction: its rows go in one statement, each column
+// bound as one array (PgArray) and read back through unnest. The statement
+// keeps, per key, the row the page would leave (the newest version; on a tie
+// the later position), skips rows whose stored version and bytes would not
+// change before writing, so that a page applied again writes next to
+// nothing, and upserts the rest by the rule of SqliteSink: a newer version
+// wins, the same version with other bytes replaces, an older never does, a
+// row marked deleted that comes back is cleared. The cursor follows in the
+// same transaction.
+//
+// Errors: kBusy for what retrying may get past (the server unreachable or
+// restarting, a lost connection: the next call reconnects); kInvalid when
+// the schema holds another tenant's data, or for misuse; kIo for the rest.
+// On any error of a write nothing of it was stored. Messages never hold the
+// URL's password.
+//
+// Thread safety: one thread at a time.
+#ifndef STSYNC_SINK_PG_SINK_H_
+#define STSYNC_SINK_PG_SINK_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "model/destination.h"
+#include "sink/pg_connection.h"
+
+namespace stsync {
+
+struct PgSinkOptions {
+  std::string schema;      // the tenant's schema, created if missing
+  bool read_only = false;  // never creates or migrates (status, health)
+  // Whose data the schema holds: recorded on first use, and a schema
+  // recorded for another is refused (kInvalid). Empty: not checked.
+  std::string tenant;
+  std::string environment;
+};
+
+class PgSink : public Destination {
+ public:
+  // Connects to `url` and, unless read_only, creates and migrates the
+  // schema. A read-only open of a schema that does not exist is kNotFound.
+  // `clock` must outlive the sink.
+  static Result<std::unique_ptr<PgSink>> Open(const std::string& url,
+                                              const PgSinkOptions& options,
+                                              Clock* clock);
+  ~PgSink() override;
+
+  // Sink.
+  Status Prepare(const Endpoint& endpoint) override;
+  Result<ApplyStats> Apply(const Endpoint& endpoint,
+                           const Batch& batch) override;
+  Result<ApplyStats> ApplySplit(const Endpoint& endpoint, const Batch& batch,
+                                const SplitChange& change) override;
+  Result<std::optional<FeedState>> Load(const std::string& endpoint) override;
+  Result<std::vector<FeedState>> LoadAll() override;
+  Result<std::optional<std::string>> NewestVersion(
+      const Endpoint& endpoint) override;
+  Status RecordFailure(const std::string& endpoint,
+                       const std::string& message) override;
+  Status ResetCursor(const std::string& endpoint,
+                     const std::optional<Cursor>& to) override;
+
+  // SideFeedStore.
+  Result<ApplyStats> ApplyRows(const Endpoint& endpoint,
+                               const Batch& batch) override;
+  Result<std::optional<ReconcileState>> LoadReconcile(
+      const std::string& endpoint) override;
+  Result<std::vector<ReconcileState>> LoadAllReconciles() override;
+  Result<ReconcileStats> ApplyReconcile(const Endpoint& endpoint,
+                                        const Batch& batch,
+                                        const ReconcilePolicy& policy) override;
+  Status RecordReconcileFailure(const std::string& endpoint,
+                                const std::string& message) override;
+  Status RestartReconcile(const std::string& endpoint) override;
+  Result<std::optional<std::string>> FirstStoredAt(
+      const Endpoint& endpoint) override;
+
+  // Destination.
+  Result<std::optional<std::string>> OldestVersion(
+      const Endpoint& endpoint) override;
+  std::string Describe() const override;
+
+  int schema_version() const { return schema_version_; }
+
+ private:
+  PgSink(std::unique_ptr<PgConnection> c, std::string url,
+         PgSinkOptions options, Clock* clock);
+  // Apply, ApplySplit and ApplyRows (see SqliteSink::ApplyBatch).
+  Result<ApplyStats> ApplyBatch(const Endpoint& e, const Batch& batch,
+                                const Cursor* cursor, const SplitChange* split);
+  // Inside a transaction: the batch's rejects and rows; with `seen`, also
+  // notes each key as seen by the reconciliation pass and adds the keys new
+  // to it to *seen.
+  Status UpsertRows(const Endpoint& e, const Batch& batch,
+                    const std::string& now, ApplyStats& stats, int64_t* seen);
+  Status Writable(const Endpoint& e) const;
+  Result<std::optional<std::string>> VersionBound(const Endpoint& e,
+                                                  const char* bound);
+  Status RecordFailureIn(const char* table, const std::string& endpoint,
+                         const std::string& message);
+  std::string Now() const;
+
+  std::unique_ptr<PgConnection> c_;
+  const std::string url_;
+  const PgSinkOptions options_;
+  Clock* const clock_;
+  int schema_version_ = 0;
+  // Each prepared endpoint's upsert statement, by name.
+  std::map<std::string, std::string> upserts_;
+};
+
+// "postgresql://user@host/db (schema st_1)": where a PgSink writes, without
+// the password.
+std::string DescribePgSchema(const std::string& url, const std::string& schema);
+
+}  // namespace stsync
+
+#endif  // STSYNC_SINK_PG_SINK_H_

@@ -1,0 +1,272 @@
+// What only the PostgreSQL sink does (the shared contract is in
+// sink_contract_test.cc): typed views, the schema's owner, reconnecting,
+// the WAL of pages applied again, the URL kept secret, and the real binary
+// syncing into a throwaway server.
+#include "sink/pg_sink.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "api/page_parser.h"
+#include "config/catalog.h"
+#include "fake/fake_server.h"
+#include "test_postgres.h"
+#include "test_util.h"
+
+namespace stsync {
+namespace {
+
+using fake::FakeServer;
+
+const Endpoint& Jobs() { return *FindEndpoint("jobs"); }
+
+Batch JobsPage(const std::string& records, const std::string& token) {
+  return test::RecordsPage(records, token);
+}
+
+std::unique_ptr<PgSink> MustOpen(const test::TestPostgres& pg, PgSinkOptions o);
+
+std::unique_ptr<PgSink> MustOpen(const test::TestPostgres& pg) {
+  PgSinkOptions o;
+  o.schema = "st_1";
+  return MustOpen(pg, o);
+}
+
+std::unique_ptr<PgSink> MustOpen(const test::TestPostgres& pg,
+                                 PgSinkOptions o) {
+  auto s = PgSink::Open(pg.Url(), o, RealClock::Get());
+  INFO(s.status().message());
+  REQUIRE(s.ok());
+  return std::move(*s);
+}
+
+PgSinkOptions InSchema(const std::string& schema) {
+  PgSinkOptions o;
+  o.schema = schema;
+  return o;
+}
+
+bool Contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("the URL's password never appears in an error or a description") {
+  const std::string url =
+      "postgresql://stsync:hunter2secret@/nowhere?host=/nonexistent-dir";
+  auto opened = PgSink::Open(url, InSchema("st_1"), RealClock::Get());
+  REQUIRE_FALSE(opened.ok());
+  CHECK(opened.status().code() == Status::Code::kBusy);
+  CHECK(Contains(opened.status().message(), "cannot connect to PostgreSQL"));
+  CHECK_FALSE(Contains(opened.status().message(), "hunter2secret"));
+  CHECK(DescribePgUrl(url) ==
+        "postgresql://stsync@/nowhere?host=/nonexistent-dir");
+  CHECK(DescribePgUrl("host=db password=hunter2secret dbname=x") ==
+        "postgresql://db/x");
+  auto bad = PgSink::Open("postgresql://u:hunter2secret@h:notaport/x",
+                          InSchema("st_1"), RealClock::Get());
+  REQUIRE_FALSE(bad.ok());
+  CHECK_FALSE(Contains(bad.status().message(), "hunter2secret"));
+}
+
+TEST_CASE(
+    "views cast fields by the spec's types and show NULL for a value of "
+    "another type") {
+  auto pg = test::TestPostgres::StartOrSkip();
+  if (!pg) return;
+  auto sink = MustOpen(*pg);
+  REQUIRE(sink->Prepare(Jobs()).ok());
+  REQUIRE(sink->Apply(Jobs(),
+                      JobsPage(R"({"id":1,"jobNumber":"J-1","total":12.5,)"
+                               R"("createdOn":"2024-01-02T03:04:05.1234567Z",)"
+                               R"("active":true,"customerId":77},)"
+                               R"({"id":2,"total":"n/a","createdOn":"soon",)"
+                               R"("active":"yes","customerId":"x"})",
+                               "t1"))
+              .ok());
+  CHECK(pg->Psql("SELECT pg_typeof(id), pg_typeof(total), "
+                 "pg_typeof(\"createdOn\"), pg_typeof(active), "
+                 "pg_typeof(\"customerId\") FROM st_1.jobs_v WHERE id = 1") ==
+        "bigint|numeric|timestamp with time zone|boolean|bigint");
+  CHECK(pg->Psql("SELECT \"jobNumber\", total, \"customerId\", active FROM "
+                 "st_1.jobs_v WHERE id = 1") == "J-1|12.5|77|t");
+  CHECK(pg->Psql("SELECT \"createdOn\" AT TIME ZONE 'UTC' FROM st_1.jobs_v "
+                 "WHERE id = 1") == "2024-01-02 03:04:05.123457");
+  // Wrong types read as NULL; the view never fails.
+  CHECK(pg->Psql("SELECT coalesce(total::text, 'null'), coalesce(\"createdOn\""
+                 "::text, 'null'), coalesce(active::text, 'null'), "
+                 "coalesce(\"customerId\"::text, 'null') FROM st_1.jobs_v "
+                 "WHERE id = 2") == "null|null|null|null");
+  // Preparing again (a restart) keeps the view.
+  auto again = MustOpen(*pg);
+  REQUIRE(again->Prepare(Jobs()).ok());
+  CHECK(pg->Int("SELECT count(*) FROM st_1.jobs_v") == 2);
+}
+
+TEST_CASE(
+    "a schema holding another tenant's data is refused and a read-only open "
+    "writes nothing") {
+  auto pg = test::TestPostgres::StartOrSkip();
+  if (!pg) return;
+  PgSinkOptions ro;
+  ro.schema = "st_1";
+  ro.read_only = true;
+  auto missing = PgSink::Open(pg->Url(), ro, RealClock::Get());
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().code() == Status::Code::kNotFound);
+  CHECK(pg->Int("SELECT count(*) FROM pg_namespace WHERE nspname = 'st_1'") ==
+        0);
+
+  PgSinkOptions mine;
+  mine.schema = "st_1";
+  mine.tenant = "1";
+  mine.environment = "production";
+  {
+    auto sink = MustOpen(*pg, mine);
+    REQUIRE(sink->Prepare(Jobs()).ok());
+    REQUIRE(sink->Apply(Jobs(), JobsPage(R"({"id":1})", "t1")).ok());
+    CHECK(sink->schema_version() == 1);
+  }
+  PgSinkOptions other = mine;
+  other.tenant = "2";
+  auto refused = PgSink::Open(pg->Url(), other, RealClock::Get());
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == Status::Code::kInvalid);
+  CHECK(Contains(refused.status().message(),
+                 "schema st_1 holds the data of tenant 1 (production)"));
+  ro.tenant = "1";
+  ro.environment = "production";
+  auto reader = PgSink::Open(pg->Url(), ro, RealClock::Get());
+  REQUIRE(reader.ok());
+  CHECK((*reader)->Load("jobs")->value().row_count == 1);
+  CHECK((*reader)->RecordFailure("jobs", "x").code() == Status::Code::kIo);
+  CHECK(
+      (*reader)->Apply(Jobs(), JobsPage(R"({"id":2})", "t2")).status().code() ==
+      Status::Code::kInvalid);
+  CHECK(pg->Int("SELECT count(*) FROM st_1.jobs") == 1);
+}
+
+TEST_CASE(
+    "a page written while the server is down fails as busy and the next one "
+    "reconnects") {
+  auto pg = test::TestPostgres::StartOrSkip();
+  if (!pg) return;
+  auto sink = MustOpen(*pg);
+  REQUIRE(sink->Prepare(Jobs()).ok());
+  REQUIRE(sink->Apply(Jobs(), JobsPage(R"({"id":1})", "t1")).ok());
+  pg->Stop();
+  auto down = sink->Apply(Jobs(), JobsPage(R"({"id":2})", "t2"));
+  REQUIRE_FALSE(down.ok());
+  INFO(down.status().message());
+  CHECK(down.status().code() == Status::Code::kBusy);
+  pg->Start();
+  // Reconnects are tried at most once a second.
+  bool up = test::WaitUntil(
+      [&] { return sink->Apply(Jobs(), JobsPage(R"({"id":2})", "t2")).ok(); },
+      std::chrono::seconds(10));
+  REQUIRE(up);
+  CHECK((*sink->Load("jobs"))->cursor == Cursor::FromStored("t2"));
+  CHECK(pg->Int("SELECT count(*) FROM st_1.jobs") == 2);
+}
+
+TEST_CASE(
+    "pages applied again write under 1% of the WAL of their first write") {
+  auto pg = test::TestPostgres::StartOrSkip();
+  if (!pg) return;
+  auto sink = MustOpen(*pg);
+  REQUIRE(sink->Prepare(Jobs()).ok());
+  // 20 pages of 100 records of about 1.5 KB, ids scattered.
+  const std::string pad(1400, 'x');
+  std::vector<Batch> pages;
+  for (int p = 0; p < 20; ++p) {
+    std::string records;
+    for (int i = 0; i < 100; ++i) {
+      const int id = (p * 100 + i) * 7919 % 100003;
+      if (!records.empty()) records += ",";
+      records += R"({"id":)" + std::to_string(id) +
+                 R"(,"modifiedOn":"2024-01-01T00:00:00Z","notes":")" + pad +
+                 R"(","items":[{"sku":1},{"sku":2}]})";
+    }
+    pages.push_back(JobsPage(records, "t" + std::to_string(p)));
+  }
+  auto wal_after = [&](bool first) {
+    const std::string lsn = pg->Psql("SELECT pg_current_wal_insert_lsn()");
+    for (const Batch& b : pages) {
+      auto stats = sink->Apply(Jobs(), b);
+      REQUIRE(stats.ok());
+      CHECK(stats->unchanged == (first ? 0 : 100));
+    }
+    return pg->Int("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '" +
+                   lsn + "')::bigint");
+  };
+  const int64_t first = wal_after(true);
+  const int64_t again = wal_after(false);
+  INFO("first write: ", first, " bytes of WAL; again: ", again);
+  CHECK(first > 2'000'000);
+  CHECK(again * 100 < first);
+  CHECK(pg->Int("SELECT count(*) FROM st_1.jobs") == 2000);
+}
+
+TEST_CASE(
+    "once syncs into PostgreSQL and status and reset work there without "
+    "showing the URL's password") {
+  auto pg = test::TestPostgres::StartOrSkip();
+  if (!pg) return;
+  pg->Psql("CREATE ROLE stsync LOGIN PASSWORD 'hunter2secret'");
+  FakeServer server(test::SmallFake({"jobs", "customers"}, 30, 10));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  std::string yaml =
+      test::FakeConfigYaml(server, "unused", "[jobs, customers]");
+  const std::string url = test::Replace(pg->Url(), "user=postgres",
+                                        "user=stsync&password=hunter2secret");
+  yaml = test::Replace(yaml, "  path: unused\n", "  url: " + url + "\n");
+  // The role needs a database it may create schemas in.
+  pg->Psql("GRANT CREATE ON DATABASE postgres TO stsync");
+  const std::string cfg = dir.File("pg.yaml");
+  test::WriteFile(cfg, yaml);
+  const std::string tenant = server.options().tenant;
+  const std::string schema = "st_" + tenant;
+
+  auto once =
+      test::Run({STSYNC_BIN, "once", "-c", cfg, "--log-level", "debug"});
+  INFO(once.err);
+  CHECK(once.exit_code == 0);
+  CHECK(Contains(once.err, "done: 6 pages, 60 records"));
+  for (const char* endpoint : {"jobs", "customers"}) {
+    CHECK(Lines(pg->Psql("SELECT data FROM " + schema + "." + endpoint)) ==
+          server.TruthRows(endpoint));
+    CHECK(pg->Int("SELECT row_count FROM " + schema +
+                  "._stsync_cursors WHERE endpoint = '" + endpoint + "'") ==
+          30);
+  }
+  auto status = test::Run({STSYNC_BIN, "status", "-c", cfg});
+  CHECK(status.exit_code == 0);
+  CHECK(Contains(status.out, "(schema " + schema + ")"));
+  CHECK(Contains(status.out, "customers"));
+  auto json = test::Run({STSYNC_BIN, "status", "-c", cfg, "--json"});
+  CHECK(Contains(json.out, R"("rows": 30)"));
+  auto reset = test::Run({STSYNC_BIN, "reset", "-c", cfg, "jobs"});
+  CHECK(reset.exit_code == 0);
+  auto again = test::Run({STSYNC_BIN, "once", "-c", cfg});
+  CHECK(again.exit_code == 0);
+  CHECK(
+      Contains(again.err, "jobs: 10 records (0 new, 0 updated, 10 unchanged)"));
+  CHECK(pg->Int("SELECT count(*) FROM " + schema + ".jobs") == 30);
+  for (const auto* r : {&once, &status, &json, &reset, &again}) {
+    CHECK_FALSE(Contains(r->out + r->err, "hunter2secret"));
+  }
+}
+
+}  // namespace stsync
