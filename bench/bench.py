@@ -120,7 +120,8 @@ def check_rows(db, n):
 class Fake:
     """The bundled fake server, serving `records` jobs records."""
 
-    def __init__(self, build, workdir, records, modified_later=0.0):
+    def __init__(self, build, workdir, records, modified_later=0.0,
+                 page_size=PAGE_SIZE):
         ready = os.path.join(workdir, "fake.port")
         if os.path.exists(ready):
             os.remove(ready)
@@ -130,7 +131,7 @@ class Fake:
         self.proc = subprocess.Popen(
             ["nice", "-n", "10", os.path.join(build, "stsync-fake"), "--port",
              "0", "--records",
-             str(records), "--page-size", str(PAGE_SIZE), "--endpoints",
+             str(records), "--page-size", str(page_size), "--endpoints",
              "jobs", "--prerender", "--ready-file", ready,
              "--modified-later", str(modified_later)],
             stdout=self.log, stderr=self.log)
@@ -180,8 +181,11 @@ def fetch_only(url):
             return time.perf_counter() - t0, size, pages
 
 
-def write_config(path, url, db, interval="5m", cache_size=None):
+def write_config(path, url, db, interval="5m", cache_size=None, extra=""):
+    """A config for the fake at `url`; `db` is a file's path, or a
+    postgresql:// URL. `extra` goes at the top level."""
     cache = f"  cache_size: {cache_size}\n" if cache_size else ""
+    where = "url" if db.startswith("postgresql://") else "path"
     with open(path, "w") as f:
         f.write(f"""servicetitan:
   tenant: 1234567
@@ -191,8 +195,8 @@ def write_config(path, url, db, interval="5m", cache_size=None):
   auth_url: {url}/connect/token
   api_url: {url}
 database:
-  path: {db}
-{cache}log:
+  {where}: {db}
+{cache}{extra}log:
   level: warn
 defaults:
   interval: {interval}

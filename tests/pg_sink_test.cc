@@ -52,14 +52,6 @@ bool Contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
 }
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  std::sort(lines.begin(), lines.end());
-  return lines;
-}
-
 }  // namespace
 
 TEST_CASE("the URL's password never appears in an error or a description") {
@@ -245,7 +237,7 @@ TEST_CASE(
   CHECK(once.exit_code == 0);
   CHECK(Contains(once.err, "done: 6 pages, 60 records"));
   for (const char* endpoint : {"jobs", "customers"}) {
-    CHECK(Lines(pg->Psql("SELECT data FROM " + schema + "." + endpoint)) ==
+    CHECK(pg->SortedRows("SELECT data FROM " + schema + "." + endpoint) ==
           server.TruthRows(endpoint));
     CHECK(pg->Int("SELECT row_count FROM " + schema +
                   "._stsync_cursors WHERE endpoint = '" + endpoint + "'") ==
@@ -267,6 +259,60 @@ TEST_CASE(
   for (const auto* r : {&once, &status, &json, &reset, &again}) {
     CHECK_FALSE(Contains(r->out + r->err, "hunter2secret"));
   }
+}
+
+}  // namespace stsync
+
+namespace stsync {
+
+TEST_CASE(
+    "a daemon whose lease expired and was taken over has its next page "
+    "refused and writes nothing") {
+  auto pg = test::TestPostgres::StartOrSkip();
+  if (!pg) return;
+  auto leased = [&](const std::string& owner, bool wait) {
+    PgSinkOptions o;
+    o.schema = "st_1";
+    o.lease = LeaseTerms{owner, Millis(60000), 1, 0};
+    o.wait_for_lease = wait;
+    return MustOpen(*pg, o);
+  };
+  auto a = leased("host:1:a", false);
+  REQUIRE(a->Prepare(Jobs()).ok());
+  REQUIRE(a->Apply(Jobs(), JobsPage(R"({"id":1})", "a1")).ok());
+  CHECK(pg->Psql("SELECT owner, epoch FROM stsync.leases") == "host:1:a|1");
+  CHECK(Contains(*a->WrittenBy(), "daemon host:1:a (epoch 1"));
+
+  // A second daemon is refused while the lease is live.
+  auto b = leased("host:2:b", false);
+  auto refused = b->Prepare(Jobs());
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.code() == Status::Code::kBusy);
+  CHECK(Contains(refused.message(), "is held by daemon host:1:a"));
+
+  // A is paused past its lease; B takes the tenant over.
+  pg->Psql(
+      "UPDATE stsync.leases SET heartbeat_at = clock_timestamp() - "
+      "interval '2 minutes'");
+  REQUIRE(b->Prepare(Jobs()).ok());
+  REQUIRE(b->Apply(Jobs(), JobsPage(R"({"id":2})", "b1")).ok());
+  CHECK(pg->Psql("SELECT owner, epoch FROM stsync.leases") == "host:2:b|2");
+
+  // A wakes: its next page, and its failure note, are refused.
+  auto stale = a->Apply(Jobs(), JobsPage(R"({"id":3})", "a2"));
+  REQUIRE_FALSE(stale.ok());
+  CHECK(stale.status().code() == Status::Code::kFenced);
+  CHECK(Contains(stale.status().message(), "lost the lease of schema st_1"));
+  CHECK(pg->Int("SELECT count(*) FROM st_1.jobs WHERE id = 3") == 0);
+  CHECK((*b->Load("jobs"))->cursor == Cursor::FromStored("b1"));
+  CHECK(a->RecordFailure("jobs", "x").code() == Status::Code::kBusy);
+
+  // A clean stop hands the tenant over at once.
+  b.reset();
+  CHECK(pg->Psql("SELECT coalesce(owner, 'none') FROM stsync.leases") ==
+        "none");
+  REQUIRE(a->Apply(Jobs(), JobsPage(R"({"id":3})", "a3")).ok());
+  CHECK(pg->Psql("SELECT owner, epoch FROM stsync.leases") == "host:1:a|3");
 }
 
 }  // namespace stsync

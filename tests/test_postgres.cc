@@ -4,8 +4,10 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 
 #include "test_util.h"
 
@@ -122,6 +124,15 @@ std::string TestPostgres::Psql(const std::string& sql) const {
   std::string out = r.out;
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
+}
+
+std::vector<std::string> TestPostgres::SortedRows(
+    const std::string& sql) const {
+  std::vector<std::string> lines;
+  std::istringstream in(Psql(sql));
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::sort(lines.begin(), lines.end());
+  return lines;
 }
 
 int64_t TestPostgres::Int(const std::string& sql) const {

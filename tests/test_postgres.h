@@ -31,6 +31,8 @@ class TestPostgres {
   // output, one line per row, columns separated by '|'.
   std::string Psql(const std::string& sql) const;
   int64_t Int(const std::string& sql) const;
+  // Psql's output lines, sorted.
+  std::vector<std::string> SortedRows(const std::string& sql) const;
 
  private:
   TestPostgres() = default;

@@ -50,6 +50,7 @@ class Process {
   explicit Process(const std::vector<std::string>& argv);
   ~Process();
   void Signal(int sig);
+  int pid() const { return pid_; }
   // Waits at most `timeout`; kills it with SIGKILL after that (and fails the
   // running test).
   ProcessResult Wait(std::chrono::milliseconds timeout);

@@ -30,6 +30,8 @@ class [[nodiscard]] Status {
     kAuth,         // credentials were rejected
     kCancelled,    // stop was requested
     kUnhealthy,    // a health check failed (ops/health.h)
+    kFenced,       // another process took the destination over: stop
+                   // writing it (sink/pg_lease.h)
   };
 
   Status() = default;
@@ -60,6 +62,7 @@ class [[nodiscard]] Status {
   static Status Unhealthy(std::string m) {
     return {Code::kUnhealthy, std::move(m)};
   }
+  static Status Fenced(std::string m) { return {Code::kFenced, std::move(m)}; }
   static Status Cancelled(std::string m = "stop requested") {
     return {Code::kCancelled, std::move(m)};
   }

@@ -75,6 +75,8 @@ struct TenantStates {
   // Why its feeds cannot be shown or trusted: the file is damaged (its
   // DamageNote) or holds another tenant's data. "" if neither.
   std::string problem;
+  // Which daemon writes it (PostgreSQL's lease); "" for a file.
+  std::string written_by;
   std::vector<FeedState> states;
   std::vector<ReconcileState> reconciles;
   std::map<std::string, FirstSync> first_syncs;  // by endpoint
@@ -142,6 +144,9 @@ Result<TenantStates> LoadStates(const Config& config) {
   }
   if (!all.ok()) return all.status();
   out.states = std::move(*all);
+  auto by = (*store)->WrittenBy();
+  if (!by.ok()) return by.status();
+  out.written_by = *by;
   auto reconciles = (*store)->LoadAllReconciles();
   if (!reconciles.ok()) return reconciles.status();
   out.reconciles = std::move(*reconciles);
@@ -212,6 +217,7 @@ void WriteJson(JsonWriter& w, const Config& config, const TenantStates& t,
   w.Key("exists");
   w.Bool(t.exists);
   StringOrNull(w, "problem", t.problem);
+  StringOrNull(w, "written_by", t.written_by);
   const TenantStates::Totals totals = t.TotalsOf(config);
   w.Key("totals");
   w.StartObject();
@@ -373,6 +379,9 @@ void PrintText(const Config& config, const TenantStates& t, bool name_tenant,
   if (name_tenant) std::printf("tenant: %s\n", config.tenant.c_str());
   std::printf("database: %s%s\n", DescribeDestination(config).c_str(),
               t.exists ? "" : " (not created yet)");
+  if (!t.written_by.empty()) {
+    std::printf("written by: %s\n", t.written_by.c_str());
+  }
   if (!t.problem.empty()) std::printf("PROBLEM: %s\n", t.problem.c_str());
   std::printf("\n");
   std::printf("%-26s %10s %7s  %-12s %-12s %s\n", "ENDPOINT", "ROWS", "PAGES",

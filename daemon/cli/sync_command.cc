@@ -98,6 +98,9 @@ Result<std::vector<std::unique_ptr<Replicator>>> BuildReplicators(
   for (const Config* tenant : tenants) {
     ReplicatorSeams seams;
     if (tenants.size() > 1) seams.log_prefix = tenant->tenant + "/";
+    // A daemon sharing a PostgreSQL cluster waits for the tenants its peers
+    // hold; `once` and `backfill` say who holds one instead.
+    seams.wait_for_lease = run.daemon;
     if (run.daemon) {
       seams.observers.push_back(run.status->ForTenant(seams.log_prefix));
     }

@@ -144,6 +144,10 @@ const KeyTable<Config>& DatabaseKeys() {
                     [](C& c) -> int64_t& { return c.database.wal_size; }),
       IntegerKey<C>("cache_size", 1 << 20, 1LL << 40,
                     [](C& c) -> int64_t& { return c.database.cache_size; }),
+      DurationKey<C>("lease", Millis(1000),
+                     [](C& c) -> Millis& { return c.database.lease; }),
+      IntegerKey<C>("max_tenants", 0, 100000,
+                    [](C& c) -> int& { return c.database.max_tenants; }),
   };
   return keys;
 }

@@ -89,6 +89,11 @@ struct DatabaseOptions {
   // only through DescribePgUrl (sink/pg_connection.h).
   std::string url;
   std::string schema = "st_{tenant}";  // {tenant} replaced; PostgreSQL only
+  // PostgreSQL: how long a daemon's hold on a tenant lasts unrenewed
+  // (sink/pg_lease.h), and how many tenants one daemon takes (0: its
+  // balanced share alone).
+  Millis lease{std::chrono::seconds(60)};
+  int max_tenants = 0;
   Millis busy_timeout{std::chrono::seconds(5)};
   int64_t max_size = 0;           // bytes; 0: no cap
   int64_t wal_size = 64 << 20;    // see SqliteSinkOptions::wal_size
@@ -121,6 +126,9 @@ struct Config {
   std::string file;  // where it was loaded from, for messages
   std::string environment = "production";
   std::string tenant;  // digits only
+  // How many tenants the file lists: daemons sharing a PostgreSQL cluster
+  // divide them (sink/pg_lease.h).
+  int tenants_in_file = 1;
   std::string client_id;
   std::string client_secret;  // secret: never log
   std::string app_key;

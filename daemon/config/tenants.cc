@@ -119,6 +119,7 @@ std::vector<Config> ReadTenants(const YamlReader& p, const YAML::Node& root,
            "must contain {tenant} when there is more than one tenant, so "
            "that each has its own file (e.g. /var/lib/stsync/{tenant}.db)");
   }
+  for (Config& t : all) t.tenants_in_file = static_cast<int>(all.size());
   if (at != std::string::npos) {
     for (Config& t : all) {
       (pg ? t.database.schema : t.database.path)

@@ -44,7 +44,12 @@ Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
   Clock* clock = seams.clock ? seams.clock : RealClock::Get();
   DestinationOptions sink_options;
   sink_options.stop = &r->stop_;
-  sink_options.notice = [](const std::string& m) { spdlog::info("{}", m); };
+  const std::string prefix = seams.log_prefix;
+  sink_options.notice = [prefix](const std::string& m) {
+    spdlog::info("{}{}", prefix, m);
+  };
+  sink_options.wait_for_lease = seams.wait_for_lease;
+  sink_options.while_waiting = seams.heartbeat;
   auto database = OpenDestination(config, sink_options, clock);
   if (!database.ok()) return database.status();
   r->database_ = std::move(*database);
@@ -70,6 +75,24 @@ Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
   options.random = seams.random;
   options.heartbeat = seams.heartbeat;
   options.heartbeat_every = seams.heartbeat_every;
+  if (UsesPostgres(config)) {
+    // The lease is renewed at least three times a lease while no page is
+    // written; pages renew it themselves.
+    const Millis every = config.database.lease / 3;
+    Destination* database = r->database_.get();
+    auto last = std::make_shared<SteadyTime>(clock->Now());
+    options.heartbeat = [database, last, every, clock,
+                         user = std::move(options.heartbeat)] {
+      if (user) user();
+      if (clock->Now() - *last < every) return;
+      *last = clock->Now();
+      (void)database->KeepAlive();  // a loss fails the next page
+    };
+    if (options.heartbeat_every <= Millis(0) ||
+        options.heartbeat_every > every) {
+      options.heartbeat_every = every;
+    }
+  }
   if (!options.random) {
     auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
     options.random = [rng] {
@@ -96,6 +119,17 @@ Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
   Transport* t = r->transport_.get();
   r->stop_.OnStop([t] { t->Cancel(); });
   return r;
+}
+
+RunReport Replicator::Run(Scheduler::Mode mode) {
+  for (;;) {
+    RunReport report = scheduler_->Run(mode);
+    if (!report.fenced || mode != Scheduler::Mode::kForever ||
+        stop_.stopped()) {
+      return report;
+    }
+    spdlog::warn("{}{}; waiting to take it back", log_prefix_, report.damaged);
+  }
 }
 
 }  // namespace stsync

@@ -46,6 +46,9 @@ struct ReplicatorSeams {
   Millis heartbeat_every{0};
   // If set, changes each feed FeedsOf builds (a backfill bounds them).
   std::function<void(ScheduledFeed&)> adjust_feed;
+  // PostgreSQL: wait for a tenant another daemon holds (`run`), rather
+  // than fail (sink/open_destination.h).
+  bool wait_for_lease = false;
   // If set, wraps the database as the live feeds' Sink (a backfill writes
   // rows only); the wrapper borrows both views of the database.
   std::function<std::unique_ptr<Sink>(Sink*, SideFeedStore*)> wrap_sink;
@@ -57,7 +60,9 @@ class Replicator {
   static Result<std::unique_ptr<Replicator>> Create(const Config& config,
                                                     ReplicatorSeams seams = {});
 
-  RunReport Run(Scheduler::Mode mode) { return scheduler_->Run(mode); }
+  // Runs the scheduler. In kForever, a run that lost the tenant to another
+  // daemon (RunReport::fenced) starts again, waiting to take it back.
+  RunReport Run(Scheduler::Mode mode);
   void Stop() { stop_.Stop(); }
   // Re-issues the cancel of in-flight requests (closes the small window in
   // which a request starting just as Stop() ran could miss it).
@@ -66,9 +71,10 @@ class Replicator {
 
  private:
   Replicator(std::string tenant, std::string log_prefix)
-      : tenant_(std::move(tenant)), log_(std::move(log_prefix)) {}
+      : tenant_(std::move(tenant)), log_prefix_(log_prefix), log_(log_prefix) {}
 
   const std::string tenant_;
+  const std::string log_prefix_;
   StopSignal stop_;
   LogObserver log_;
   std::unique_ptr<ProgressObserver> progress_;

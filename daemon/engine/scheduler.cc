@@ -127,6 +127,7 @@ RunReport Scheduler::Run(Mode mode) {
   pool_ = nullptr;
   report.stopped = stop_->stopped();
   report.damaged = damage_.message();
+  report.fenced = damage_.code() == Status::Code::kFenced;
   // A range's pages count as its feed's.
   for (State& s : states) {
     if (!s.live) continue;
@@ -624,8 +625,10 @@ Status Scheduler::OnRejectedCursor(State& s, const Status& rejected) {
 
 void Scheduler::Fail(State& s, Mode mode, const Status& failure) {
   if (failure.code() == Status::Code::kCancelled) return;
-  if (failure.code() == Status::Code::kCorrupt) {
-    // The file is damaged: no feed writes to it again, not even a failure.
+  if (failure.code() == Status::Code::kCorrupt ||
+      failure.code() == Status::Code::kFenced) {
+    // The file is damaged, or another daemon took the tenant over: no feed
+    // writes to it again, not even a failure.
     damage_ = failure;
     s.report.failed = true;
     s.report.last_error = failure.message();

@@ -149,8 +149,10 @@ struct FeedReport {
 struct RunReport {
   std::vector<FeedReport> feeds;
   bool stopped = false;  // ended by the StopSignal
-  // Why the run ended early: the database is damaged (kCorrupt). "" if not.
+  // Why the run ended early: the database is damaged (kCorrupt), or another
+  // daemon took the tenant over (kFenced: `fenced`). "" if not.
   std::string damaged;
+  bool fenced = false;
   int Failed() const;
   int64_t Pages() const;
   int64_t Records() const;

@@ -25,6 +25,13 @@ class Destination : public Sink, public SideFeedStore {
   // Where the data is, fit for logs and `status`: a file's path, or a
   // server's address and schema, never a password.
   virtual std::string Describe() const = 0;
+  // Called while no page is written for a while (at least every third of a
+  // lease): renews what the destination holds (a PostgreSQL lease). kFenced
+  // if it was lost: the next write fails the same way. Optional.
+  virtual Status KeepAlive() { return Status::Ok(); }
+  // Which process writes it, for `status` ("" when there is nothing to
+  // say, as for a file, whose lock tells).
+  virtual Result<std::string> WrittenBy() { return std::string(); }
 };
 
 }  // namespace stsync

@@ -13,6 +13,20 @@ Result<std::unique_ptr<Destination>> OpenDestination(
     o.read_only = options.read_only;
     o.tenant = config.tenant;
     o.environment = config.environment;
+    if (!options.read_only) {
+      // One id for the whole process: its tenants count as one daemon's.
+      static const std::string daemon_id = NewDaemonId();
+      LeaseTerms terms;
+      terms.owner = daemon_id;
+      terms.lease = config.database.lease;
+      terms.tenants = config.tenants_in_file;
+      terms.max_tenants = config.database.max_tenants;
+      o.lease = terms;
+    }
+    o.wait_for_lease = options.wait_for_lease;
+    o.stop = options.stop;
+    o.notice = options.notice;
+    o.while_waiting = options.while_waiting;
     auto sink = PgSink::Open(config.database.url, o, clock);
     if (!sink.ok()) return sink.status();
     return std::unique_ptr<Destination>(std::move(*sink));

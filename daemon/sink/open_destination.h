@@ -28,8 +28,14 @@ struct DestinationOptions {
   // Ends a wait for another writer's lock (SqliteSinkOptions::stop).
   // Borrowed; may be null.
   StopSignal* stop = nullptr;
-  // Told about long steps of the open (converting a table); may be empty.
+  // Told about long steps of the open (converting a table), and of a
+  // PostgreSQL tenant's lease taken, waited for or lost; may be empty.
   std::function<void(const std::string&)> notice;
+  // PostgreSQL: when another daemon holds the tenant, wait to take it over
+  // (`run`) rather than fail with kBusy; `while_waiting` is called at every
+  // step of the wait (a watchdog's beat) and may be empty.
+  bool wait_for_lease = false;
+  std::function<void()> while_waiting;
 };
 
 // Opens `config`'s database for its tenant. `clock` must outlive it.

@@ -52,7 +52,7 @@ int64_t PgRows::affected() const {
 }
 
 Result<std::unique_ptr<PgConnection>> PgConnection::Connect(
-    const std::string& url) {
+    const std::string& url, const std::string& application_name) {
   char* err = nullptr;
   PQconninfoOption* opts = PQconninfoParse(url.c_str(), &err);
   if (!opts) {
@@ -64,8 +64,9 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(
   PQconninfoFree(opts);
   // A server that never answers fails the attempt after 10 s, unless the
   // URL says otherwise (its values come later, so they win).
-  const char* keywords[] = {"connect_timeout", "dbname", nullptr};
-  const char* values[] = {"10", url.c_str(), nullptr};
+  const char* keywords[] = {"connect_timeout", "application_name", "dbname",
+                            nullptr};
+  const char* values[] = {"10", application_name.c_str(), url.c_str(), nullptr};
   pg_conn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string why = conn ? Trimmed(PQerrorMessage(conn)) : "out of memory";

@@ -69,10 +69,12 @@ class PgRows {
 
 class PgConnection {
  public:
-  // Connects to `url` (any libpq connection string or URI). kBusy if the
-  // server cannot be reached (a later attempt may), kInvalid if the URL
-  // does not parse.
-  static Result<std::unique_ptr<PgConnection>> Connect(const std::string& url);
+  // Connects to `url` (any libpq connection string or URI) as
+  // `application_name` (what pg_stat_activity shows, unless the URL says).
+  // kBusy if the server cannot be reached (a later attempt may), kInvalid
+  // if the URL does not parse.
+  static Result<std::unique_ptr<PgConnection>> Connect(
+      const std::string& url, const std::string& application_name = "stsync");
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;

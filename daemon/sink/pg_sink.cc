@@ -1,6 +1,8 @@
 #include "sink/pg_sink.h"
 
 #include <functional>
+#include <mutex>
+#include <thread>
 
 #include "base/timestamp.h"
 #include "sink/pg_array.h"
@@ -154,6 +156,28 @@ std::string SeenSql(size_t key_count) {
          ") ON CONFLICT DO NOTHING";
 }
 
+// Daemons started together note themselves when they open their first
+// schema, then wait a moment before taking tenants, so that each counts the
+// others in its share: half a lease, at most 5 s, from that first note.
+std::mutex started_mu;
+std::optional<std::chrono::steady_clock::time_point> settled_at;
+
+Status NoteStarted(PgConnection* c, const LeaseTerms& terms) {
+  std::lock_guard<std::mutex> lock(started_mu);
+  if (settled_at) return Status::Ok();
+  Status s = NoteDaemon(c, terms);
+  if (s.ok()) {
+    settled_at = std::chrono::steady_clock::now() +
+                 std::min<Millis>(terms.lease / 2, std::chrono::seconds(5));
+  }
+  return s;
+}
+
+std::chrono::steady_clock::time_point SettledAt() {
+  std::lock_guard<std::mutex> lock(started_mu);
+  return settled_at.value_or(std::chrono::steady_clock::time_point{});
+}
+
 // Runs a statement whose rows are of no interest.
 Status RunOnly(PgConnection* c, const std::string& sql,
                const std::vector<PgParam>& params, const std::string& what) {
@@ -170,7 +194,100 @@ PgSink::PgSink(std::unique_ptr<PgConnection> c, std::string url,
       options_(std::move(options)),
       clock_(clock) {}
 
-PgSink::~PgSink() = default;
+PgSink::~PgSink() {
+  // A clean stop hands the tenant over at once, not after the lease.
+  if (held_)
+    (void)ReleaseLease(c_.get(), options_.schema, *options_.lease, epoch_);
+}
+
+Status PgSink::Hold() {
+  if (!options_.lease || held_ || options_.read_only) return Status::Ok();
+  const LeaseTerms& terms = *options_.lease;
+  // Waits until `t` (true: stopped), beating the watchdog.
+  auto wait = [&](std::chrono::steady_clock::time_point t) {
+    if (options_.while_waiting) options_.while_waiting();
+    if (options_.stop) return !options_.stop->WaitUntil(t);
+    std::this_thread::sleep_until(t);
+    return false;
+  };
+  const auto settled = SettledAt();
+  while (options_.wait_for_lease &&
+         std::chrono::steady_clock::now() < settled) {
+    if (wait(std::min(settled, std::chrono::steady_clock::now() +
+                                   std::chrono::milliseconds(500)))) {
+      return Status::Cancelled();
+    }
+  }
+  bool told = false;
+  for (;;) {
+    LeaseHolder holder;
+    auto taken = TryAcquireLease(c_.get(), options_.schema, terms, &holder);
+    if (!taken.ok()) return taken.status();
+    if (*taken) {
+      held_ = true;
+      epoch_ = **taken;
+      if (options_.notice) {
+        options_.notice("took the lease of schema " + options_.schema +
+                        " (epoch " + std::to_string(epoch_) + ")");
+      }
+      return Status::Ok();
+    }
+    const std::string why =
+        holder.live ? "is held by daemon " + holder.owner + " (renewed at " +
+                          holder.heartbeat_at + ")"
+                    : "is free, but this daemon holds its share of tenants";
+    if (!options_.wait_for_lease) {
+      return Status::Busy("schema " + options_.schema + " " + why +
+                          "; stop that daemon, or wait for its lease "
+                          "(database.lease) to expire");
+    }
+    if (!told && options_.notice) {
+      options_.notice("schema " + options_.schema + " " + why +
+                      "; waiting to take it over");
+      told = true;
+    }
+    // A few tries per lease: a dead holder's tenant is taken within about a
+    // lease plus this.
+    const auto step = std::max<Millis>(Millis(100), terms.lease / 4);
+    if (wait(std::chrono::steady_clock::now() + step)) {
+      return Status::Cancelled();
+    }
+  }
+}
+
+Status PgSink::Fence() {
+  Status s = Hold();
+  if (!s.ok() || !options_.lease) return s;
+  s = CheckLease(c_.get(), options_.schema, *options_.lease, epoch_);
+  if (s.code() == Status::Code::kFenced) {
+    held_ = false;
+    if (options_.notice) options_.notice(s.message());
+  }
+  return s;
+}
+
+Result<std::string> PgSink::WrittenBy() {
+  const Millis lease = options_.lease ? options_.lease->lease : Millis(60000);
+  auto holder = ReadLease(c_.get(), options_.schema, lease);
+  if (!holder.ok()) return holder.status();
+  if (!*holder) return std::string();
+  const LeaseHolder& h = **holder;
+  if (h.owner.empty()) return std::string("no daemon (released)");
+  return (h.live ? "daemon " : "no daemon: the lease of ") + h.owner +
+         " (epoch " + std::to_string(h.epoch) + ", taken at " + h.acquired_at +
+         (h.live ? ", renewed at " : ", expired; last renewed at ") +
+         h.heartbeat_at + ")";
+}
+
+Status PgSink::KeepAlive() {
+  if (!held_) return Status::Ok();
+  Status s = RenewLease(c_.get(), options_.schema, *options_.lease, epoch_);
+  if (s.code() == Status::Code::kFenced) {
+    held_ = false;
+    if (options_.notice) options_.notice(s.message());
+  }
+  return s;
+}
 
 std::string PgSink::Now() const { return FormatTimestamp(clock_->WallNow()); }
 
@@ -186,7 +303,9 @@ std::string PgSink::Describe() const {
 Result<std::unique_ptr<PgSink>> PgSink::Open(const std::string& url,
                                              const PgSinkOptions& options,
                                              Clock* clock) {
-  auto connected = PgConnection::Connect(url);
+  // Peers and operators see which daemon a session is (pg_stat_activity).
+  auto connected = PgConnection::Connect(
+      url, options.lease ? "stsync " + options.lease->owner : "stsync");
   if (!connected.ok()) return connected.status();
   std::unique_ptr<PgSink> sink(
       new PgSink(std::move(*connected), url, options, clock));
@@ -213,6 +332,8 @@ Result<std::unique_ptr<PgSink>> PgSink::Open(const std::string& url,
     return sink;
   }
   Status s = MigratePgSchema(c, schema, &sink->schema_version_);
+  if (s.ok() && options.lease) s = PrepareLeases(c);
+  if (s.ok() && options.lease) s = NoteStarted(c, *options.lease);
   if (s.ok()) {
     s = CheckPgOwner(c, schema, options.tenant, options.environment, true,
                      sink->Now());
@@ -226,9 +347,12 @@ Status PgSink::Prepare(const Endpoint& e) {
   if (e.key_fields.empty() || e.key_fields.size() > kMaxKeyFields) {
     return Status::Invalid(e.name + ": an endpoint needs 1 to 4 key fields");
   }
-  if (options_.read_only)
+  if (options_.read_only) {
     return Status::Invalid("the schema is open read-only");
-  Status s = PreparePgTable(c_.get(), e);
+  }
+  // Tables are made by the tenant's writer alone.
+  Status s = Hold();
+  if (s.ok()) s = PreparePgTable(c_.get(), e);
   if (!s.ok()) return s;
   upserts_[e.name] = UpsertSql(e);
   return Status::Ok();
@@ -337,6 +461,7 @@ Result<ApplyStats> PgSink::ApplyBatch(const Endpoint& e, const Batch& batch,
   ApplyStats stats;
   PgTransaction tx(c_.get());
   s = tx.Begin();
+  if (s.ok()) s = Fence();
   if (s.ok()) s = UpsertRows(e, batch, now, stats, nullptr);
   if (s.ok() && cursor) {
     s = RunOnly(
@@ -395,6 +520,9 @@ Result<std::optional<FeedState>> PgSink::Load(const std::string& endpoint) {
 }
 
 Result<std::vector<FeedState>> PgSink::LoadAll() {
+  // A new owner reads the state its predecessor left.
+  Status held = Hold();
+  if (!held.ok()) return held;
   auto rows = c_->Run(std::string(kFeedStateQuery) + kByName, {},
                       "reading feed states");
   if (!rows.ok()) return rows.status();
@@ -440,15 +568,21 @@ Result<std::optional<std::string>> PgSink::OldestVersion(const Endpoint& e) {
 
 Status PgSink::RecordFailureIn(const char* table, const std::string& endpoint,
                                const std::string& message) {
-  return RunOnly(c_.get(),
-                 std::string("INSERT INTO ") + table +
-                     " AS s (endpoint, last_error, last_error_at, "
-                     "consecutive_failures) VALUES ($1, $2, $3, 1) ON "
-                     "CONFLICT (endpoint) DO UPDATE SET last_error = $2, "
-                     "last_error_at = $3, consecutive_failures = "
-                     "s.consecutive_failures + 1",
-                 {endpoint, message.substr(0, 1000), Now()},
-                 "recording a failure of " + endpoint);
+  PgTransaction tx(c_.get());
+  Status s = tx.Begin();
+  if (s.ok()) s = Fence();
+  if (!s.ok()) return s;
+  s = RunOnly(c_.get(),
+              std::string("INSERT INTO ") + table +
+                  " AS s (endpoint, last_error, last_error_at, "
+                  "consecutive_failures) VALUES ($1, $2, $3, 1) ON "
+                  "CONFLICT (endpoint) DO UPDATE SET last_error = $2, "
+                  "last_error_at = $3, consecutive_failures = "
+                  "s.consecutive_failures + 1",
+              {endpoint, message.substr(0, 1000), Now()},
+              "recording a failure of " + endpoint);
+  if (s.ok()) s = tx.Commit();
+  return s;
 }
 
 Status PgSink::RecordFailure(const std::string& endpoint,
@@ -460,6 +594,7 @@ Status PgSink::ResetCursor(const std::string& endpoint,
                            const std::optional<Cursor>& to) {
   PgTransaction tx(c_.get());
   Status s = tx.Begin();
+  if (s.ok()) s = Fence();
   if (s.ok()) {
     s = RunOnly(c_.get(),
                 std::string("INSERT INTO _stsync_cursors (endpoint, cursor, "
@@ -506,6 +641,7 @@ Result<ReconcileStats> PgSink::ApplyReconcile(const Endpoint& e,
   ReconcileStats stats;
   PgTransaction tx(c_.get());
   s = tx.Begin();
+  if (s.ok()) s = Fence();
   if (!s.ok()) return s;
   auto state = LoadReconcile(e.name);
   if (!state.ok()) return state.status();
@@ -593,6 +729,7 @@ Status PgSink::RestartReconcile(const std::string& endpoint) {
   const std::string what = endpoint + ": restarting the reconciliation";
   PgTransaction tx(c_.get());
   Status s = tx.Begin();
+  if (s.ok()) s = Fence();
   if (s.ok()) {
     s = RunOnly(c_.get(), "DELETE FROM _stsync_seen WHERE endpoint = $1",
                 {endpoint}, what);

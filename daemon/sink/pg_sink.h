@@ -23,6 +23,7 @@
 #ifndef STSYNC_SINK_PG_SINK_H_
 #define STSYNC_SINK_PG_SINK_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -31,8 +32,10 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "base/stop_signal.h"
 #include "model/destination.h"
 #include "sink/pg_connection.h"
+#include "sink/pg_lease.h"
 
 namespace stsync {
 
@@ -43,6 +46,19 @@ struct PgSinkOptions {
   // recorded for another is refused (kInvalid). Empty: not checked.
   std::string tenant;
   std::string environment;
+  // Shared tenants (sink/pg_lease.h): the schema is written only under its
+  // lease, taken at the first use and checked in every write transaction.
+  // Nullopt: no lease (tests, status).
+  std::optional<LeaseTerms> lease;
+  // When another daemon holds the lease: wait for it (`run`), or fail with
+  // kBusy naming the holder (`once`, `reset`).
+  bool wait_for_lease = false;
+  // Ends that wait (kCancelled). Borrowed; may be null.
+  StopSignal* stop = nullptr;
+  // Told when the lease is taken, waited for or lost. May be empty.
+  std::function<void(const std::string&)> notice;
+  // Called at every step of that wait (a watchdog's beat). May be empty.
+  std::function<void()> while_waiting;
 };
 
 class PgSink : public Destination {
@@ -85,10 +101,12 @@ class PgSink : public Destination {
   Result<std::optional<std::string>> FirstStoredAt(
       const Endpoint& endpoint) override;
 
-  // Destination.
+  // Destination. KeepAlive renews the lease, if any.
   Result<std::optional<std::string>> OldestVersion(
       const Endpoint& endpoint) override;
   std::string Describe() const override;
+  Status KeepAlive() override;
+  Result<std::string> WrittenBy() override;
 
   int schema_version() const { return schema_version_; }
 
@@ -104,6 +122,11 @@ class PgSink : public Destination {
   Status UpsertRows(const Endpoint& e, const Batch& batch,
                     const std::string& now, ApplyStats& stats, int64_t* seen);
   Status Writable(const Endpoint& e) const;
+  // Takes the lease if it is not held (waiting, or kBusy, per the options);
+  // Ok at once without one.
+  Status Hold();
+  // Inside a write transaction: Hold, then CheckLease (kFenced drops it).
+  Status Fence();
   Result<std::optional<std::string>> VersionBound(const Endpoint& e,
                                                   const char* bound);
   Status RecordFailureIn(const char* table, const std::string& endpoint,
@@ -115,6 +138,8 @@ class PgSink : public Destination {
   const PgSinkOptions options_;
   Clock* const clock_;
   int schema_version_ = 0;
+  bool held_ = false;  // the lease, at epoch_
+  int64_t epoch_ = 0;
   // Each prepared endpoint's upsert statement, by name.
   std::map<std::string, std::string> upserts_;
 };
