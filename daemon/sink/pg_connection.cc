@@ -167,7 +167,7 @@ Status PgConnection::Exec(const std::string& sql, const std::string& what) {
 
 Status PgConnection::SetSession(const std::string& sql,
                                 const std::string& what) {
-  session_sql_ = sql;
+  session_sql_ += sql + ";";
   return Exec(sql, what);
 }
 

@@ -91,7 +91,8 @@ class PgConnection {
       const std::string& what);
 
   // Runs `sql` (SET statements) now and again after every reconnect, so
-  // that session settings survive a server restart.
+  // that session settings survive a server restart. Adds to what earlier
+  // calls set.
   Status SetSession(const std::string& sql, const std::string& what);
 
   // Whether the connection is usable now (not lost).

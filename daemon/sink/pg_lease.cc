@@ -74,9 +74,19 @@ Result<std::optional<int64_t>> TryAcquireLease(PgConnection* c,
                                                LeaseHolder* holder) {
   const std::string what = "taking the lease of " + schema;
   const std::string lease = Interval(terms.lease);
+  // Its own statement: no lock on this daemon's row is held while the
+  // transaction below waits.
+  Status s = NoteDaemon(c, terms);
+  if (!s.ok()) return s;
   PgTransaction tx(c);
-  Status s = tx.Begin();
-  if (s.ok()) s = NoteDaemon(c, terms);
+  s = tx.Begin();
+  if (s.ok()) {
+    // A peer paused inside its transaction must not stall this one for
+    // long: give up after a quarter of a lease (kBusy) and try again later.
+    s = c->Exec("SET LOCAL lock_timeout = " + std::to_string(std::max<int64_t>(
+                                                  1, terms.lease.count() / 4)),
+                what);
+  }
   if (s.ok()) {
     // One takeover at a time in the cluster: each sees the others' shares.
     auto locked = c->Run("SELECT pg_advisory_xact_lock(hashtext($1))",
@@ -139,9 +149,9 @@ Status CheckLease(PgConnection* c, const std::string& schema,
 
 Status RenewLease(PgConnection* c, const std::string& schema,
                   const LeaseTerms& terms, int64_t epoch) {
+  Status s = NoteDaemon(c, terms);
   PgTransaction tx(c);
-  Status s = tx.Begin();
-  if (s.ok()) s = NoteDaemon(c, terms);
+  if (s.ok()) s = tx.Begin();
   if (s.ok()) s = CheckLease(c, schema, terms, epoch);
   if (s.ok()) s = tx.Commit();
   return s;

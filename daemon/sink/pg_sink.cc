@@ -222,8 +222,11 @@ Status PgSink::Hold() {
   for (;;) {
     LeaseHolder holder;
     auto taken = TryAcquireLease(c_.get(), options_.schema, terms, &holder);
-    if (!taken.ok()) return taken.status();
-    if (*taken) {
+    if (!taken.ok() && (!options_.wait_for_lease ||
+                        taken.status().code() != Status::Code::kBusy)) {
+      return taken.status();
+    }
+    if (taken.ok() && *taken) {
       held_ = true;
       epoch_ = **taken;
       if (options_.notice) {
@@ -232,10 +235,12 @@ Status PgSink::Hold() {
       }
       return Status::Ok();
     }
+    // Not taken; or the server is away, or a peer holds a lock too long.
     const std::string why =
-        holder.live ? "is held by daemon " + holder.owner + " (renewed at " +
-                          holder.heartbeat_at + ")"
-                    : "is free, but this daemon holds its share of tenants";
+        !taken.ok()   ? "cannot be taken now (" + taken.status().message() + ")"
+        : holder.live ? "is held by daemon " + holder.owner + " (renewed at " +
+                            holder.heartbeat_at + ")"
+                      : "is free, but this daemon holds its share of tenants";
     if (!options_.wait_for_lease) {
       return Status::Busy("schema " + options_.schema + " " + why +
                           "; stop that daemon, or wait for its lease "
@@ -333,6 +338,15 @@ Result<std::unique_ptr<PgSink>> PgSink::Open(const std::string& url,
   }
   Status s = MigratePgSchema(c, schema, &sink->schema_version_);
   if (s.ok() && options.lease) s = PrepareLeases(c);
+  if (s.ok() && options.lease) {
+    // A daemon paused inside a transaction (SIGSTOP, a partition) holds its
+    // locks until the server ends its session: after half a lease, so that
+    // a takeover is never held up for long.
+    s = c->SetSession("SET idle_in_transaction_session_timeout = " +
+                          std::to_string(std::max<int64_t>(
+                              1, options.lease->lease.count() / 2)),
+                      "opening schema " + schema);
+  }
   if (s.ok() && options.lease) s = NoteStarted(c, *options.lease);
   if (s.ok()) {
     s = CheckPgOwner(c, schema, options.tenant, options.environment, true,
