@@ -19,6 +19,7 @@
 #include "base/timestamp.h"
 #include "sink/sqlite_schema.h"
 #include "sink/sqlite_sink.h"
+#include "test_postgres.h"
 #include "test_util.h"
 
 namespace stsync {
@@ -453,6 +454,86 @@ TEST_CASE(
   CHECK(test::QueryInt(db, "SELECT count(*) FROM jobs") == 60000 + 50);
   MESSAGE("conversion: ", killed_mid_conversion,
           " kills in the middle, none lost a row");
+}
+
+}  // namespace stsync
+
+namespace stsync {
+
+TEST_CASE(
+    "kill -9 at random instants of a sync into PostgreSQL loses nothing and "
+    "keeps every cursor with its rows") {
+  auto pg = test::TestPostgres::StartOrSkip();
+  if (!pg) return;
+  const int kills = EnvInt("STSYNC_PG_KILLS", 8);
+  const unsigned seed =
+      static_cast<unsigned>(EnvInt("STSYNC_KILL_SEED", 20261206));
+  const std::vector<std::string> endpoints = {"jobs", "customers"};
+  fake::FakeServer server(test::SmallFake(endpoints, 300, 10));
+  SlowDown(server);
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  const std::string cfg = dir.File("crash-pg.yaml");
+  // A short lease: each new process waits for its killed predecessor's.
+  test::WriteFile(
+      cfg, test::Replace(
+               test::FakeConfigYaml(server, "unused", "[jobs, customers]"),
+               "  path: unused\n", "  url: " + pg->Url() + "\n  lease: 1s\n"));
+  const std::string schema = "st_" + server.options().tenant;
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> pause_ms(5, 300);
+  int checks = 0;
+  for (int k = 0; k < kills; ++k) {
+    if (k % 4 == 3) {
+      for (const auto& e : endpoints) server.Mutate(e, 8, 4);
+    }
+    {
+      test::Process run({STSYNC_BIN, "run", "-c", cfg});
+      WaitForLog(run, "took the lease of schema");
+      std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
+      run.Signal(SIGKILL);
+      REQUIRE(run.Wait(std::chrono::seconds(10)).signal == SIGKILL);
+    }
+    INFO("after kill ", k + 1, " (seed ", seed, ")");
+    for (const auto& e : endpoints) {
+      const std::string cursor =
+          pg->Psql("SELECT cursor FROM " + schema +
+                   "._stsync_cursors WHERE endpoint = '" + e + "'");
+      if (cursor.empty()) continue;
+      INFO(e, " at ", cursor);
+      const std::string table = schema + "." + FindEndpoint(e)->TableName();
+      auto rows = pg->SortedRows("SELECT data FROM " + table);
+      auto want = server.RowsUpTo(e, cursor);
+      CHECK(std::includes(rows.begin(), rows.end(), want.begin(), want.end()));
+      CHECK(pg->Int("SELECT row_count FROM " + schema +
+                    "._stsync_cursors WHERE endpoint = '" + e + "'") ==
+            static_cast<int64_t>(rows.size()));
+      ++checks;
+    }
+  }
+  CHECK(checks > 0);
+
+  // Left alone, it converges to exactly the server's data.
+  server.ClearFaults();
+  for (const auto& e : endpoints) server.Mutate(e, 5, 5);
+  test::Process run({STSYNC_BIN, "run", "-c", cfg});
+  const bool converged = test::WaitUntil(
+      [&] {
+        for (const auto& e : endpoints) {
+          if (pg->SortedRows("SELECT data FROM " + schema + "." +
+                             FindEndpoint(e)->TableName()) !=
+              server.TruthRows(e)) {
+            return false;
+          }
+        }
+        return true;
+      },
+      std::chrono::seconds(30));
+  CHECK(converged);
+  run.Signal(SIGTERM);
+  CHECK(run.Wait(std::chrono::seconds(15)).exit_code == 0);
+  MESSAGE("kill -9 into PostgreSQL: ", kills, " kills (seed ", seed, "), ",
+          checks, " cursor checks, 0 lost");
 }
 
 }  // namespace stsync

@@ -112,6 +112,11 @@ class MemorySink : public Sink {
       --fail_applies;
       return Status::Busy("the database is locked (test)");
     }
+    if (fail_once) {
+      Status failure = *fail_once;
+      fail_once.reset();
+      return failure;
+    }
     FeedState& s = states_[e.name];
     s.endpoint = e.name;
     s.cursor = batch.next;
@@ -176,6 +181,7 @@ class MemorySink : public Sink {
   std::map<std::string, std::set<int64_t>> keys;  // ids stored, by endpoint
   std::vector<std::string> failures;              // "endpoint: message"
   int fail_applies = 0;                       // the next N applies fail as busy
+  std::optional<Status> fail_once;            // the next apply fails so
   std::optional<std::string> newest_version;  // what NewestVersion says
   int idles = 0;                              // Idle() calls
   int quiets = 0;                             // Quiet() calls
@@ -375,6 +381,27 @@ TEST_CASE(
                      "jobs jobs-2 at 5", "customers customers-2 at 7",
                      "jobs jobs-2 at 10", "customers customers-2 at 14",
                      "jobs jobs-2 at 15"});
+}
+
+TEST_CASE(
+    "a run that lost the tenant to another daemon ends writing nothing and "
+    "the next run of the same scheduler starts afresh") {
+  Harness h([](const std::string& url) { return Paged(url, 2); });
+  h.AddFeed("jobs");
+  h.sink.fail_once = Status::Fenced("lost the lease (test)");
+  Scheduler scheduler(h.feeds, h.options, &h.client, &h.sink, {&h.observer},
+                      &h.stop, &h.clock);
+  RunReport lost = scheduler.Run(Scheduler::Mode::kForever);
+  CHECK(lost.fenced);
+  CHECK_FALSE(lost.stopped);
+  CHECK(lost.damaged == "lost the lease (test)");
+  CHECK(h.sink.applied.empty());
+  CHECK(h.sink.failures.empty());  // not even a failure is written
+  RunReport again = scheduler.Run(Scheduler::Mode::kDrain);
+  CHECK_FALSE(again.fenced);
+  CHECK(again.damaged.empty());
+  CHECK(h.sink.applied ==
+        std::vector<std::string>{"jobs@jobs-1", "jobs@jobs-2"});
 }
 
 TEST_CASE("a feed resumes from the sink's cursor, else from its start") {

@@ -129,6 +129,11 @@ RunReport Replicator::Run(Scheduler::Mode mode) {
       return report;
     }
     spdlog::warn("{}{}; waiting to take it back", log_prefix_, report.damaged);
+    // Never a spin, whatever the next run meets first.
+    if (!stop_.WaitUntil(std::chrono::steady_clock::now() +
+                         std::chrono::seconds(1))) {
+      return report;
+    }
   }
 }
 

@@ -92,6 +92,7 @@ Scheduler::Scheduler(std::vector<ScheduledFeed> feeds, SchedulerOptions options,
 
 RunReport Scheduler::Run(Mode mode) {
   mode_ = mode;
+  damage_ = Status::Ok();  // a run that ended so is followed by a fresh one
   std::deque<State> states(feeds_.size());
   states_ = &states;
   for (size_t i = 0; i < states.size(); ++i) {

@@ -232,7 +232,7 @@ class Scheduler {
   uint64_t order_ = 0;                   // tie-breaker: first due, first served
   FetchPool* pool_ = nullptr;            // of the current Run
   std::deque<State>* states_ = nullptr;  // of the current Run
-  Status damage_;  // the kCorrupt error that ended the run, if any
+  Status damage_;  // the kCorrupt or kFenced error that ended the run, if any
 };
 
 }  // namespace stsync
