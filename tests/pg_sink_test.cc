@@ -249,6 +249,10 @@ TEST_CASE(
   CHECK(Contains(status.out, "customers"));
   auto json = test::Run({STSYNC_BIN, "status", "-c", cfg, "--json"});
   CHECK(Contains(json.out, R"("rows": 30)"));
+  // No daemon holds the tenant: unhealthy, whatever the data's age.
+  auto health = test::Run({STSYNC_BIN, "health", "-c", cfg});
+  CHECK(health.exit_code == 1);
+  CHECK(Contains(health.out, "no stsync daemon holds its lease"));
   auto reset = test::Run({STSYNC_BIN, "reset", "-c", cfg, "jobs"});
   CHECK(reset.exit_code == 0);
   auto again = test::Run({STSYNC_BIN, "once", "-c", cfg});
@@ -256,7 +260,7 @@ TEST_CASE(
   CHECK(
       Contains(again.err, "jobs: 10 records (0 new, 0 updated, 10 unchanged)"));
   CHECK(pg->Int("SELECT count(*) FROM " + schema + ".jobs") == 30);
-  for (const auto* r : {&once, &status, &json, &reset, &again}) {
+  for (const auto* r : {&once, &status, &json, &health, &reset, &again}) {
     CHECK_FALSE(Contains(r->out + r->err, "hunter2secret"));
   }
 }
@@ -283,17 +287,20 @@ TEST_CASE(
   CHECK(pg->Psql("SELECT owner, epoch FROM stsync.leases") == "host:1:a|1");
   CHECK(Contains(*a->WrittenBy(), "daemon host:1:a (epoch 1"));
 
-  // A second daemon is refused while the lease is live.
-  auto b = leased("host:2:b", false);
-  auto refused = b->Prepare(Jobs());
+  // A second daemon that does not wait is refused while the lease is live.
+  PgSinkOptions second;
+  second.schema = "st_1";
+  second.lease = LeaseTerms{"host:2:b", Millis(60000), 1, 0};
+  auto refused = PgSink::Open(pg->Url(), second, RealClock::Get());
   REQUIRE_FALSE(refused.ok());
-  CHECK(refused.code() == Status::Code::kBusy);
-  CHECK(Contains(refused.message(), "is held by daemon host:1:a"));
+  CHECK(refused.status().code() == Status::Code::kBusy);
+  CHECK(Contains(refused.status().message(), "is held by daemon host:1:a"));
 
   // A is paused past its lease; B takes the tenant over.
   pg->Psql(
       "UPDATE stsync.leases SET heartbeat_at = clock_timestamp() - "
       "interval '2 minutes'");
+  auto b = leased("host:2:b", false);
   REQUIRE(b->Prepare(Jobs()).ok());
   REQUIRE(b->Apply(Jobs(), JobsPage(R"({"id":2})", "b1")).ok());
   CHECK(pg->Psql("SELECT owner, epoch FROM stsync.leases") == "host:2:b|2");

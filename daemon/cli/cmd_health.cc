@@ -30,8 +30,20 @@ int HealthCommand(int argc, char** argv) {
   if (!command) return code;
   const WallTime now = RealClock::Get()->WallNow();
   for (const Config* t : command->tenants) {
-    // A PostgreSQL schema has no lock file; its freshness tells alone.
-    if (!UsesPostgres(*t) && !WriterLock::IsHeld(t->database.path)) {
+    if (UsesPostgres(*t)) {
+      // No lock file: a daemon holds the tenant's lease.
+      DestinationOptions read_only;
+      read_only.read_only = true;
+      auto d = OpenDestination(*t, read_only, RealClock::Get());
+      auto by = d.ok() ? (*d)->WrittenBy() : Result<std::string>(d.status());
+      if (!by.ok() || by->rfind("daemon ", 0) != 0) {
+        std::printf(
+            "unhealthy: tenant %s: no stsync daemon holds its lease (%s)\n",
+            t->tenant.c_str(),
+            by.ok() ? by->c_str() : by.status().message().c_str());
+        return kExitFailure;
+      }
+    } else if (!WriterLock::IsHeld(t->database.path)) {
       std::printf("unhealthy: tenant %s: no stsync process is writing %s\n",
                   t->tenant.c_str(), t->database.path.c_str());
       return kExitFailure;

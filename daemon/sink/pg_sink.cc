@@ -158,7 +158,7 @@ std::string SeenSql(size_t key_count) {
 
 // Daemons started together note themselves when they open their first
 // schema, then wait a moment before taking tenants, so that each counts the
-// others in its share: half a lease, at most 5 s, from that first note.
+// others in its share: a quarter of a lease, at most 2 s, from that note.
 std::mutex started_mu;
 std::optional<std::chrono::steady_clock::time_point> settled_at;
 
@@ -168,7 +168,7 @@ Status NoteStarted(PgConnection* c, const LeaseTerms& terms) {
   Status s = NoteDaemon(c, terms);
   if (s.ok()) {
     settled_at = std::chrono::steady_clock::now() +
-                 std::min<Millis>(terms.lease / 2, std::chrono::seconds(5));
+                 std::min<Millis>(terms.lease / 4, std::chrono::seconds(2));
   }
   return s;
 }
@@ -348,6 +348,9 @@ Result<std::unique_ptr<PgSink>> PgSink::Open(const std::string& url,
                       "opening schema " + schema);
   }
   if (s.ok() && options.lease) s = NoteStarted(c, *options.lease);
+  // A command that does not wait (once, reset, backfill) takes the tenant
+  // now, or fails at once naming who holds it, as a locked file does.
+  if (s.ok() && options.lease && !options.wait_for_lease) s = sink->Hold();
   if (s.ok()) {
     s = CheckPgOwner(c, schema, options.tenant, options.environment, true,
                      sink->Now());

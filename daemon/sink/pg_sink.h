@@ -64,7 +64,9 @@ struct PgSinkOptions {
 class PgSink : public Destination {
  public:
   // Connects to `url` and, unless read_only, creates and migrates the
-  // schema. A read-only open of a schema that does not exist is kNotFound.
+  // schema; with a lease and not wait_for_lease, takes it (kBusy naming the
+  // holder if another daemon has it). A read-only open of a schema that
+  // does not exist is kNotFound.
   // `clock` must outlive the sink.
   static Result<std::unique_ptr<PgSink>> Open(const std::string& url,
                                               const PgSinkOptions& options,
