@@ -154,6 +154,15 @@ TEST_CASE(
     "reconnects") {
   auto pg = test::TestPostgres::StartOrSkip();
   if (!pg) return;
+  {
+    // A transaction inside another is refused rather than folded into it.
+    auto c = PgConnection::Connect(pg->Url());
+    REQUIRE(c.ok());
+    PgTransaction outer(c->get());
+    REQUIRE(outer.Begin().ok());
+    PgTransaction inner(c->get());
+    CHECK(inner.Begin().code() == Status::Code::kInvalid);
+  }
   auto sink = MustOpen(*pg);
   REQUIRE(sink->Prepare(Jobs()).ok());
   REQUIRE(sink->Apply(Jobs(), JobsPage(R"({"id":1})", "t1")).ok());

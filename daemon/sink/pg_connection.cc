@@ -186,7 +186,15 @@ PgTransaction::~PgTransaction() {
   if (open_) (void)c_->Exec("ROLLBACK", "rolling back");
 }
 
+bool PgConnection::in_transaction() const {
+  const PGTransactionStatusType t = PQtransactionStatus(conn_);
+  return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
 Status PgTransaction::Begin() {
+  if (c_->in_transaction()) {
+    return Status::Invalid("a transaction is already open on this connection");
+  }
   Status s = c_->Exec("BEGIN", "starting a transaction");
   open_ = s.ok();
   return s;

@@ -95,6 +95,8 @@ class PgConnection {
   // calls set.
   Status SetSession(const std::string& sql, const std::string& what);
 
+  // Whether a transaction is open on it.
+  bool in_transaction() const;
   // Whether the connection is usable now (not lost).
   bool healthy() const;
   // The server's version, e.g. "15.18".
@@ -113,7 +115,8 @@ class PgConnection {
   std::chrono::steady_clock::time_point last_reset_{};
 };
 
-// A transaction on a PgConnection that rolls back unless committed.
+// A transaction on a PgConnection that rolls back unless committed. Begin
+// is kInvalid inside another (libpq would fold the two into one).
 class PgTransaction {
  public:
   explicit PgTransaction(PgConnection* c) : c_(c) {}

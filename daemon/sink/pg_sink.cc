@@ -260,8 +260,11 @@ Status PgSink::Hold() {
   }
 }
 
-Status PgSink::Fence() {
+Status PgSink::BeginWrite(PgTransaction& tx) {
+  // The lease is taken (which commits transactions of its own) before the
+  // write's transaction begins, then checked as its first statement.
   Status s = Hold();
+  if (s.ok()) s = tx.Begin();
   if (!s.ok() || !options_.lease) return s;
   s = CheckLease(c_.get(), options_.schema, *options_.lease, epoch_);
   if (s.code() == Status::Code::kFenced) {
@@ -477,8 +480,7 @@ Result<ApplyStats> PgSink::ApplyBatch(const Endpoint& e, const Batch& batch,
   const std::string now = Now();
   ApplyStats stats;
   PgTransaction tx(c_.get());
-  s = tx.Begin();
-  if (s.ok()) s = Fence();
+  s = BeginWrite(tx);
   if (s.ok()) s = UpsertRows(e, batch, now, stats, nullptr);
   if (s.ok() && cursor) {
     s = RunOnly(
@@ -586,8 +588,7 @@ Result<std::optional<std::string>> PgSink::OldestVersion(const Endpoint& e) {
 Status PgSink::RecordFailureIn(const char* table, const std::string& endpoint,
                                const std::string& message) {
   PgTransaction tx(c_.get());
-  Status s = tx.Begin();
-  if (s.ok()) s = Fence();
+  Status s = BeginWrite(tx);
   if (!s.ok()) return s;
   s = RunOnly(c_.get(),
               std::string("INSERT INTO ") + table +
@@ -610,8 +611,7 @@ Status PgSink::RecordFailure(const std::string& endpoint,
 Status PgSink::ResetCursor(const std::string& endpoint,
                            const std::optional<Cursor>& to) {
   PgTransaction tx(c_.get());
-  Status s = tx.Begin();
-  if (s.ok()) s = Fence();
+  Status s = BeginWrite(tx);
   if (s.ok()) {
     s = RunOnly(c_.get(),
                 std::string("INSERT INTO _stsync_cursors (endpoint, cursor, "
@@ -657,8 +657,7 @@ Result<ReconcileStats> PgSink::ApplyReconcile(const Endpoint& e,
   const std::string now = Now();
   ReconcileStats stats;
   PgTransaction tx(c_.get());
-  s = tx.Begin();
-  if (s.ok()) s = Fence();
+  s = BeginWrite(tx);
   if (!s.ok()) return s;
   auto state = LoadReconcile(e.name);
   if (!state.ok()) return state.status();
@@ -745,8 +744,7 @@ Status PgSink::RecordReconcileFailure(const std::string& endpoint,
 Status PgSink::RestartReconcile(const std::string& endpoint) {
   const std::string what = endpoint + ": restarting the reconciliation";
   PgTransaction tx(c_.get());
-  Status s = tx.Begin();
-  if (s.ok()) s = Fence();
+  Status s = BeginWrite(tx);
   if (s.ok()) {
     s = RunOnly(c_.get(), "DELETE FROM _stsync_seen WHERE endpoint = $1",
                 {endpoint}, what);

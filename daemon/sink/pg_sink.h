@@ -127,8 +127,9 @@ class PgSink : public Destination {
   // Takes the lease if it is not held (waiting, or kBusy, per the options);
   // Ok at once without one.
   Status Hold();
-  // Inside a write transaction: Hold, then CheckLease (kFenced drops it).
-  Status Fence();
+  // Hold, then begins `tx` and checks the lease as its first statement
+  // (kFenced drops it).
+  Status BeginWrite(PgTransaction& tx);
   Result<std::optional<std::string>> VersionBound(const Endpoint& e,
                                                   const char* bound);
   Status RecordFailureIn(const char* table, const std::string& endpoint,
