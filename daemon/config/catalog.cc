@@ -164,29 +164,38 @@ const std::vector<Endpoint>& Catalog() {
   return *catalog;
 }
 
-std::vector<std::string> FieldNames(std::string_view spec_fields) {
-  std::vector<std::string> names;
+namespace {
+
+// Calls `each` with every "name:K" item of a SpecFields() text.
+template <typename F>
+void ForEachSpecField(std::string_view spec_fields, F each) {
   size_t start = 0;
   while (start < spec_fields.size()) {
     size_t end = spec_fields.find(',', start);
     if (end == std::string_view::npos) end = spec_fields.size();
-    std::string_view item = spec_fields.substr(start, end - start);
-    names.emplace_back(item.substr(0, item.find(':')));
+    each(spec_fields.substr(start, end - start));
     start = end + 1;
   }
+}
+
+}  // namespace
+
+std::vector<std::string> FieldNames(std::string_view spec_fields) {
+  std::vector<std::string> names;
+  ForEachSpecField(spec_fields, [&](std::string_view item) {
+    names.emplace_back(item.substr(0, item.find(':')));
+  });
   return names;
 }
 
 std::string FieldTypes(std::string_view spec_fields) {
   std::string types;
-  size_t start = 0;
-  while (start < spec_fields.size()) {
-    size_t end = spec_fields.find(',', start);
-    if (end == std::string_view::npos) end = spec_fields.size();
-    const size_t colon = spec_fields.find(':', start);
-    types += colon + 1 < end ? spec_fields[colon + 1] : 'S';
-    start = end + 1;
-  }
+  ForEachSpecField(spec_fields, [&](std::string_view item) {
+    const size_t colon = item.find(':');
+    types += colon != std::string_view::npos && colon + 1 < item.size()
+                 ? item[colon + 1]
+                 : 'S';
+  });
   return types;
 }
 

@@ -1,6 +1,7 @@
 // Destination: a database stsync replicates a tenant into, as the commands
 // open it: the live feeds' Sink and the side feeds' SideFeedStore in one,
-// plus what `status` reads. SqliteSink and PgSink are the two
+// plus what `status` reads. Where it is, fit for logs, comes from the
+// config (DescribeDestination). SqliteSink and PgSink are the two
 // (sink/open_destination.h picks one from the config).
 //
 // Errors and thread safety: as Sink's.
@@ -22,9 +23,6 @@ class Destination : public Sink, public SideFeedStore {
   // `status` shows how far a first sync has got).
   virtual Result<std::optional<std::string>> OldestVersion(
       const Endpoint& endpoint) = 0;
-  // Where the data is, fit for logs and `status`: a file's path, or a
-  // server's address and schema, never a password.
-  virtual std::string Describe() const = 0;
   // Called while no page is written for a while (at least every third of a
   // lease): renews what the destination holds (a PostgreSQL lease). kFenced
   // if it was lost: the next write fails the same way. Optional.

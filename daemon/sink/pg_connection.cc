@@ -230,10 +230,6 @@ std::string DescribePgUrl(const std::string& url) {
   return out;
 }
 
-bool IsPgUrl(std::string_view url) {
-  return url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
-}
-
 std::string PgQuote(std::string_view name) {
   std::string out = "\"";
   for (char c : name) {

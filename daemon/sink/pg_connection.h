@@ -134,9 +134,6 @@ class PgTransaction {
 // not parse.
 std::string DescribePgUrl(const std::string& url);
 
-// Whether `url` selects PostgreSQL: a postgres:// or postgresql:// URI.
-bool IsPgUrl(std::string_view url);
-
 // `name` quoted as a PostgreSQL identifier: "na""me".
 std::string PgQuote(std::string_view name);
 

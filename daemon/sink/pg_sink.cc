@@ -187,12 +187,9 @@ Status RunOnly(PgConnection* c, const std::string& sql,
 
 }  // namespace
 
-PgSink::PgSink(std::unique_ptr<PgConnection> c, std::string url,
-               PgSinkOptions options, Clock* clock)
-    : c_(std::move(c)),
-      url_(std::move(url)),
-      options_(std::move(options)),
-      clock_(clock) {}
+PgSink::PgSink(std::unique_ptr<PgConnection> c, PgSinkOptions options,
+               Clock* clock)
+    : c_(std::move(c)), options_(std::move(options)), clock_(clock) {}
 
 PgSink::~PgSink() {
   // A clean stop hands the tenant over at once, not after the lease.
@@ -304,10 +301,6 @@ std::string DescribePgSchema(const std::string& url,
   return DescribePgUrl(url) + " (schema " + schema + ")";
 }
 
-std::string PgSink::Describe() const {
-  return DescribePgSchema(url_, options_.schema);
-}
-
 Result<std::unique_ptr<PgSink>> PgSink::Open(const std::string& url,
                                              const PgSinkOptions& options,
                                              Clock* clock) {
@@ -316,7 +309,7 @@ Result<std::unique_ptr<PgSink>> PgSink::Open(const std::string& url,
       url, options.lease ? "stsync " + options.lease->owner : "stsync");
   if (!connected.ok()) return connected.status();
   std::unique_ptr<PgSink> sink(
-      new PgSink(std::move(*connected), url, options, clock));
+      new PgSink(std::move(*connected), options, clock));
   PgConnection* c = sink->c_.get();
   const std::string& schema = options.schema;
   if (options.read_only) {

@@ -106,15 +106,13 @@ class PgSink : public Destination {
   // Destination. KeepAlive renews the lease, if any.
   Result<std::optional<std::string>> OldestVersion(
       const Endpoint& endpoint) override;
-  std::string Describe() const override;
   Status KeepAlive() override;
   Result<std::string> WrittenBy() override;
 
   int schema_version() const { return schema_version_; }
 
  private:
-  PgSink(std::unique_ptr<PgConnection> c, std::string url,
-         PgSinkOptions options, Clock* clock);
+  PgSink(std::unique_ptr<PgConnection> c, PgSinkOptions options, Clock* clock);
   // Apply, ApplySplit and ApplyRows (see SqliteSink::ApplyBatch).
   Result<ApplyStats> ApplyBatch(const Endpoint& e, const Batch& batch,
                                 const Cursor* cursor, const SplitChange* split);
@@ -137,7 +135,6 @@ class PgSink : public Destination {
   std::string Now() const;
 
   std::unique_ptr<PgConnection> c_;
-  const std::string url_;
   const PgSinkOptions options_;
   Clock* const clock_;
   int schema_version_ = 0;

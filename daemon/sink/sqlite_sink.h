@@ -138,10 +138,9 @@ class SqliteSink : public Destination {
   Result<std::optional<std::string>> FirstStoredAt(
       const Endpoint& endpoint) override;
 
-  // Destination. Describe: the file's path.
+  // Destination.
   Result<std::optional<std::string>> OldestVersion(
       const Endpoint& endpoint) override;
-  std::string Describe() const override { return path_; }
 
   int schema_version() const { return schema_version_; }
   // Whether WAL checkpoints run on a thread of their own (SQLite 3.51.3 or
