@@ -294,7 +294,8 @@ TEST_CASE(
   REQUIRE(a->Prepare(Jobs()).ok());
   REQUIRE(a->Apply(Jobs(), JobsPage(R"({"id":1})", "a1")).ok());
   CHECK(pg->Psql("SELECT owner, epoch FROM stsync.leases") == "host:1:a|1");
-  CHECK(Contains(*a->WrittenBy(), "daemon host:1:a (epoch 1"));
+  CHECK(a->WrittenBy()->live);
+  CHECK(Contains(a->WrittenBy()->description, "daemon host:1:a (epoch 1"));
 
   // A second daemon that does not wait is refused while the lease is live.
   PgSinkOptions second;

@@ -35,12 +35,13 @@ int HealthCommand(int argc, char** argv) {
       DestinationOptions read_only;
       read_only.read_only = true;
       auto d = OpenDestination(*t, read_only, RealClock::Get());
-      auto by = d.ok() ? (*d)->WrittenBy() : Result<std::string>(d.status());
-      if (!by.ok() || by->rfind("daemon ", 0) != 0) {
+      auto by =
+          d.ok() ? (*d)->WrittenBy() : Result<Destination::Writer>(d.status());
+      if (!by.ok() || !by->live) {
         std::printf(
             "unhealthy: tenant %s: no stsync daemon holds its lease (%s)\n",
             t->tenant.c_str(),
-            by.ok() ? by->c_str() : by.status().message().c_str());
+            by.ok() ? by->description.c_str() : by.status().message().c_str());
         return kExitFailure;
       }
     } else if (!WriterLock::IsHeld(t->database.path)) {

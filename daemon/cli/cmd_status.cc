@@ -146,7 +146,7 @@ Result<TenantStates> LoadStates(const Config& config) {
   out.states = std::move(*all);
   auto by = (*store)->WrittenBy();
   if (!by.ok()) return by.status();
-  out.written_by = *by;
+  out.written_by = by->description;
   auto reconciles = (*store)->LoadAllReconciles();
   if (!reconciles.ok()) return reconciles.status();
   out.reconciles = std::move(*reconciles);

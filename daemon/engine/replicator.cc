@@ -75,17 +75,13 @@ Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
   options.random = seams.random;
   options.heartbeat = seams.heartbeat;
   options.heartbeat_every = seams.heartbeat_every;
-  if (UsesPostgres(config)) {
-    // The lease is renewed at least three times a lease while no page is
-    // written; pages renew it themselves.
-    const Millis every = config.database.lease / 3;
+  // What the destination holds (a lease) is renewed from the loop's
+  // heartbeat while no page is written; pages renew it themselves.
+  if (const Millis every = r->database_->keep_alive_every();
+      every > Millis(0)) {
     Destination* database = r->database_.get();
-    auto last = std::make_shared<SteadyTime>(clock->Now());
-    options.heartbeat = [database, last, every, clock,
-                         user = std::move(options.heartbeat)] {
+    options.heartbeat = [database, user = std::move(options.heartbeat)] {
       if (user) user();
-      if (clock->Now() - *last < every) return;
-      *last = clock->Now();
       (void)database->KeepAlive();  // a loss fails the next page
     };
     if (options.heartbeat_every <= Millis(0) ||

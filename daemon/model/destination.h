@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "base/clock.h"
 #include "model/side_feed_store.h"
 #include "model/sink.h"
 
@@ -23,13 +24,21 @@ class Destination : public Sink, public SideFeedStore {
   // `status` shows how far a first sync has got).
   virtual Result<std::optional<std::string>> OldestVersion(
       const Endpoint& endpoint) = 0;
-  // Called while no page is written for a while (at least every third of a
-  // lease): renews what the destination holds (a PostgreSQL lease). kFenced
-  // if it was lost: the next write fails the same way. Optional.
+  // How often KeepAlive must be called while no page is written (a third
+  // of a PostgreSQL lease); 0: it need not be.
+  virtual Millis keep_alive_every() const { return Millis(0); }
+  // Renews what the destination holds (a PostgreSQL lease) if no page or
+  // earlier call did within keep_alive_every; cheap otherwise. kFenced if it
+  // was lost: the next write fails the same way. Optional.
   virtual Status KeepAlive() { return Status::Ok(); }
-  // Which process writes it, for `status` ("" when there is nothing to
-  // say, as for a file, whose lock tells).
-  virtual Result<std::string> WrittenBy() { return std::string(); }
+
+  // Which process writes it, for `status` and `health`.
+  struct Writer {
+    bool live = false;        // a process holds it now
+    std::string description;  // "" when there is nothing to say (a file,
+                              // whose lock tells)
+  };
+  virtual Result<Writer> WrittenBy() { return Writer{}; }
 };
 
 }  // namespace stsync

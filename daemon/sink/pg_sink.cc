@@ -226,6 +226,7 @@ Status PgSink::Hold() {
     if (taken.ok() && *taken) {
       held_ = true;
       epoch_ = **taken;
+      renewed_ = clock_->Now();
       if (options_.notice) {
         options_.notice("took the lease of schema " + options_.schema +
                         " (epoch " + std::to_string(epoch_) + ")");
@@ -264,6 +265,7 @@ Status PgSink::BeginWrite(PgTransaction& tx) {
   if (s.ok()) s = tx.Begin();
   if (!s.ok() || !options_.lease) return s;
   s = CheckLease(c_.get(), options_.schema, *options_.lease, epoch_);
+  if (s.ok()) renewed_ = clock_->Now();  // as good as a KeepAlive
   if (s.code() == Status::Code::kFenced) {
     held_ = false;
     if (options_.notice) options_.notice(s.message());
@@ -271,21 +273,35 @@ Status PgSink::BeginWrite(PgTransaction& tx) {
   return s;
 }
 
-Result<std::string> PgSink::WrittenBy() {
+Result<Destination::Writer> PgSink::WrittenBy() {
   const Millis lease = options_.lease ? options_.lease->lease : Millis(60000);
   auto holder = ReadLease(c_.get(), options_.schema, lease);
   if (!holder.ok()) return holder.status();
-  if (!*holder) return std::string();
+  Writer w;
+  if (!*holder) return w;
   const LeaseHolder& h = **holder;
-  if (h.owner.empty()) return std::string("no daemon (released)");
-  return (h.live ? "daemon " : "no daemon: the lease of ") + h.owner +
-         " (epoch " + std::to_string(h.epoch) + ", taken at " + h.acquired_at +
-         (h.live ? ", renewed at " : ", expired; last renewed at ") +
-         h.heartbeat_at + ")";
+  w.live = h.live && !h.owner.empty();
+  if (h.owner.empty()) {
+    w.description = "no daemon (released)";
+    return w;
+  }
+  w.description = (h.live ? "daemon " : "no daemon: the lease of ") + h.owner +
+                  " (epoch " + std::to_string(h.epoch) + ", taken at " +
+                  h.acquired_at +
+                  (h.live ? ", renewed at " : ", expired; last renewed at ") +
+                  h.heartbeat_at + ")";
+  return w;
+}
+
+Millis PgSink::keep_alive_every() const {
+  return options_.lease ? options_.lease->lease / 3 : Millis(0);
 }
 
 Status PgSink::KeepAlive() {
-  if (!held_) return Status::Ok();
+  if (!held_ || clock_->Now() - renewed_ < keep_alive_every()) {
+    return Status::Ok();
+  }
+  renewed_ = clock_->Now();
   Status s = RenewLease(c_.get(), options_.schema, *options_.lease, epoch_);
   if (s.code() == Status::Code::kFenced) {
     held_ = false;

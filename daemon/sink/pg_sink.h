@@ -106,8 +106,9 @@ class PgSink : public Destination {
   // Destination. KeepAlive renews the lease, if any.
   Result<std::optional<std::string>> OldestVersion(
       const Endpoint& endpoint) override;
+  Millis keep_alive_every() const override;
   Status KeepAlive() override;
-  Result<std::string> WrittenBy() override;
+  Result<Writer> WrittenBy() override;
 
   int schema_version() const { return schema_version_; }
 
@@ -140,6 +141,7 @@ class PgSink : public Destination {
   int schema_version_ = 0;
   bool held_ = false;  // the lease, at epoch_
   int64_t epoch_ = 0;
+  SteadyTime renewed_{};  // when the lease was last taken or renewed
   // Each prepared endpoint's upsert statement, by name.
   std::map<std::string, std::string> upserts_;
 };
