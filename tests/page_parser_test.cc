@@ -130,6 +130,61 @@ TEST_CASE(
   CHECK(p->rejects[0].reason.find("data[0]: nested 10000 levels deep") == 0);
 }
 
+TEST_CASE(
+    "a record with NUL or malformed UTF-8 in a string is quarantined, not the "
+    "page") {
+  // PostgreSQL refuses both: a \u0000 escape in any string makes every ->>
+  // on the row fail, and malformed bytes fail the whole page's statement.
+  ExpectRejected(Envelope(R"([{"id":1,"name":"a\u0000b"},{"id":2}])"),
+                 "data[0]: a string holds \\u0000");
+  ExpectRejected(
+      Envelope("[{\"id\":2},{\"id\":1,\"notes\":[\"x\",\"caf\xE9\"]}]"),
+      "data[1]: a string is not valid UTF-8");
+  // In a member's name too, and from a lone low-surrogate escape.
+  ExpectRejected(Envelope("[{\"id\":1,\"na\xFFme\":2}]"), "not valid UTF-8");
+  ExpectRejected(Envelope(R"([{"id":1,"name":"\udc00"}])"), "not valid UTF-8");
+  // An escaped backslash before u0000 is text, and a surrogate pair is one
+  // character: both are stored.
+  auto p = ParseExportPage(
+      Envelope(R"([{"id":1,"a":"\\u0000","b":"\ud83d\udd27 caf\u00e9"}])"),
+      Jobs());
+  REQUIRE(p.ok());
+  CHECK(p->rejects.empty());
+  CHECK(p->rows.size() == 1);
+}
+
+TEST_CASE(
+    "a high-surrogate escape without its low half quarantines its record, "
+    "not the page") {
+  // A string cut inside a surrogate pair; RapidJSON alone refuses the page.
+  const std::string body =
+      Envelope(R"([{"id":1,"notes":"cut \ud83d"},{"id":2,"a":"\ud83d\u0041"},)"
+               R"({"id":3,"name":"\ud83d\udd27"},{"id":4,"x":["\udbff x"]}])");
+  auto p = ParseExportPage(body, Jobs());
+  INFO(p.status().message());
+  REQUIRE(p.ok());
+  REQUIRE(p->rejects.size() == 3);
+  CHECK(p->rejects[0].index == 0);
+  CHECK(p->rejects[1].index == 1);
+  CHECK(p->rejects[2].index == 3);
+  CHECK(p->rejects[0].reason.find("data[0]: a string holds a high-surrogate "
+                                  "escape without its low half") == 0);
+  // The rejects keep the bytes as they came, and the good row is read.
+  CHECK(p->Data(p->rejects[0]) == R"({"id":1,"notes":"cut \ud83d"})");
+  REQUIRE(p->rows.size() == 1);
+  CHECK(p->rows[0].key[0] == 3);
+  CHECK(p->body == body);
+  // Outside the records nothing can stand in for it: the page is refused.
+  ExpectBad(R"({"hasMore":true,"continueFrom":"t\ud800","data":[]})",
+            "high-surrogate escape without its low half outside the records");
+  // Past a hundred in one page, the page is refused too.
+  std::string many;
+  for (int i = 0; i < 101; ++i) {
+    many += (i ? "," : "") + std::string(R"({"id":1,"a":"\ud800"})");
+  }
+  ExpectBad(Envelope("[" + many + "]"), "malformed JSON");
+}
+
 TEST_CASE("composite keys are read in order") {
   auto p = ParseExportPage(
       Envelope(

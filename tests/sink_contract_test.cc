@@ -336,6 +336,28 @@ TEST_CASE_TEMPLATE("records that cannot be rows are quarantined once", H,
 }
 
 TEST_CASE_TEMPLATE(
+    "records with text PostgreSQL refuses are quarantined and the rest stored",
+    H, SINKS) {
+  H h;
+  if (!h.Open()) return;
+  // A \u0000 escape, a Latin-1 byte: before they were quarantined, either
+  // failed the PostgreSQL page forever, or broke every ->> on its row.
+  const Batch page = RecordsPage(
+      "{\"id\":1,\"name\":\"a\\u0000b\"},{\"id\":2,\"name\":\"caf\xE9\"},"
+      "{\"id\":3,\"name\":\"ok\"}",
+      "t1");
+  REQUIRE(page.rejects.size() == 2);
+  auto stats = h.sink->Apply(Jobs(), page);
+  INFO(stats.status().message());
+  REQUIRE(stats.ok());
+  CHECK(stats->rejected == 2);
+  CHECK(stats->inserted == 1);
+  CHECK(h.Int("SELECT count(*) FROM _stsync_rejects") == 2);
+  CHECK(h.Text("SELECT " + H::Field("name") + " FROM jobs") == "ok");
+  CHECK((*h.sink->Load("jobs"))->cursor == Cursor::FromStored("t1"));
+}
+
+TEST_CASE_TEMPLATE(
     "composite keys and job-history parents get their own columns", H, SINKS) {
   H h;
   if (!h.Open()) return;

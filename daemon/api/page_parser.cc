@@ -25,6 +25,10 @@ class PageReader
     if (is_export_) batch->next = Cursor::Position(continue_from_);
     batch->caught_up = !has_more_;
   }
+  // Offsets (sorted) of lone surrogate escapes: their records are rejected.
+  void set_lone_surrogates(const std::vector<size_t>* offsets) {
+    records_.set_lone_surrogates(offsets);
+  }
   // The envelope's `page`, if it held an integer.
   std::optional<int64_t> page() const { return page_; }
 
@@ -157,6 +161,10 @@ class PageReader
   bool in_data_ = false;
 };
 
+// At most this many lone surrogate escapes are read past in one page; a
+// page with more is refused.
+constexpr size_t kMaxLoneSurrogates = 100;
+
 Result<Batch> ParsePage(std::string body, const Endpoint& e, bool is_export,
                         std::optional<int64_t>* echoed_page) {
   Batch page;
@@ -164,29 +172,51 @@ Result<Batch> ParsePage(std::string body, const Endpoint& e, bool is_export,
   if (page.body.size() > UINT32_MAX) {
     return Status::BadResponse("page larger than 4 GiB");
   }
-  // Iterative parsing keeps deeply nested input off the call stack.
-  rapidjson::StringStream in(page.body.c_str());
-  PageReader handler(e, is_export, &page, &in);
-  rapidjson::Reader reader;
-  rapidjson::ParseResult ok =
-      reader.Parse<rapidjson::kParseIterativeFlag>(in, handler);
-  if (!ok) {
-    return Status::BadResponse("malformed JSON at byte " +
-                               std::to_string(ok.Offset()) + " of " +
-                               std::to_string(page.body.size()) + ": " +
-                               rapidjson::GetParseError_En(ok.Code()));
+  // RapidJSON refuses a high-surrogate escape without its low half (a string
+  // cut inside a surrogate pair, say). Each one is replaced by "\ufffd" (as
+  // long) in a copy that is read instead, and its record is quarantined; the
+  // body keeps the bytes as they came, at the same offsets.
+  std::string patched;
+  std::vector<size_t> lone;
+  for (;;) {
+    page.rows.clear();
+    page.rejects.clear();
+    page.records = 0;
+    // Iterative parsing keeps deeply nested input off the call stack.
+    const std::string& text = patched.empty() ? page.body : patched;
+    rapidjson::StringStream in(text.c_str());
+    PageReader handler(e, is_export, &page, &in);
+    handler.set_lone_surrogates(&lone);
+    rapidjson::Reader reader;
+    rapidjson::ParseResult ok =
+        reader.Parse<rapidjson::kParseIterativeFlag>(in, handler);
+    const size_t at = ok.Offset();
+    if (ok.Code() == rapidjson::kParseErrorStringUnicodeSurrogateInvalid &&
+        lone.size() < kMaxLoneSurrogates && at + 6 <= text.size() &&
+        text.compare(at, 2, "\\u") == 0) {
+      if (patched.empty()) patched = page.body;
+      patched.replace(at, 6, "\\ufffd");
+      lone.push_back(at);
+      continue;
+    }
+    if (!ok) {
+      return Status::BadResponse("malformed JSON at byte " +
+                                 std::to_string(at) + " of " +
+                                 std::to_string(page.body.size()) + ": " +
+                                 rapidjson::GetParseError_En(ok.Code()));
+    }
+    if (in.Tell() != page.body.size()) {
+      // The reader stops at a NUL byte as if the text ended there.
+      return Status::BadResponse(
+          "malformed JSON at byte " + std::to_string(in.Tell()) + " of " +
+          std::to_string(page.body.size()) + ": a NUL byte");
+    }
+    Status s = handler.Finish();
+    if (!s.ok()) return s;
+    handler.Complete(&page);
+    if (echoed_page) *echoed_page = handler.page();
+    return page;
   }
-  if (in.Tell() != page.body.size()) {
-    // The reader stops at a NUL byte as if the text ended there.
-    return Status::BadResponse(
-        "malformed JSON at byte " + std::to_string(in.Tell()) + " of " +
-        std::to_string(page.body.size()) + ": a NUL byte");
-  }
-  Status s = handler.Finish();
-  if (!s.ok()) return s;
-  handler.Complete(&page);
-  if (echoed_page) *echoed_page = handler.page();
-  return page;
 }
 
 }  // namespace

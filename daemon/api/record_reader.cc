@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "base/timestamp.h"
+#include "base/utf8.h"
 
 namespace stsync {
 namespace {
@@ -151,6 +152,7 @@ struct RecordReader::State {
   }
 
   void Key(std::string_view name, int depth) {
+    if (in_record_) CheckText(name);
     if (depth == 1 && in_record_) {
       member_ = RolesOf(record_roles_, name);
     } else if (depth == 3 && in_entry_) {
@@ -160,6 +162,7 @@ struct RecordReader::State {
 
   void Value(const JsonValue& v, int depth) {
     if (depth > record_depth_) record_depth_ = depth;
+    if (in_record_ && v.kind == JsonValue::Kind::kString) CheckText(v.s);
     switch (depth) {
       case 0:
         index_ = batch_->records++;
@@ -192,6 +195,7 @@ struct RecordReader::State {
       in_record_ = true;
       record_start_ = offset;
       record_depth_ = 0;
+      bad_text_ = BadText::kNone;
       record_.Reset(e_.explode_field.empty() ? fallback_fields_ : 0);
       parent_ok_ = false;
       list_ok_ = true;
@@ -272,6 +276,13 @@ struct RecordReader::State {
   void FinishRecord(size_t end) {
     if (!first_error_.ok()) return;
     const Location where{index_};
+    if (HoldsLoneSurrogate(end)) {
+      return Quarantine(where.Text() +
+                            ": a string holds a high-surrogate escape "
+                            "without its low half (\\ud800 to \\udbff), "
+                            "which is not text",
+                        end);
+    }
     if (record_depth_ > kMaxRecordDepth) {
       return Quarantine(
           where.Text() + ": nested " + std::to_string(record_depth_) +
@@ -279,6 +290,19 @@ struct RecordReader::State {
               " that a stored record may have (SQLite's JSON "
               "functions could not read it)",
           end);
+    }
+    if (bad_text_ == BadText::kNul) {
+      return Quarantine(where.Text() +
+                            ": a string holds \\u0000, which PostgreSQL's "
+                            "JSON functions refuse to read (and many SQLite "
+                            "clients cut short)",
+                        end);
+    }
+    if (bad_text_ == BadText::kNotUtf8) {
+      return Quarantine(where.Text() +
+                            ": a string is not valid UTF-8, which PostgreSQL "
+                            "refuses to store (and Python's sqlite3 to read)",
+                        end);
     }
     if (e_.explode_field.empty()) {
       Status s = CompleteRow(record_, e_, where);
@@ -313,6 +337,28 @@ struct RecordReader::State {
     pending_.push_back(entry_.row);
     pending_.back().data_offset = static_cast<uint32_t>(entry_start_);
     pending_.back().data_size = static_cast<uint32_t>(end - entry_start_);
+  }
+
+  // A decoded string (a name or a value) of the current record: NUL comes
+  // from a \u0000 escape, malformed UTF-8 from the raw bytes or a lone
+  // low-surrogate escape. The first problem is kept.
+  void CheckText(std::string_view text) {
+    if (bad_text_ != BadText::kNone) return;
+    if (text.find('\0') != std::string_view::npos) {
+      bad_text_ = BadText::kNul;
+    } else if (!IsUtf8(text)) {
+      bad_text_ = BadText::kNotUtf8;
+    }
+  }
+
+  // Whether a lone surrogate escape lies in the record ending at `end`.
+  bool HoldsLoneSurrogate(size_t end) {
+    if (!lone_surrogates_) return false;
+    const auto& all = *lone_surrogates_;
+    const auto first = std::lower_bound(all.begin(), all.end(), record_start_);
+    const auto past = std::lower_bound(first, all.end(), end);
+    lone_in_records_ += static_cast<size_t>(past - first);
+    return first != past;
   }
 
   void AddRow(Row& row, size_t start, size_t end) {
@@ -353,6 +399,10 @@ struct RecordReader::State {
   size_t index_ = 0;
   size_t record_start_ = 0;
   int record_depth_ = 0;  // the deepest value inside it so far
+  enum class BadText : uint8_t { kNone, kNul, kNotUtf8 };
+  BadText bad_text_ = BadText::kNone;  // its first unstorable string
+  const std::vector<size_t>* lone_surrogates_ = nullptr;
+  size_t lone_in_records_ = 0;  // of lone_surrogates_
   ObjectFields record_;
   // Exploded endpoints: the record's parent key, list and entries.
   bool parent_ok_ = false;
@@ -385,7 +435,18 @@ void RecordReader::EndObject(int depth, size_t end) {
   s_->EndObject(depth, end);
 }
 void RecordReader::EndArray(int depth) { s_->EndArray(depth); }
-const Status& RecordReader::status() const { return s_->first_error_; }
+void RecordReader::set_lone_surrogates(const std::vector<size_t>* offsets) {
+  s_->lone_surrogates_ = offsets;
+}
+Status RecordReader::status() const {
+  const auto* lone = s_->lone_surrogates_;
+  if (s_->first_error_.ok() && lone && s_->lone_in_records_ < lone->size()) {
+    // In the envelope (continueFrom, say): nothing can stand in for it.
+    return Status::BadResponse(
+        "a high-surrogate escape without its low half outside the records");
+  }
+  return s_->first_error_;
+}
 
 int64_t FallbackKey(std::string_view identity) {
   uint64_t h = 1469598103934665603ULL;

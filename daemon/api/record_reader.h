@@ -11,8 +11,10 @@
 // An envelope reader (api/page_parser.cc; the list-endpoint feed's next)
 // forwards the events that occur inside `data`. A record that is an object
 // but cannot be a row (its key missing, null or not an integer, its version
-// unreadable, its exploded list or parent bad, or nested deeper than
-// kMaxRecordDepth) becomes one of the batch's rejects, and the page goes on.
+// unreadable, its exploded list or parent bad, nested deeper than
+// kMaxRecordDepth, or a string in it holding NUL or malformed UTF-8, which
+// PostgreSQL refuses) becomes one of the batch's rejects, and the page goes
+// on.
 // A page whose `data` holds something else than objects cannot be trusted:
 // the first such element is kept as status(), and the caller refuses the
 // whole page.
@@ -26,6 +28,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "model/batch.h"
@@ -79,9 +82,15 @@ class RecordReader {
   void EndObject(int depth, size_t end);
   void EndArray(int depth);
 
+  // Offsets in the body (sorted, outliving the reader) of high-surrogate
+  // escapes that had no low half; the page parser read them as U+FFFD. The
+  // records holding them are rejected, and status() fails if one lies
+  // outside every record.
+  void set_lone_surrogates(const std::vector<size_t>* offsets);
+
   // The problem of the first element of `data` that is not an object, else
   // Ok.
-  const Status& status() const;
+  Status status() const;
 
  private:
   struct State;
