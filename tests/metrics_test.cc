@@ -180,6 +180,21 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "a tenant without a file reports the size its daemon sampled, once it "
+    "did") {
+  Metrics metrics(/*label_tenants=*/true);
+  metrics.AddTenant("1", "", {"jobs"});
+  metrics.AddTenant("2", "", {"jobs"});
+  CHECK(Samples(metrics.Render(WallTime{}))
+            .count("stsync_database_size_bytes{tenant=\"1\"}") == 0);
+  metrics.SetDatabaseSize("1", 123456789);
+  auto s = Samples(metrics.Render(WallTime{}));
+  CHECK(s["stsync_database_size_bytes{tenant=\"1\"}"] == 123456789);
+  CHECK(s.count("stsync_database_size_bytes{tenant=\"2\"}") == 0);
+  CHECK(s.count("stsync_wal_size_bytes{tenant=\"1\"}") == 0);
+}
+
+TEST_CASE(
     "an endpoint is unhealthy once its last page is older than max_intervals "
     "of its interval plus the longest backoff") {
   Config config = test::MustParseConfig(

@@ -5,6 +5,7 @@
 #include "sink/pg_sink.h"
 
 #include <doctest/doctest.h>
+#include <httplib.h>
 
 #include <algorithm>
 #include <sstream>
@@ -272,6 +273,62 @@ TEST_CASE(
   for (const auto* r : {&once, &status, &json, &health, &reset, &again}) {
     CHECK_FALSE(Contains(r->out + r->err, "hunter2secret"));
   }
+}
+
+TEST_CASE("run into PostgreSQL reports the schema's size in /metrics") {
+  auto pg = test::TestPostgres::StartOrSkip();
+  if (!pg) return;
+  FakeServer server(test::SmallFake({"jobs"}, 200, 50));
+  REQUIRE(server.Start().ok());
+  test::TempDir dir;
+  const int port = test::FreePort();
+  std::string yaml = test::FakeConfigYaml(server, "unused", "[jobs]");
+  yaml = test::Replace(yaml, "  path: unused\n",
+                       "  url: " + pg->Url() + "\n  lease: 3s\n");
+  yaml += "metrics:\n  listen: 127.0.0.1:" + std::to_string(port) + "\n";
+  const std::string cfg = dir.File("pg.yaml");
+  test::WriteFile(cfg, yaml);
+  const std::string schema = "st_" + server.options().tenant;
+
+  test::Process run({STSYNC_BIN, "run", "-c", cfg});
+  // The size sampled after the rows were written: what the server says.
+  auto reported = [&]() -> double {
+    auto r = httplib::Client("127.0.0.1", port).Get("/metrics");
+    if (!r) return -1;
+    const std::string name = "\nstsync_database_size_bytes ";
+    const size_t at = r->body.find(name);
+    if (at == std::string::npos) return -1;
+    return std::stod(r->body.substr(at + name.size()));
+  };
+  auto size_of = [&](const std::string& relations) {
+    return static_cast<double>(
+        pg->Int("SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
+                "n.nspname = '" +
+                schema + "' AND " + relations));
+  };
+  REQUIRE(test::WaitUntil(
+      [&] {
+        return pg->Int("SELECT count(*) FROM pg_tables WHERE schemaname = '" +
+                       schema + "' AND tablename = 'jobs'") == 1 &&
+               pg->Int("SELECT count(*) FROM " + schema + ".jobs") == 200;
+      },
+      std::chrono::seconds(20)));
+  // Its rows, indexes and TOAST, and the small tables beside them (which
+  // caught-up polls may grow meanwhile).
+  const double jobs = size_of("c.relname = 'jobs'");
+  CHECK(jobs > 200 * 100);
+  double last = -1, schema_size = 0;
+  INFO("reported ", last, "; jobs ", jobs, "; the schema ", schema_size);
+  CHECK(test::WaitUntil(
+      [&] {
+        last = reported();
+        schema_size = size_of("c.relkind = 'r'");
+        return last > jobs && last <= schema_size;
+      },
+      std::chrono::seconds(25)));
+  run.Signal(SIGTERM);
+  CHECK(run.Wait(std::chrono::seconds(10)).exit_code == 0);
 }
 
 }  // namespace stsync

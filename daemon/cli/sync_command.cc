@@ -120,6 +120,12 @@ Result<std::vector<std::unique_ptr<Replicator>>> BuildReplicators(
         names.push_back(ec.endpoint.name);
       }
       run.metrics->AddTenant(tenant->tenant, tenant->database.path, names);
+      if (tenant->database.path.empty()) {
+        seams.database_size = [m = run.metrics,
+                               t = tenant->tenant](int64_t bytes) {
+          m->SetDatabaseSize(t, bytes);
+        };
+      }
       run.metric_observers->push_back(std::make_unique<MetricsObserver>(
           run.metrics, tenant->tenant, RealClock::Get()));
       seams.observers.push_back(run.metric_observers->back().get());

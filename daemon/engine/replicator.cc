@@ -50,9 +50,9 @@ Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
   };
   sink_options.wait_for_lease = seams.wait_for_lease;
   sink_options.while_waiting = seams.heartbeat;
-  auto database = OpenDestination(config, sink_options, clock);
-  if (!database.ok()) return database.status();
-  r->database_ = std::move(*database);
+  auto opened = OpenDestination(config, sink_options, clock);
+  if (!opened.ok()) return opened.status();
+  r->database_ = std::move(*opened);
   Sink* sink = r->database_.get();
   if (seams.wrap_sink) {
     r->wrapped_sink_ = seams.wrap_sink(sink, r->database_.get());
@@ -75,19 +75,33 @@ Result<std::unique_ptr<Replicator>> Replicator::Create(const Config& config,
   options.random = seams.random;
   options.heartbeat = seams.heartbeat;
   options.heartbeat_every = seams.heartbeat_every;
-  // What the destination holds (a lease) is renewed from the loop's
-  // heartbeat while no page is written; pages renew it themselves.
-  if (const Millis every = r->database_->keep_alive_every();
-      every > Millis(0)) {
-    Destination* database = r->database_.get();
-    options.heartbeat = [database, user = std::move(options.heartbeat)] {
-      if (user) user();
-      (void)database->KeepAlive();  // a loss fails the next page
-    };
+  auto beat_at_least_every = [&options](Millis every) {
     if (options.heartbeat_every <= Millis(0) ||
         options.heartbeat_every > every) {
       options.heartbeat_every = every;
     }
+  };
+  Destination* database = r->database_.get();
+  // What the destination holds (a lease) is renewed from the loop's
+  // heartbeat while no page is written; pages renew it themselves.
+  if (const Millis every = database->keep_alive_every(); every > Millis(0)) {
+    options.heartbeat = [database, user = std::move(options.heartbeat)] {
+      if (user) user();
+      (void)database->KeepAlive();  // a loss fails the next page
+    };
+    beat_at_least_every(every);
+  }
+  // The size the metrics cannot read from a file, sampled between pages.
+  if (seams.database_size) {
+    options.heartbeat = [database, clock, report = seams.database_size,
+                         user = std::move(options.heartbeat),
+                         next = SteadyTime{}]() mutable {
+      if (user) user();
+      if (clock->Now() < next) return;
+      next = clock->Now() + kSampleSizeEvery;
+      if (auto bytes = database->SizeBytes()) report(*bytes);
+    };
+    beat_at_least_every(kSampleSizeEvery);
   }
   if (!options.random) {
     auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());

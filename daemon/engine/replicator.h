@@ -44,6 +44,9 @@ struct ReplicatorSeams {
   // every `heartbeat_every` (SchedulerOptions::heartbeat).
   std::function<void()> heartbeat;
   Millis heartbeat_every{0};
+  // If set, told the destination's size (Destination::SizeBytes) from the
+  // loop, every kSampleSizeEvery at most.
+  std::function<void(int64_t bytes)> database_size;
   // If set, changes each feed FeedsOf builds (a backfill bounds them).
   std::function<void(ScheduledFeed&)> adjust_feed;
   // PostgreSQL: wait for a tenant another daemon holds (`run`), rather
@@ -56,6 +59,8 @@ struct ReplicatorSeams {
 
 class Replicator {
  public:
+  static constexpr Millis kSampleSizeEvery = std::chrono::seconds(10);
+
   // Opens the sink and builds the parts for `config`'s tenant.
   static Result<std::unique_ptr<Replicator>> Create(const Config& config,
                                                     ReplicatorSeams seams = {});

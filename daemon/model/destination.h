@@ -8,6 +8,7 @@
 #ifndef STSYNC_MODEL_DESTINATION_H_
 #define STSYNC_MODEL_DESTINATION_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -31,6 +32,10 @@ class Destination : public Sink, public SideFeedStore {
   // earlier call did within keep_alive_every; cheap otherwise. kFenced if it
   // was lost: the next write fails the same way. Optional.
   virtual Status KeepAlive() { return Status::Ok(); }
+  // The bytes the tenant's data takes, for the metrics, where they cannot
+  // read a file's size themselves (a PostgreSQL schema: its tables, indexes
+  // and TOAST); nullopt when unknown. Called between pages.
+  virtual std::optional<int64_t> SizeBytes() { return std::nullopt; }
 
   // Which process writes it, for `status` and `health`.
   struct Writer {

@@ -44,6 +44,11 @@ void Metrics::AddTenant(const std::string& tenant,
   for (const auto& e : endpoints) t.endpoints[e];
 }
 
+void Metrics::SetDatabaseSize(const std::string& tenant, int64_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TenantOf(tenant).database_size = static_cast<double>(bytes);
+}
+
 void Metrics::OnBatch(const std::string& tenant, const std::string& endpoint,
                       int64_t upserted, int64_t rejected, double commit_seconds,
                       WallTime now) {
@@ -157,11 +162,15 @@ std::string Metrics::Render(WallTime now) const {
                   CommitBuckets(), t.commit_counts, t.commit_sum);
   }
   out.Family("stsync_database_size_bytes", "gauge",
-             "Size of the database file.");
+             "Size of the database file, or of the tenant's PostgreSQL "
+             "schema (tables, indexes and TOAST).");
   for (const auto& [tenant, t] : tenants_) {
-    if (t.database_path.empty()) continue;
-    out.Sample("stsync_database_size_bytes", labels(tenant),
-               FileSize(t.database_path));
+    if (!t.database_path.empty()) {
+      out.Sample("stsync_database_size_bytes", labels(tenant),
+                 FileSize(t.database_path));
+    } else if (t.database_size >= 0) {
+      out.Sample("stsync_database_size_bytes", labels(tenant), t.database_size);
+    }
   }
   out.Family("stsync_wal_size_bytes", "gauge",
              "Size of the database's write-ahead log.");

@@ -36,6 +36,9 @@ class Metrics {
   void AddTenant(const std::string& tenant, const std::string& database_path,
                  const std::vector<std::string>& endpoints);
 
+  // A tenant's database size where there is no file to read (PostgreSQL).
+  void SetDatabaseSize(const std::string& tenant, int64_t bytes);
+
   void OnBatch(const std::string& tenant, const std::string& endpoint,
                int64_t upserted, int64_t rejected, double commit_seconds,
                WallTime now);
@@ -62,6 +65,7 @@ class Metrics {
   };
   struct Tenant {
     std::string database_path;
+    double database_size = -1;  // SetDatabaseSize's; -1: none
     std::map<std::string, EndpointCounts> endpoints;
     std::map<std::string, double> http;  // by class: 2xx ... 5xx, error
     double throttled = 0;

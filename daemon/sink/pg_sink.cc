@@ -310,6 +310,16 @@ Status PgSink::KeepAlive() {
   return s;
 }
 
+std::optional<int64_t> PgSink::SizeBytes() {
+  auto bytes = c_->QueryText(
+      "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+      "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND "
+      "c.relkind IN ('r', 'm')",
+      {options_.schema}, "measuring schema " + options_.schema);
+  if (!bytes.ok() || !*bytes) return std::nullopt;
+  return std::stoll(**bytes);
+}
+
 std::string PgSink::Now() const { return FormatTimestamp(clock_->WallNow()); }
 
 std::string DescribePgSchema(const std::string& url,

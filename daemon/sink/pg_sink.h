@@ -109,6 +109,7 @@ class PgSink : public Destination {
   Millis keep_alive_every() const override;
   Status KeepAlive() override;
   Result<Writer> WrittenBy() override;
+  std::optional<int64_t> SizeBytes() override;
 
   int schema_version() const { return schema_version_; }
 
