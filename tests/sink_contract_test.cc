@@ -171,15 +171,22 @@ TEST_CASE_TEMPLATE(
   const std::string v1 = R"("modifiedOn":"2024-01-01T00:00:00Z")";
   const std::string v2 = R"("modifiedOn":"2024-01-02T00:00:00Z")";
   auto stats = h.sink->Apply(
-      Jobs(), RecordsPage(R"({"id":1,"x":1,)" + v2 + R"(},{"id":1,"x":2,)" +
-                              v1 + R"(},{"id":2,"x":3,)" + v1 +
-                              R"(},{"id":2,"x":4,)" + v1 + "}",
-                          "a"));
+      Jobs(),
+      RecordsPage(R"({"id":1,"x":1,)" + v2 + R"(},{"id":1,"x":2,)" + v1 +
+                      R"(},{"id":2,"x":3,)" + v1 + R"(},{"id":2,"x":4,)" + v1 +
+                      // A version beats none; of two without, the
+                      // later.
+                      R"(},{"id":3,"x":5,)" + v1 +
+                      R"(},{"id":3,"x":6},{"id":4,"x":7},)"
+                      R"({"id":4,"x":8})",
+                  "a"));
   REQUIRE(stats.ok());
   CHECK(h.Text("SELECT " + H::Field("x") + " FROM jobs WHERE id = 1") == "1");
   CHECK(h.Text("SELECT " + H::Field("x") + " FROM jobs WHERE id = 2") == "4");
-  CHECK((*h.sink->Load("jobs"))->row_count == 2);
-  CHECK(stats->inserted == 2);
+  CHECK(h.Text("SELECT " + H::Field("x") + " FROM jobs WHERE id = 3") == "5");
+  CHECK(h.Text("SELECT " + H::Field("x") + " FROM jobs WHERE id = 4") == "8");
+  CHECK((*h.sink->Load("jobs"))->row_count == 4);
+  CHECK(stats->inserted == 4);
 }
 
 TEST_CASE_TEMPLATE("rows without a version are replaced only by different data",

@@ -136,7 +136,10 @@ Result<PgRows> PgConnection::Run(const std::string& sql,
   std::vector<int> lengths(params.size());
   std::vector<int> formats(params.size());
   for (size_t i = 0; i < params.size(); ++i) {
-    if (params[i].value) {
+    if (params[i].borrowed.data()) {
+      values[i] = params[i].borrowed.data();
+      lengths[i] = static_cast<int>(params[i].borrowed.size());
+    } else if (params[i].value) {
       values[i] = params[i].value->data();
       lengths[i] = static_cast<int>(params[i].value->size());
     }

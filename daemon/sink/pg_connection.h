@@ -29,9 +29,11 @@ struct pg_result;
 namespace stsync {
 
 // A statement's parameter: text, or bytes in PostgreSQL's binary format (an
-// array, say, with its type's OID), or NULL.
+// array, say, with its type's OID), or NULL. A borrowed one points at bytes
+// the caller keeps until the statement has run.
 struct PgParam {
-  std::optional<std::string> value;  // nullopt: NULL
+  std::optional<std::string> value;  // nullopt: NULL (unless borrowed)
+  std::string_view borrowed;         // set by Borrowed: these, not value
   bool binary = false;
   PgParam() = default;
   PgParam(std::nullptr_t) {}
@@ -42,6 +44,13 @@ struct PgParam {
   PgParam(int v) : value(std::to_string(v)) {}
   static PgParam Binary(std::string bytes) {
     PgParam p(std::move(bytes));
+    p.binary = true;
+    return p;
+  }
+  // Binary bytes, not copied.
+  static PgParam Borrowed(std::string_view bytes) {
+    PgParam p;
+    p.borrowed = bytes;
     p.binary = true;
     return p;
   }

@@ -1,5 +1,6 @@
 #include "sink/pg_sink.h"
 
+#include <algorithm>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -74,69 +75,107 @@ ReconcileState ReadReconcileState(const PgRows& r, int i) {
   return s;
 }
 
+// Whether an incoming row (`version`, `data` as text) replaces the stored
+// one (`stored_version`, `stored_data`): SqliteSink's rule. A newer version
+// wins, a version beats none, and the same version (or none) with other
+// bytes replaces.
+std::string Replaces(const std::string& version, const std::string& data,
+                     const std::string& stored_version,
+                     const std::string& stored_data) {
+  return "(coalesce(" + version + " > " + stored_version + ", " + version +
+         " IS NOT NULL) OR (" + version + " IS NOT DISTINCT FROM " +
+         stored_version + " AND " + stored_data + " IS DISTINCT FROM " + data +
+         "))";
+}
+
 // The statement that upserts a page (see the header): $1 the time, then one
 // array per key column, the parent column if any, the versions, the active
-// flags and the records' bytes. Returns the keys inserted, updated and
-// revived.
+// flags and the records' bytes, one element per key (PageWinners). Returns
+// the keys inserted, and those updated or revived.
+//
+// The arrays are unnested in the select list, which reads them in step
+// without copying the page into a tuple store, and the stored row is joined
+// once: rows that would not change are dropped before the insert, and the
+// update checks the rule again, so that a row marked deleted that comes back
+// unchanged is only revived.
 std::string UpsertSql(const Endpoint& e) {
   const std::string table = PgQuote(e.TableName());
   const std::vector<std::string> keys = e.KeyColumns();
-  const bool has_parent = !e.ParentColumn().empty();
-  std::string arrays, names, key_list, join, cols, vals, revive_match;
+  const std::string parent =
+      e.ParentColumn().empty() ? "" : PgQuote(e.ParentColumn());
+  std::string input, join, cols, vals, pk;
   int param = 2;
+  auto column = [&](const std::string& type, const std::string& name) {
+    input += std::string(input.empty() ? "" : ", ") + "unnest($" +
+             std::to_string(param++) + "::" + type + "[]) AS " + name;
+  };
   for (size_t i = 0; i < keys.size(); ++i) {
     const std::string k = "k" + std::to_string(i + 1);
-    arrays += "$" + std::to_string(param++) + "::bigint[], ";
-    names += k + ", ";
-    key_list += (i ? ", " : "") + k;
+    column("bigint", k);
     join +=
-        std::string(i ? " AND " : "") + "t." + PgQuote(keys[i]) + " = i." + k;
-    revive_match += " AND t." + PgQuote(keys[i]) + " = c." + k;
+        std::string(i ? " AND " : "") + "o." + PgQuote(keys[i]) + " = i." + k;
     cols += PgQuote(keys[i]) + ", ";
-    vals += k + ", ";
-  }
-  std::string set;
-  if (has_parent) {
-    arrays += "$" + std::to_string(param++) + "::bigint[], ";
-    names += "parent, ";
-    cols += PgQuote(e.ParentColumn()) + ", ";
-    vals += "parent, ";
-    set += PgQuote(e.ParentColumn()) + " = EXCLUDED." +
-           PgQuote(e.ParentColumn()) + ", ";
-  }
-  arrays += "$" + std::to_string(param) + "::text[], $" +
-            std::to_string(param + 1) + "::boolean[], $" +
-            std::to_string(param + 2) + "::text[]";
-  std::string pk;
-  for (size_t i = 0; i < keys.size(); ++i) {
+    vals += "i." + k + ", ";
     pk += (i ? ", " : "") + PgQuote(keys[i]);
   }
-  return "WITH input AS (SELECT DISTINCT ON (" + key_list + ") * FROM unnest(" +
-         arrays + ") WITH ORDINALITY AS i(" + names +
-         "version, active, data, ord) ORDER BY " + key_list +
-         ", version COLLATE \"C\" DESC NULLS LAST, ord DESC), "
-         "cmp AS (SELECT i.*, t.data IS NULL OR "
-         "coalesce(i.version COLLATE \"C\" > t.modified_on, "
-         "i.version IS NOT NULL) OR (i.version IS NOT DISTINCT FROM "
-         "t.modified_on AND t.data::text IS DISTINCT FROM i.data) AS replace, "
-         "t.deleted_at IS NOT NULL AS deleted FROM input i LEFT JOIN " +
-         table + " t ON " + join + "), up AS (INSERT INTO " + table +
-         " AS t (" + cols +
+  std::vector<std::string> replaced = {"modified_on", "active", "data",
+                                       "synced_at"};
+  if (!parent.empty()) {
+    column("bigint", "parent");
+    cols += parent + ", ";
+    vals += "i.parent, ";
+    replaced.push_back(parent);
+  }
+  column("text", "version");
+  column("boolean", "active");
+  column("text", "data");
+  const std::string replaces_stored =
+      Replaces("EXCLUDED.modified_on", "EXCLUDED.data::text", "t.modified_on",
+               "t.data::text");
+  std::string set;
+  for (const std::string& c : replaced) {
+    set += c + " = CASE WHEN " + replaces_stored + " THEN EXCLUDED." + c +
+           " ELSE t." + c + " END, ";
+  }
+  return "WITH up AS (INSERT INTO " + table + " AS t (" + cols +
          "modified_on, active, data, first_seen_at, synced_at) SELECT " + vals +
-         "version, active, data::json, $1, $1 FROM cmp WHERE replace "
-         "ON CONFLICT (" +
-         pk + ") DO UPDATE SET " + set +
-         "modified_on = EXCLUDED.modified_on, active = EXCLUDED.active, "
-         "data = EXCLUDED.data, synced_at = EXCLUDED.synced_at, "
-         "deleted_at = NULL RETURNING (t.xmax = 0) AS inserted), "
-         "revived AS (UPDATE " +
-         table +
-         " t SET deleted_at = NULL FROM cmp c WHERE NOT c.replace AND "
-         "c.deleted" +
-         revive_match +
-         " RETURNING 1) SELECT (SELECT count(*) FROM up WHERE inserted), "
-         "(SELECT count(*) FROM up WHERE NOT inserted), "
-         "(SELECT count(*) FROM revived)";
+         "i.version, i.active, i.data::json, $1, $1 FROM (SELECT " + input +
+         ") i LEFT JOIN " + table + " o ON " + join + " WHERE o." +
+         PgQuote(keys[0]) + " IS NULL OR o.deleted_at IS NOT NULL OR " +
+         Replaces("i.version COLLATE \"C\"", "i.data", "o.modified_on",
+                  "o.data::text") +
+         " ON CONFLICT (" + pk + ") DO UPDATE SET " + set +
+         "deleted_at = NULL RETURNING (t.xmax = 0) AS inserted) SELECT "
+         "count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT "
+         "inserted) FROM up";
+}
+
+// The rows of `batch` that a page leaves, in page order, one per key: the
+// newest version (a version beats none), the later row among equals. So
+// SqliteSink, applying the rows one by one, ends; the statement then needs
+// no sort of its own.
+void PageWinners(const Batch& batch, size_t key_count,
+                 std::vector<uint32_t>& out) {
+  const std::vector<Row>& rows = batch.rows;
+  out.resize(rows.size());
+  for (uint32_t i = 0; i < out.size(); ++i) out[i] = i;
+  auto same_key = [&](uint32_t a, uint32_t b) {
+    return std::equal(rows[a].key.begin(), rows[a].key.begin() + key_count,
+                      rows[b].key.begin());
+  };
+  // By key, the winner of each first.
+  std::sort(out.begin(), out.end(), [&](uint32_t a, uint32_t b) {
+    const Row& x = rows[a];
+    const Row& y = rows[b];
+    for (size_t k = 0; k < key_count; ++k) {
+      if (x.key[k] != y.key[k]) return x.key[k] < y.key[k];
+    }
+    if (x.version.empty() != y.version.empty()) return y.version.empty();
+    if (x.version != y.version) return x.version > y.version;
+    return a > b;
+  });
+  out.erase(std::unique(out.begin(), out.end(), same_key), out.end());
+  std::sort(out.begin(), out.end());
 }
 
 // The key columns `e` lacks (up to four) as SQL "0" constants for the
@@ -427,47 +466,60 @@ Status PgSink::UpsertRows(const Endpoint& e, const Batch& batch,
 
   const size_t key_count = e.key_fields.size();
   const bool has_parent = !e.ParentColumn().empty();
-  std::vector<PgArray> keys(key_count, PgArray(PgArray::kInt8));
-  PgArray parents(PgArray::kInt8), versions(PgArray::kText),
-      actives(PgArray::kBool), data(PgArray::kText);
-  for (const Row& row : batch.rows) {
-    for (size_t k = 0; k < key_count; ++k) keys[k].AddInt(row.key[k]);
+  PageWinners(batch, key_count, winners_);
+  const size_t n = winners_.size();
+  size_t bytes = 0;
+  for (uint32_t i : winners_) bytes += batch.rows[i].data_size;
+  Columns& c = columns_;
+  c.keys.resize(key_count, PgArray(PgArray::kInt8));
+  for (PgArray* a : {&c.parents, &c.versions, &c.actives, &c.data}) a->Clear();
+  for (PgArray& k : c.keys) {
+    k.Clear();
+    k.Reserve(n, 8 * n);
+  }
+  if (has_parent) c.parents.Reserve(n, 8 * n);
+  c.versions.Reserve(n, 28 * n);
+  c.actives.Reserve(n, n);
+  c.data.Reserve(n, bytes);
+  for (uint32_t i : winners_) {
+    const Row& row = batch.rows[i];
+    for (size_t k = 0; k < key_count; ++k) c.keys[k].AddInt(row.key[k]);
     if (has_parent) {
       if (row.has_parent) {
-        parents.AddInt(row.parent);
+        c.parents.AddInt(row.parent);
       } else {
-        parents.AddNull();
+        c.parents.AddNull();
       }
     }
     if (row.version.empty()) {
-      versions.AddNull();
+      c.versions.AddNull();
     } else {
-      versions.AddText(row.version);
+      c.versions.AddText(row.version);
     }
     if (row.active < 0) {
-      actives.AddNull();
+      c.actives.AddNull();
     } else {
-      actives.AddBool(row.active != 0);
+      c.actives.AddBool(row.active != 0);
     }
-    data.AddText(batch.Data(row));
+    c.data.AddText(batch.Data(row));
   }
   std::vector<PgParam> params = {now};
-  for (const PgArray& k : keys) params.push_back(PgParam::Binary(k.Bytes()));
-  if (has_parent) params.push_back(PgParam::Binary(parents.Bytes()));
-  params.push_back(PgParam::Binary(versions.Bytes()));
-  params.push_back(PgParam::Binary(actives.Bytes()));
-  params.push_back(PgParam::Binary(data.Bytes()));
+  for (PgArray& k : c.keys) params.push_back(PgParam::Borrowed(k.Bytes()));
+  if (has_parent) params.push_back(PgParam::Borrowed(c.parents.Bytes()));
+  params.push_back(PgParam::Borrowed(c.versions.Bytes()));
+  params.push_back(PgParam::Borrowed(c.actives.Bytes()));
+  params.push_back(PgParam::Borrowed(c.data.Bytes()));
   auto counts = c_->Run(upserts_[e.name], params, e.name + ": upserting");
   if (!counts.ok()) return counts.status();
   stats.inserted += counts->Int(0, 0);
-  stats.updated += counts->Int(0, 1) + counts->Int(0, 2);
+  stats.updated += counts->Int(0, 1);
   stats.unchanged += static_cast<int64_t>(batch.rows.size()) -
-                     counts->Int(0, 0) - counts->Int(0, 1) - counts->Int(0, 2);
+                     counts->Int(0, 0) - counts->Int(0, 1);
 
   if (seen) {
     std::vector<PgParam> seen_params = {e.name};
-    for (const PgArray& k : keys) {
-      seen_params.push_back(PgParam::Binary(k.Bytes()));
+    for (PgArray& k : c.keys) {
+      seen_params.push_back(PgParam::Borrowed(k.Bytes()));
     }
     auto noted =
         c_->Run(SeenSql(key_count), seen_params, e.name + ": noting keys seen");

@@ -4,10 +4,10 @@
 // model/side_feed_store.h), which the shared contract tests hold both to.
 //
 // A page is one transaction: its rows go in one statement, each column
-// bound as one array (PgArray) and read back through unnest. The statement
-// keeps, per key, the row the page would leave (the newest version; on a tie
-// the later position), skips rows whose stored version and bytes would not
-// change before writing, so that a page applied again writes next to
+// bound as one array (PgArray) and read back through unnest. Only the row
+// the page would leave goes, per key (the newest version; on a tie the later
+// position). The statement skips rows whose stored version and bytes would
+// not change before writing, so that a page applied again writes next to
 // nothing, and upserts the rest by the rule of SqliteSink: a newer version
 // wins, the same version with other bytes replaces, an older never does, a
 // row marked deleted that comes back is cleared. The cursor follows in the
@@ -34,6 +34,7 @@
 #include "base/status.h"
 #include "base/stop_signal.h"
 #include "model/destination.h"
+#include "sink/pg_array.h"
 #include "sink/pg_connection.h"
 #include "sink/pg_lease.h"
 
@@ -145,6 +146,15 @@ class PgSink : public Destination {
   SteadyTime renewed_{};  // when the lease was last taken or renewed
   // Each prepared endpoint's upsert statement, by name.
   std::map<std::string, std::string> upserts_;
+  // UpsertRows' memory, kept from page to page: the rows each key keeps,
+  // and the statement's columns.
+  std::vector<uint32_t> winners_;
+  struct Columns {
+    std::vector<PgArray> keys;
+    PgArray parents{PgArray::kInt8}, versions{PgArray::kText},
+        actives{PgArray::kBool}, data{PgArray::kText};
+  };
+  Columns columns_;
 };
 
 // "postgresql://user@host/db (schema st_1)": where a PgSink writes, without
