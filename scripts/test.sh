@@ -5,8 +5,9 @@
 #   --tsan      build into build-tsan with ThreadSanitizer
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The PostgreSQL sink's tests start a throwaway server of their own.
-scripts/install-deps.sh postgresql
+# The PostgreSQL sink's tests start a throwaway server of their own, and
+# one of them a PgBouncer in front of it.
+scripts/install-deps.sh postgresql pgbouncer
 sanitizer=""
 case "${1:-}" in
   --sanitize)

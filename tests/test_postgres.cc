@@ -31,17 +31,21 @@ bool Required() {
   return v && std::string(v) == "1";
 }
 
+void GiveUp(const std::string& why) {
+  if (Required()) {
+    FAIL("PostgreSQL is required here (STSYNC_REQUIRE_POSTGRES=1): " << why);
+  } else {
+    Skip("no PostgreSQL server for the test: " + why +
+         " (scripts/install-deps.sh installs it)");
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<TestPostgres> TestPostgres::StartOrSkip() {
   std::unique_ptr<TestPostgres> pg(new TestPostgres());
   auto give_up = [](const std::string& why) {
-    if (Required()) {
-      FAIL("PostgreSQL is required here (STSYNC_REQUIRE_POSTGRES=1): " << why);
-    } else {
-      Skip("no PostgreSQL server for the test: " + why +
-           " (scripts/install-deps.sh installs it)");
-    }
+    GiveUp(why);
     return nullptr;
   };
   pg->bin_ = ServerBinaries();
@@ -69,8 +73,41 @@ std::unique_ptr<TestPostgres> TestPostgres::StartOrSkip() {
   return pg;
 }
 
+std::string TestPostgres::StartBouncerOrSkip() {
+  const std::string bouncer = "/usr/sbin/pgbouncer";
+  if (access(bouncer.c_str(), X_OK) != 0) {
+    GiveUp("no " + bouncer + " (package pgbouncer)");
+    return "";
+  }
+  const std::string dir = dir_ + "/bouncer";
+  std::string out;
+  RunAsOwner({"mkdir", "-p", dir}, &out);
+  WriteFile(dir + "/users.txt", "\"postgres\" \"\"\n");
+  WriteFile(dir + "/pgbouncer.ini",
+            "[databases]\npostgres = host=" + dir_ +
+                " user=postgres dbname=postgres\n"
+                "[pgbouncer]\nlisten_addr =\nlisten_port = 6432\n"
+                "unix_socket_dir = " +
+                dir + "\nauth_type = trust\nauth_file = " + dir +
+                "/users.txt\npool_mode = transaction\n"
+                "default_pool_size = 1\nmax_client_conn = 50\n"
+                "logfile = " +
+                dir + "/log\npidfile = " + dir + "/pid\n");
+  if (RunAsOwner({bouncer, "-d", dir + "/pgbouncer.ini"}, &out) != 0) {
+    GiveUp("pgbouncer did not start: " + out);
+    return "";
+  }
+  bouncer_ = true;
+  REQUIRE(WaitUntil([&] { return access((dir + "/pid").c_str(), F_OK) == 0; },
+                    std::chrono::seconds(10)));
+  return "postgresql:///postgres?host=" + dir + "&port=6432&user=postgres";
+}
+
 TestPostgres::~TestPostgres() {
   std::string out;
+  if (bouncer_) {
+    RunAsOwner({"sh", "-c", "kill $(cat " + dir_ + "/bouncer/pid)"}, &out);
+  }
   RunAsOwner(
       {bin_ + "/pg_ctl", "-D", dir_ + "/data", "-m", "immediate", "-w", "stop"},
       &out);

@@ -23,6 +23,11 @@ class TestPostgres {
 
   // The libpq URI of database `db` as the superuser.
   std::string Url(const std::string& db = "postgres") const;
+  // Starts Debian's PgBouncer in front of the server, in transaction pooling
+  // mode with one server connection, so that every client's transactions
+  // share it; returns its URI for `postgres`, or "" after skipping (or
+  // failing, as StartOrSkip) the test. Stopped with the server.
+  std::string StartBouncerOrSkip();
   // Stops the server at once (as a crash would), and starts it again.
   void Stop();
   void Start();
@@ -42,6 +47,7 @@ class TestPostgres {
   std::string dir_;  // the socket's directory; data/ below it
   std::string bin_;  // the server's binaries
   bool as_postgres_ = false;
+  bool bouncer_ = false;  // running from dir_/bouncer
 };
 
 }  // namespace stsync::test

@@ -99,8 +99,7 @@ Status PgConnection::Ready() {
     if (PQstatus(conn_) == CONNECTION_OK) {
       PQsetNoticeProcessor(
           conn_, [](void*, const char*) {}, nullptr);
-      if (session_sql_.empty()) return Status::Ok();
-      return Exec(session_sql_, "restoring the session's settings");
+      return Status::Ok();
     }
   }
   return Status::Busy(
@@ -168,12 +167,6 @@ Status PgConnection::Exec(const std::string& sql, const std::string& what) {
   return s;
 }
 
-Status PgConnection::SetSession(const std::string& sql,
-                                const std::string& what) {
-  session_sql_ += sql + ";";
-  return Exec(sql, what);
-}
-
 Result<std::optional<std::string>> PgConnection::QueryText(
     const std::string& sql, const std::vector<PgParam>& params,
     const std::string& what) {
@@ -198,7 +191,8 @@ Status PgTransaction::Begin() {
   if (c_->in_transaction()) {
     return Status::Invalid("a transaction is already open on this connection");
   }
-  Status s = c_->Exec("BEGIN", "starting a transaction");
+  Status s =
+      c_->Exec("BEGIN;" + c_->transaction_settings(), "starting a transaction");
   open_ = s.ok();
   return s;
 }

@@ -99,10 +99,16 @@ class PgConnection {
       const std::string& sql, const std::vector<PgParam>& params,
       const std::string& what);
 
-  // Runs `sql` (SET statements) now and again after every reconnect, so
-  // that session settings survive a server restart. Adds to what earlier
-  // calls set.
-  Status SetSession(const std::string& sql, const std::string& what);
+  // SET LOCAL statements that every PgTransaction sends with its BEGIN, in
+  // the same round trip. Settings last one transaction: a session's would
+  // not survive a reconnect, and behind PgBouncer's transaction pooling
+  // they would stay on a server connection that other clients then get.
+  void set_transaction_settings(std::string sql) {
+    transaction_settings_ = std::move(sql);
+  }
+  const std::string& transaction_settings() const {
+    return transaction_settings_;
+  }
 
   // Whether a transaction is open on it.
   bool in_transaction() const;
@@ -120,7 +126,7 @@ class PgConnection {
 
   pg_conn* conn_;
   const std::string url_;
-  std::string session_sql_;  // SetSession's
+  std::string transaction_settings_;
   std::chrono::steady_clock::time_point last_reset_{};
 };
 

@@ -77,8 +77,10 @@ CREATE TABLE _stsync_seen (
   return kMigrations;
 }
 
+// For the migrations' DDL, which names no schema; for their transaction
+// only.
 std::string InSchema(const std::string& schema) {
-  return "SET search_path TO " + PgQuote(schema) + ", pg_catalog";
+  return "SET LOCAL search_path TO " + PgQuote(schema) + ", pg_catalog";
 }
 
 // Runs `sql` in a transaction of its own, holding the schema's advisory
@@ -127,8 +129,6 @@ Status MigratePgSchema(PgConnection* c, const std::string& schema,
                         "NOT NULL DEFAULT now())",
                     what);
   if (!s.ok()) return s;
-  s = c->SetSession(InSchema(schema), what);
-  if (!s.ok()) return s;
   for (;;) {
     auto current = PgSchemaVersion(c, schema);
     if (!current.ok()) return current.status();
@@ -144,7 +144,7 @@ Status MigratePgSchema(PgConnection* c, const std::string& schema,
     // Another daemon may have applied it meanwhile: the insert then fails
     // on the primary key and the loop reads the new version.
     s = Locked(c, schema,
-               std::string(Migrations()[next - 1]) +
+               InSchema(schema) + ";" + Migrations()[next - 1] +
                    ";INSERT INTO _stsync_migrations (version) SELECT " +
                    std::to_string(next) +
                    " WHERE NOT EXISTS (SELECT 1 FROM _stsync_migrations "
@@ -216,8 +216,9 @@ std::string PgFieldExpression(const std::string& field, char type) {
   }
 }
 
-Status PreparePgTable(PgConnection* c, const Endpoint& e) {
-  const std::string table = PgQuote(e.TableName());
+Status PreparePgTable(PgConnection* c, const std::string& schema,
+                      const Endpoint& e) {
+  const std::string table = PgQuote(schema) + "." + PgQuote(e.TableName());
   const std::vector<std::string> keys = e.KeyColumns();
   const std::string parent = e.ParentColumn();
   std::string cols, pk;
@@ -240,7 +241,8 @@ Status PreparePgTable(PgConnection* c, const Endpoint& e) {
   if (!s.ok()) return s;
 
   if (!e.view_fields.empty()) {
-    const std::string view = PgQuote(e.TableName() + "_v");
+    const std::string view =
+        PgQuote(schema) + "." + PgQuote(e.TableName() + "_v");
     std::string select = "SELECT ";
     std::set<std::string> named;
     for (size_t i = 0; i < e.view_fields.size(); ++i) {
@@ -276,16 +278,17 @@ Status PreparePgTable(PgConnection* c, const Endpoint& e) {
   // and cannot be indexed: those index the text.
   const std::string prefix = "stsync_ix_" + e.TableName() + "_";
   auto existing = c->Run(
-      "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
-      "AND tablename = $1 AND left(indexname, length($2)) = $2",
-      {e.TableName(), prefix}, "reading the indexes of " + e.name);
+      "SELECT indexname FROM pg_indexes WHERE schemaname = $3 AND tablename "
+      "= $1 AND left(indexname, length($2)) = $2",
+      {e.TableName(), prefix, schema}, "reading the indexes of " + e.name);
   if (!existing.ok()) return existing.status();
   std::set<std::string> wanted;
   for (const auto& f : e.indexed_fields) wanted.insert(prefix + f);
   for (int i = 0; i < existing->size(); ++i) {
     const std::string name = existing->Text(i, 0);
     if (wanted.erase(name)) continue;
-    s = c->Exec("DROP INDEX " + PgQuote(name), "dropping index " + name);
+    s = c->Exec("DROP INDEX " + PgQuote(schema) + "." + PgQuote(name),
+                "dropping index " + name);
     if (!s.ok()) return s;
   }
   for (const auto& f : e.indexed_fields) {

@@ -49,8 +49,9 @@ Status CheckPgOwner(PgConnection* c, const std::string& schema,
 
 // Creates `e`'s table and its modified_on index if missing, and brings its
 // typed view and configured field indexes in line (see table_views.h for
-// the SQLite equivalent). The connection's search_path is the schema.
-Status PreparePgTable(PgConnection* c, const Endpoint& e);
+// the SQLite equivalent).
+Status PreparePgTable(PgConnection* c, const std::string& schema,
+                      const Endpoint& e);
 
 // The view's SQL expression of a field of type `type` (a letter of the
 // spec's: I integer, N number, B boolean, D date-time, S anything else):

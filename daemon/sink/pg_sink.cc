@@ -17,16 +17,22 @@ namespace {
 constexpr const char* kClearFailure =
     "last_error = NULL, last_error_at = NULL, consecutive_failures = 0";
 
-constexpr const char* kFeedStateQuery =
-    "SELECT endpoint, cursor, cursor_updated_at, caught_up_at, row_count, "
-    "pages, last_error, last_error_at, consecutive_failures, (SELECT count(*) "
-    "FROM _stsync_rejects r WHERE r.endpoint = c.endpoint) FROM "
-    "_stsync_cursors c";
+// `in`: the schema, quoted, with its dot (PgSink::In).
+std::string FeedStateQuery(const std::string& in) {
+  return "SELECT endpoint, cursor, cursor_updated_at, caught_up_at, "
+         "row_count, pages, last_error, last_error_at, consecutive_failures, "
+         "(SELECT count(*) FROM " +
+         in + "_stsync_rejects r WHERE r.endpoint = c.endpoint) FROM " + in +
+         "_stsync_cursors c";
+}
 
-constexpr const char* kReconcileQuery =
-    "SELECT endpoint, cursor, pass_started_at, seen, pages, last_started_at, "
-    "last_finished_at, last_seen, last_live, last_marked, last_outcome, "
-    "last_error, last_error_at, consecutive_failures FROM _stsync_reconcile";
+std::string ReconcileQuery(const std::string& in) {
+  return "SELECT endpoint, cursor, pass_started_at, seen, pages, "
+         "last_started_at, last_finished_at, last_seen, last_live, "
+         "last_marked, last_outcome, last_error, last_error_at, "
+         "consecutive_failures FROM " +
+         in + "_stsync_reconcile";
+}
 
 constexpr const char* kByName = " ORDER BY endpoint COLLATE \"C\"";
 
@@ -98,8 +104,8 @@ std::string Replaces(const std::string& version, const std::string& data,
 // once: rows that would not change are dropped before the insert, and the
 // update checks the rule again, so that a row marked deleted that comes back
 // unchanged is only revived.
-std::string UpsertSql(const Endpoint& e) {
-  const std::string table = PgQuote(e.TableName());
+std::string UpsertSql(const std::string& in, const Endpoint& e) {
+  const std::string table = in + PgQuote(e.TableName());
   const std::vector<std::string> keys = e.KeyColumns();
   const std::string parent =
       e.ParentColumn().empty() ? "" : PgQuote(e.ParentColumn());
@@ -180,7 +186,7 @@ void PageWinners(const Batch& batch, size_t key_count,
 
 // The key columns `e` lacks (up to four) as SQL "0" constants for the
 // keys-seen table.
-std::string SeenSql(size_t key_count) {
+std::string SeenSql(const std::string& in, size_t key_count) {
   std::string arrays, names, cols;
   for (size_t i = 0; i < key_count; ++i) {
     arrays += (i ? ", " : "") + std::string("$") + std::to_string(i + 2) +
@@ -190,8 +196,9 @@ std::string SeenSql(size_t key_count) {
   for (size_t i = 0; i < kMaxKeyFields; ++i) {
     cols += ", " + (i < key_count ? "k" + std::to_string(i + 1) : "0");
   }
-  return "INSERT INTO _stsync_seen (endpoint, k1, k2, k3, k4) SELECT $1" +
-         cols + " FROM unnest(" + arrays + ") AS s(" + names +
+  return "INSERT INTO " + in +
+         "_stsync_seen (endpoint, k1, k2, k3, k4) SELECT $1" + cols +
+         " FROM unnest(" + arrays + ") AS s(" + names +
          ") ON CONFLICT DO NOTHING";
 }
 
@@ -228,7 +235,10 @@ Status RunOnly(PgConnection* c, const std::string& sql,
 
 PgSink::PgSink(std::unique_ptr<PgConnection> c, PgSinkOptions options,
                Clock* clock)
-    : c_(std::move(c)), options_(std::move(options)), clock_(clock) {}
+    : c_(std::move(c)),
+      options_(std::move(options)),
+      clock_(clock),
+      in_(PgQuote(options_.schema) + ".") {}
 
 PgSink::~PgSink() {
   // A clean stop hands the tenant over at once, not after the lease.
@@ -298,6 +308,9 @@ Status PgSink::Hold() {
 }
 
 Status PgSink::BeginWrite(PgTransaction& tx) {
+  if (options_.read_only) {
+    return Status::Invalid("the schema is open read-only");
+  }
   // The lease is taken (which commits transactions of its own) before the
   // write's transaction begins, then checked as its first statement.
   Status s = Hold();
@@ -385,15 +398,11 @@ Result<std::unique_ptr<PgSink>> PgSink::Open(const std::string& url,
                               " does not exist yet (run stsync first)");
     }
     sink->schema_version_ = *version;
-    Status s = c->SetSession(
-        "SET default_transaction_read_only = on; SET "
-        "search_path TO " +
-            PgQuote(schema) + ", pg_catalog",
-        "opening schema " + schema);
-    if (s.ok()) {
-      s = CheckPgOwner(c, schema, options.tenant, options.environment, false,
-                       sink->Now());
-    }
+    // Writes are refused before they start (BeginWrite); the server refuses
+    // any in a transaction as well.
+    c->set_transaction_settings("SET TRANSACTION READ ONLY");
+    Status s = CheckPgOwner(c, schema, options.tenant, options.environment,
+                            false, sink->Now());
     if (!s.ok()) return s;
     return sink;
   }
@@ -403,10 +412,9 @@ Result<std::unique_ptr<PgSink>> PgSink::Open(const std::string& url,
     // A daemon paused inside a transaction (SIGSTOP, a partition) holds its
     // locks until the server ends its session: after half a lease, so that
     // a takeover is never held up for long.
-    s = c->SetSession("SET idle_in_transaction_session_timeout = " +
-                          std::to_string(std::max<int64_t>(
-                              1, options.lease->lease.count() / 2)),
-                      "opening schema " + schema);
+    c->set_transaction_settings(
+        "SET LOCAL idle_in_transaction_session_timeout = " +
+        std::to_string(std::max<int64_t>(1, options.lease->lease.count() / 2)));
   }
   if (s.ok() && options.lease) s = NoteStarted(c, *options.lease);
   // A command that does not wait (once, reset, backfill) takes the tenant
@@ -430,9 +438,9 @@ Status PgSink::Prepare(const Endpoint& e) {
   }
   // Tables are made by the tenant's writer alone.
   Status s = Hold();
-  if (s.ok()) s = PreparePgTable(c_.get(), e);
+  if (s.ok()) s = PreparePgTable(c_.get(), options_.schema, e);
   if (!s.ok()) return s;
-  upserts_[e.name] = UpsertSql(e);
+  upserts_[e.name] = UpsertSql(In(), e);
   return Status::Ok();
 }
 
@@ -452,9 +460,11 @@ Status PgSink::UpsertRows(const Endpoint& e, const Batch& batch,
     const std::string_view data = batch.Data(r);
     Status s = RunOnly(
         c_.get(),
-        "INSERT INTO _stsync_rejects (endpoint, position, record_index, "
-        "reason, data, record_hash, rejected_at) VALUES ($1, $2, $3, $4, $5, "
-        "$6, $7) ON CONFLICT (endpoint, record_hash) DO NOTHING",
+        "INSERT INTO " + In() +
+            "_stsync_rejects (endpoint, position, record_index, "
+            "reason, data, record_hash, rejected_at) VALUES ($1, $2, $3, $4, "
+            "$5, "
+            "$6, $7) ON CONFLICT (endpoint, record_hash) DO NOTHING",
         {e.name, r.position, static_cast<int64_t>(r.index), r.reason,
          PgParam::Binary(std::string(data)),
          static_cast<int64_t>(std::hash<std::string_view>()(data)), now},
@@ -521,8 +531,8 @@ Status PgSink::UpsertRows(const Endpoint& e, const Batch& batch,
     for (PgArray& k : c.keys) {
       seen_params.push_back(PgParam::Borrowed(k.Bytes()));
     }
-    auto noted =
-        c_->Run(SeenSql(key_count), seen_params, e.name + ": noting keys seen");
+    auto noted = c_->Run(SeenSql(In(), key_count), seen_params,
+                         e.name + ": noting keys seen");
     if (!noted.ok()) return noted.status();
     *seen += noted->affected();
   }
@@ -556,7 +566,8 @@ Result<ApplyStats> PgSink::ApplyBatch(const Endpoint& e, const Batch& batch,
   if (s.ok() && cursor) {
     s = RunOnly(
         c_.get(),
-        std::string("INSERT INTO _stsync_cursors AS c (endpoint, "
+        std::string("INSERT INTO " + In() +
+                    "_stsync_cursors AS c (endpoint, "
                     "cursor, cursor_updated_at, caught_up_at, "
                     "row_count, pages) VALUES ($1, $2, $3, $4, $5, 1) "
                     "ON CONFLICT (endpoint) DO UPDATE SET cursor = $2, "
@@ -570,16 +581,18 @@ Result<ApplyStats> PgSink::ApplyBatch(const Endpoint& e, const Batch& batch,
   } else if (s.ok()) {
     // A split first sync's range counts its pages as its feed's.
     s = RunOnly(c_.get(),
-                "INSERT INTO _stsync_cursors AS c (endpoint, row_count, pages) "
-                "VALUES ($1, $2, $3) ON CONFLICT (endpoint) DO UPDATE SET "
-                "row_count = c.row_count + $2, pages = c.pages + $3",
+                "INSERT INTO " + In() +
+                    "_stsync_cursors AS c (endpoint, row_count, pages) "
+                    "VALUES ($1, $2, $3) ON CONFLICT (endpoint) DO UPDATE SET "
+                    "row_count = c.row_count + $2, pages = c.pages + $3",
                 {e.name, stats.inserted, int64_t{split ? 1 : 0}},
                 e.name + ": counting rows");
   }
   if (s.ok() && split) {
     for (int64_t id : split->done) {
       s = RunOnly(c_.get(),
-                  "DELETE FROM _stsync_ranges WHERE endpoint = $1 AND id = $2",
+                  "DELETE FROM " + In() +
+                      "_stsync_ranges WHERE endpoint = $1 AND id = $2",
                   {e.name, id}, e.name + ": removing a split range");
       if (!s.ok()) break;
     }
@@ -587,10 +600,11 @@ Result<ApplyStats> PgSink::ApplyBatch(const Endpoint& e, const Batch& batch,
       if (!s.ok()) break;
       s = RunOnly(
           c_.get(),
-          "INSERT INTO _stsync_ranges (endpoint, id, range_end, "
-          "position, reached) VALUES ($1, $2, $3, $4, $5) ON CONFLICT "
-          "(endpoint, id) DO UPDATE SET range_end = $3, position = $4, "
-          "reached = $5",
+          "INSERT INTO " + In() +
+              "_stsync_ranges (endpoint, id, range_end, "
+              "position, reached) VALUES ($1, $2, $3, $4, $5) ON CONFLICT "
+              "(endpoint, id) DO UPDATE SET range_end = $3, position = $4, "
+              "reached = $5",
           {e.name, r.id, r.end, r.position.ToStored().value_or(""), r.reached},
           e.name + ": storing a split range");
     }
@@ -613,8 +627,8 @@ Result<std::vector<FeedState>> PgSink::LoadAll() {
   // A new owner reads the state its predecessor left.
   Status held = Hold();
   if (!held.ok()) return held;
-  auto rows = c_->Run(std::string(kFeedStateQuery) + kByName, {},
-                      "reading feed states");
+  auto rows =
+      c_->Run(FeedStateQuery(In()) + kByName, {}, "reading feed states");
   if (!rows.ok()) return rows.status();
   std::vector<FeedState> states;
   std::map<std::string, size_t> index;
@@ -622,10 +636,11 @@ Result<std::vector<FeedState>> PgSink::LoadAll() {
     states.push_back(ReadFeedState(*rows, i));
     index[states.back().endpoint] = states.size() - 1;
   }
-  auto ranges = c_->Run(
-      "SELECT endpoint, id, range_end, position, reached FROM _stsync_ranges "
-      "ORDER BY endpoint COLLATE \"C\", id",
-      {}, "reading split ranges");
+  auto ranges =
+      c_->Run("SELECT endpoint, id, range_end, position, reached FROM " + In() +
+                  "_stsync_ranges "
+                  "ORDER BY endpoint COLLATE \"C\", id",
+              {}, "reading split ranges");
   if (!ranges.ok()) return ranges.status();
   for (int i = 0; i < ranges->size(); ++i) {
     auto it = index.find(ranges->Text(i, 0));
@@ -643,7 +658,7 @@ Result<std::vector<FeedState>> PgSink::LoadAll() {
 Result<std::optional<std::string>> PgSink::VersionBound(const Endpoint& e,
                                                         const char* bound) {
   return c_->QueryText(
-      std::string("SELECT ") + bound + "(modified_on) FROM " +
+      std::string("SELECT ") + bound + "(modified_on) FROM " + In() +
           PgQuote(e.TableName()),
       {}, "reading the " + std::string(bound) + " version of " + e.name);
 }
@@ -662,7 +677,7 @@ Status PgSink::RecordFailureIn(const char* table, const std::string& endpoint,
   Status s = BeginWrite(tx);
   if (!s.ok()) return s;
   s = RunOnly(c_.get(),
-              std::string("INSERT INTO ") + table +
+              "INSERT INTO " + In() + table +
                   " AS s (endpoint, last_error, last_error_at, "
                   "consecutive_failures) VALUES ($1, $2, $3, 1) ON "
                   "CONFLICT (endpoint) DO UPDATE SET last_error = $2, "
@@ -685,7 +700,8 @@ Status PgSink::ResetCursor(const std::string& endpoint,
   Status s = BeginWrite(tx);
   if (s.ok()) {
     s = RunOnly(c_.get(),
-                std::string("INSERT INTO _stsync_cursors (endpoint, cursor, "
+                std::string("INSERT INTO " + In() +
+                            "_stsync_cursors (endpoint, cursor, "
                             "cursor_updated_at) VALUES ($1, $2, $3) ON "
                             "CONFLICT (endpoint) DO UPDATE SET cursor = $2, "
                             "cursor_updated_at = $3, caught_up_at = NULL, ") +
@@ -693,7 +709,8 @@ Status PgSink::ResetCursor(const std::string& endpoint,
                 {endpoint, StoredOrNull(to), Now()}, "resetting cursor");
   }
   if (s.ok()) {
-    s = RunOnly(c_.get(), "DELETE FROM _stsync_ranges WHERE endpoint = $1",
+    s = RunOnly(c_.get(),
+                "DELETE FROM " + In() + "_stsync_ranges WHERE endpoint = $1",
                 {endpoint}, endpoint + ": forgetting split ranges");
   }
   if (s.ok()) s = tx.Commit();
@@ -702,15 +719,15 @@ Status PgSink::ResetCursor(const std::string& endpoint,
 
 Result<std::optional<ReconcileState>> PgSink::LoadReconcile(
     const std::string& endpoint) {
-  auto rows = c_->Run(std::string(kReconcileQuery) + " WHERE endpoint = $1",
-                      {endpoint}, "reading reconciliation state");
+  auto rows = c_->Run(ReconcileQuery(In()) + " WHERE endpoint = $1", {endpoint},
+                      "reading reconciliation state");
   if (!rows.ok()) return rows.status();
   if (rows->size() == 0) return std::optional<ReconcileState>();
   return std::optional<ReconcileState>(ReadReconcileState(*rows, 0));
 }
 
 Result<std::vector<ReconcileState>> PgSink::LoadAllReconciles() {
-  auto rows = c_->Run(std::string(kReconcileQuery) + kByName, {},
+  auto rows = c_->Run(ReconcileQuery(In()) + kByName, {},
                       "reading reconciliation states");
   if (!rows.ok()) return rows.status();
   std::vector<ReconcileState> states;
@@ -741,13 +758,14 @@ Result<ReconcileStats> PgSink::ApplyReconcile(const Endpoint& e,
   s = UpsertRows(e, batch, now, stats.applied, &seen);
   if (s.ok()) {
     s = RunOnly(c_.get(),
-                "INSERT INTO _stsync_cursors AS c (endpoint, row_count) "
-                "VALUES ($1, $2) ON CONFLICT (endpoint) DO UPDATE SET "
-                "row_count = c.row_count + $2",
+                "INSERT INTO " + In() +
+                    "_stsync_cursors AS c (endpoint, row_count) "
+                    "VALUES ($1, $2) ON CONFLICT (endpoint) DO UPDATE SET "
+                    "row_count = c.row_count + $2",
                 {e.name, stats.applied.inserted}, e.name + ": counting rows");
   }
   if (s.ok() && batch.caught_up) {
-    const std::string table = PgQuote(e.TableName());
+    const std::string table = In() + PgQuote(e.TableName());
     ReconcileOutcome o;
     o.seen = seen;
     o.finished_at = now;
@@ -762,23 +780,24 @@ Result<ReconcileStats> PgSink::ApplyReconcile(const Endpoint& e,
       if (!cutoff.ok()) return cutoff.status().WithContext(e.name);
       auto marked = c_->Run(
           "UPDATE " + table +
-              " r SET deleted_at = $1 WHERE NOT EXISTS (SELECT 1 FROM "
-              "_stsync_seen s WHERE s.endpoint = $2" +
-              SeenKeyMatch(e) +
+              " r SET deleted_at = $1 WHERE NOT EXISTS (SELECT 1 FROM " + In() +
+              "_stsync_seen s WHERE s.endpoint = $2" + SeenKeyMatch(e) +
               ") AND deleted_at IS NULL AND synced_at < $3 AND "
               "(modified_on IS NULL OR modified_on < $4)",
           {now, e.name, started, *cutoff}, e.name + ": marking deleted rows");
       if (!marked.ok()) return marked.status();
       o.marked = marked->affected();
     }
-    s = RunOnly(c_.get(), "DELETE FROM _stsync_seen WHERE endpoint = $1",
+    s = RunOnly(c_.get(),
+                "DELETE FROM " + In() + "_stsync_seen WHERE endpoint = $1",
                 {e.name}, e.name + ": dropping the keys seen");
     if (s.ok()) {
       stats.finished = o;
       s = RunOnly(
           c_.get(),
           std::string(
-              "INSERT INTO _stsync_reconcile AS r (endpoint, last_started_at, "
+              "INSERT INTO " + In() +
+              "_stsync_reconcile AS r (endpoint, last_started_at, "
               "last_finished_at, last_seen, last_live, last_marked, "
               "last_outcome) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT "
               "(endpoint) DO UPDATE SET cursor = NULL, pass_started_at = "
@@ -793,7 +812,8 @@ Result<ReconcileStats> PgSink::ApplyReconcile(const Endpoint& e,
     }
   } else if (s.ok()) {
     s = RunOnly(c_.get(),
-                std::string("INSERT INTO _stsync_reconcile (endpoint, cursor, "
+                std::string("INSERT INTO " + In() +
+                            "_stsync_reconcile (endpoint, cursor, "
                             "pass_started_at, seen, pages) VALUES ($1, $2, "
                             "$3, $4, $5) ON CONFLICT (endpoint) DO UPDATE SET "
                             "cursor = $2, pass_started_at = $3, seen = $4, "
@@ -817,13 +837,15 @@ Status PgSink::RestartReconcile(const std::string& endpoint) {
   PgTransaction tx(c_.get());
   Status s = BeginWrite(tx);
   if (s.ok()) {
-    s = RunOnly(c_.get(), "DELETE FROM _stsync_seen WHERE endpoint = $1",
+    s = RunOnly(c_.get(),
+                "DELETE FROM " + In() + "_stsync_seen WHERE endpoint = $1",
                 {endpoint}, what);
   }
   if (s.ok()) {
     s = RunOnly(c_.get(),
-                "UPDATE _stsync_reconcile SET cursor = NULL, pass_started_at "
-                "= NULL, seen = 0, pages = 0 WHERE endpoint = $1",
+                "UPDATE " + In() +
+                    "_stsync_reconcile SET cursor = NULL, pass_started_at "
+                    "= NULL, seen = 0, pages = 0 WHERE endpoint = $1",
                 {endpoint}, what);
   }
   if (s.ok()) s = tx.Commit();
@@ -832,7 +854,7 @@ Status PgSink::RestartReconcile(const std::string& endpoint) {
 
 Result<std::optional<std::string>> PgSink::FirstStoredAt(const Endpoint& e) {
   return c_->QueryText(
-      "SELECT min(first_seen_at) FROM " + PgQuote(e.TableName()), {},
+      "SELECT min(first_seen_at) FROM " + In() + PgQuote(e.TableName()), {},
       "reading the first row of " + e.name);
 }
 

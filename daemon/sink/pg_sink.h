@@ -136,10 +136,14 @@ class PgSink : public Destination {
   Status RecordFailureIn(const char* table, const std::string& endpoint,
                          const std::string& message);
   std::string Now() const;
+  // The schema, quoted, with its dot: every statement names it, since a
+  // session's search_path does not survive PgBouncer's transaction pooling.
+  const std::string& In() const { return in_; }
 
   std::unique_ptr<PgConnection> c_;
   const PgSinkOptions options_;
   Clock* const clock_;
+  const std::string in_;
   int schema_version_ = 0;
   bool held_ = false;  // the lease, at epoch_
   int64_t epoch_ = 0;
