@@ -463,8 +463,7 @@ Status PgSink::UpsertRows(const Endpoint& e, const Batch& batch,
         "INSERT INTO " + In() +
             "_stsync_rejects (endpoint, position, record_index, "
             "reason, data, record_hash, rejected_at) VALUES ($1, $2, $3, $4, "
-            "$5, "
-            "$6, $7) ON CONFLICT (endpoint, record_hash) DO NOTHING",
+            "$5, $6, $7) ON CONFLICT (endpoint, record_hash) DO NOTHING",
         {e.name, r.position, static_cast<int64_t>(r.index), r.reason,
          PgParam::Binary(std::string(data)),
          static_cast<int64_t>(std::hash<std::string_view>()(data)), now},
