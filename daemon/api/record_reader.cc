@@ -195,7 +195,7 @@ struct RecordReader::State {
       in_record_ = true;
       record_start_ = offset;
       record_depth_ = 0;
-      bad_text_ = BadText::kNone;
+      bad_text_ = nullptr;
       record_.Reset(e_.explode_field.empty() ? fallback_fields_ : 0);
       parent_ok_ = false;
       list_ok_ = true;
@@ -291,19 +291,7 @@ struct RecordReader::State {
               "functions could not read it)",
           end);
     }
-    if (bad_text_ == BadText::kNul) {
-      return Quarantine(where.Text() +
-                            ": a string holds \\u0000, which PostgreSQL's "
-                            "JSON functions refuse to read (and many SQLite "
-                            "clients cut short)",
-                        end);
-    }
-    if (bad_text_ == BadText::kNotUtf8) {
-      return Quarantine(where.Text() +
-                            ": a string is not valid UTF-8, which PostgreSQL "
-                            "refuses to store (and Python's sqlite3 to read)",
-                        end);
-    }
+    if (bad_text_) return Quarantine(where.Text() + bad_text_, end);
     if (e_.explode_field.empty()) {
       Status s = CompleteRow(record_, e_, where);
       if (!s.ok()) return Quarantine(s.message(), end);
@@ -343,11 +331,15 @@ struct RecordReader::State {
   // from a \u0000 escape, malformed UTF-8 from the raw bytes or a lone
   // low-surrogate escape. The first problem is kept.
   void CheckText(std::string_view text) {
-    if (bad_text_ != BadText::kNone) return;
+    if (bad_text_) return;
     if (text.find('\0') != std::string_view::npos) {
-      bad_text_ = BadText::kNul;
+      bad_text_ =
+          ": a string holds \\u0000, which PostgreSQL's JSON functions refuse "
+          "to read (and many SQLite clients cut short)";
     } else if (!IsUtf8(text)) {
-      bad_text_ = BadText::kNotUtf8;
+      bad_text_ =
+          ": a string is not valid UTF-8, which PostgreSQL refuses to store "
+          "(and Python's sqlite3 to read)";
     }
   }
 
@@ -399,8 +391,8 @@ struct RecordReader::State {
   size_t index_ = 0;
   size_t record_start_ = 0;
   int record_depth_ = 0;  // the deepest value inside it so far
-  enum class BadText : uint8_t { kNone, kNul, kNotUtf8 };
-  BadText bad_text_ = BadText::kNone;  // its first unstorable string
+  // Why its first unstorable string cannot be stored; null: none so far.
+  const char* bad_text_ = nullptr;
   const std::vector<size_t>* lone_surrogates_ = nullptr;
   size_t lone_in_records_ = 0;  // of lone_surrogates_
   ObjectFields record_;
