@@ -381,6 +381,34 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "a writer's transactions plan generically and bound idling while the "
+    "session keeps the server's defaults") {
+  auto pg = test::TestPostgres::StartOrSkip();
+  if (!pg) return;
+  PgSinkOptions o;
+  o.schema = "st_1";
+  o.lease = LeaseTerms{"host:1:a", Millis(60000), 1, 0};
+  auto sink = MustOpen(*pg, o);
+  PgConnection* c = sink->TEST_connection();
+  auto show = [&](const std::string& name) {
+    auto v = c->QueryText("SELECT current_setting($1)", {name}, "showing");
+    REQUIRE(v.ok());
+    return v->value_or("");
+  };
+  {
+    PgTransaction tx(c);
+    REQUIRE(tx.Begin().ok());
+    // A custom plan would copy the page's arrays into the plan.
+    CHECK(show("plan_cache_mode") == "force_generic_plan");
+    CHECK(show("idle_in_transaction_session_timeout") == "30s");
+    REQUIRE(tx.Commit().ok());
+  }
+  // Nothing stays on the session (PgBouncer hands it to other clients).
+  CHECK(show("plan_cache_mode") == "auto");
+  CHECK(show("idle_in_transaction_session_timeout") == "0");
+}
+
+TEST_CASE(
     "a daemon whose lease expired and was taken over has its next page "
     "refused and writes nothing") {
   auto pg = test::TestPostgres::StartOrSkip();

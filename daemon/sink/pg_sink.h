@@ -113,6 +113,8 @@ class PgSink : public Destination {
   std::optional<int64_t> SizeBytes() override;
 
   int schema_version() const { return schema_version_; }
+  // For tests: the connection the sink writes through.
+  PgConnection* TEST_connection() { return c_.get(); }
 
  private:
   PgSink(std::unique_ptr<PgConnection> c, PgSinkOptions options, Clock* clock);
