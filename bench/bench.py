@@ -121,7 +121,7 @@ class Fake:
     """The bundled fake server, serving `records` jobs records."""
 
     def __init__(self, build, workdir, records, modified_later=0.0,
-                 page_size=PAGE_SIZE):
+                 page_size=PAGE_SIZE, array_items=0):
         ready = os.path.join(workdir, "fake.port")
         if os.path.exists(ready):
             os.remove(ready)
@@ -133,7 +133,8 @@ class Fake:
              "0", "--records",
              str(records), "--page-size", str(page_size), "--endpoints",
              "jobs", "--prerender", "--ready-file", ready,
-             "--modified-later", str(modified_later)],
+             "--modified-later", str(modified_later), "--array-items",
+             str(array_items)],
             stdout=self.log, stderr=self.log)
         deadline = time.time() + 600
         while not (os.path.exists(ready) and os.path.getsize(ready) > 0):

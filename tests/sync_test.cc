@@ -436,7 +436,9 @@ TEST_CASE(
 TEST_CASE(
     "every catalog endpoint syncs from the fake, and all leaves out only "
     "estimates-legacy") {
-  FakeServer server(test::SmallFake({}, 12, 5));
+  fake::FakeOptions options = test::SmallFake({}, 12, 5);
+  options.array_items = 2;  // nested arrays, as real records have
+  FakeServer server(options);
   REQUIRE(server.Start().ok());
   test::TempDir dir;
   std::string db = dir.File("all.db");
@@ -460,6 +462,9 @@ TEST_CASE(
   for (const auto& e : Catalog()) {
     if (e.name != "estimates-legacy") test::ExpectReplica(server, db, e.name);
   }
+  CHECK(test::QueryText(db,
+                        "SELECT json_array_length(data, '$.customFields') "
+                        "FROM jobs LIMIT 1") == "2");
   // It returns the records of estimates: selectable by name only.
   Config by_name = test::MustParseConfig(
       test::FakeConfigYaml(server, db, "[estimates-legacy]"));

@@ -41,6 +41,9 @@ constexpr const char* kUsage =
     "                         creation, so they come later in the feed than\n"
     "                         their id: 0 (default) serves ids in order, 0.3\n"
     "                         is a realistic tenant, 1 fully random\n"
+    "  --array-items N        fill every array field with N small objects\n"
+    "                         (default 0: empty arrays; 2 makes jobs records\n"
+    "                         about 1.5 KB)\n"
     "  --tenants a,b,c        more tenant ids to serve (the same data)\n"
     "  --seed N               seed for faults and mutations (default 1)\n"
     "  --prerender            render every page before listening, so that\n"
@@ -157,6 +160,8 @@ int main(int argc, char** argv) {
         return 2;
       }
       options.modified_later = share;
+    } else if (a == "--array-items") {
+      options.array_items = ToInt(v, "array item count");
     } else if (a == "--seed") {
       options.seed = static_cast<uint64_t>(ToInt(v, "seed"));
     } else {

@@ -187,8 +187,18 @@ void FakeServer::Render(const Feed& feed, int64_t index, int64_t revision,
                "\"";
       case FieldKind::kEnum:
         return "\"" + f.enum_values[h % f.enum_values.size()] + "\"";
-      case FieldKind::kArray:
-        return "[]";
+      case FieldKind::kArray: {
+        std::string items;
+        for (int i = 0; i < options_.array_items; ++i) {
+          const uint64_t g = Mix(h, static_cast<uint64_t>(i));
+          items += std::string(i ? "," : "") +
+                   "{\"typeId\":" + std::to_string(g % 90000 + 100) +
+                   ",\"name\":\"" + f.name + " " + std::to_string(i) +
+                   "\",\"value\":\"value " + std::to_string(g % 1000000) +
+                   "\"}";
+        }
+        return "[" + items + "]";
+      }
       case FieldKind::kObject:
         return h % 3 == 0 ? "null"
                           : "{\"id\":" + std::to_string(h % 5000) + "}";

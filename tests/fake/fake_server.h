@@ -86,6 +86,10 @@ struct FakeOptions {
   // id says, each at a random later point. 0: ids come in feed order (every
   // insert an append); 1: every record's modification is random.
   double modified_later = 0;
+  // Items in every array field, each a small object as customFields' are
+  // ({"typeId", "name", "value"}): real records are 1 to 2 KB with nested
+  // arrays. 0: arrays are empty.
+  int array_items = 0;
   uint64_t seed = 1;
   // Serve HTTPS with this certificate and key (PEM files) instead of HTTP.
   std::string tls_cert;
