@@ -13,6 +13,7 @@
 #include "api/page_parser.h"
 #include "config/catalog.h"
 #include "fake/fake_server.h"
+#include "fake_clock.h"
 #include "test_postgres.h"
 #include "test_util.h"
 
@@ -452,14 +453,146 @@ TEST_CASE(
   CHECK(Contains(stale.status().message(), "lost the lease of schema st_1"));
   CHECK(pg->Int("SELECT count(*) FROM st_1.jobs WHERE id = 3") == 0);
   CHECK((*b->Load("jobs"))->cursor == Cursor::FromStored("b1"));
-  CHECK(a->RecordFailure("jobs", "x").code() == Status::Code::kBusy);
+  CHECK(a->RecordFailure("jobs", "x").code() == Status::Code::kFenced);
 
-  // A clean stop hands the tenant over at once.
+  // A clean stop hands the tenant over at once. A writes again only once
+  // it has taken the lease back (Prepare, as a scheduler's new run does).
   b.reset();
   CHECK(pg->Psql("SELECT coalesce(owner, 'none') FROM stsync.leases") ==
         "none");
+  CHECK(a->Apply(Jobs(), JobsPage(R"({"id":3})", "a3")).status().code() ==
+        Status::Code::kFenced);
+  REQUIRE(a->Prepare(Jobs()).ok());
   REQUIRE(a->Apply(Jobs(), JobsPage(R"({"id":3})", "a3")).ok());
   CHECK(pg->Psql("SELECT owner, epoch FROM stsync.leases") == "host:1:a|3");
+}
+
+TEST_CASE(
+    "a feed state read before the lease was lost is not written over a "
+    "peer's once the lease is taken back") {
+  auto pg = test::TestPostgres::StartOrSkip();
+  if (!pg) return;
+  auto leased = [&](const std::string& owner) {
+    PgSinkOptions o;
+    o.schema = "st_1";
+    o.lease = LeaseTerms{owner, Millis(60000), 1, 0};
+    return MustOpen(*pg, o);
+  };
+  auto a = leased("host:1:a");
+  REQUIRE(a->Prepare(Jobs()).ok());
+  REQUIRE(a->Apply(Jobs(), JobsPage(R"({"id":1})", "a1")).ok());
+  REQUIRE(a->Load("jobs").ok());  // the scheduler's state: at a1
+
+  // A pauses past its lease; B writes jobs on, then stops.
+  pg->Psql(
+      "UPDATE stsync.leases SET heartbeat_at = clock_timestamp() - "
+      "interval '2 minutes'");
+  {
+    auto b = leased("host:2:b");
+    REQUIRE(b->Prepare(Jobs()).ok());
+    REQUIRE(b->Apply(Jobs(), JobsPage(R"({"id":2})", "b1")).ok());
+  }
+  // A learns of the loss (here from a write; in a daemon, from its
+  // heartbeat's KeepAlive). A feed it prepares next takes the lease back;
+  // jobs' state was read under the lost one, so its page is refused, not
+  // stored over B's cursor.
+  CHECK(a->RecordFailure("customers", "x").code() == Status::Code::kFenced);
+  REQUIRE(a->Prepare(*FindEndpoint("customers")).ok());
+  auto stale = a->Apply(Jobs(), JobsPage(R"({"id":3})", "a2"));
+  CHECK(stale.status().code() == Status::Code::kFenced);
+  CHECK(Contains(stale.status().message(), "since this daemon read jobs's"));
+  CHECK((*a->Load("jobs"))->cursor == Cursor::FromStored("b1"));
+  CHECK(pg->Int("SELECT count(*) FROM st_1.jobs WHERE id = 3") == 0);
+  // Read again, it writes.
+  REQUIRE(a->Apply(Jobs(), JobsPage(R"({"id":3})", "a2")).ok());
+  CHECK((*a->Load("jobs"))->cursor == Cursor::FromStored("a2"));
+}
+
+TEST_CASE(
+    "a daemon holding more than its share gives the tenants it took last up "
+    "to a peer holding fewer") {
+  auto pg = test::TestPostgres::StartOrSkip();
+  if (!pg) return;
+  FakeClock clock;
+  auto open = [&](const std::string& owner, const std::string& schema) {
+    PgSinkOptions o;
+    o.schema = schema;
+    o.lease = LeaseTerms{owner, Millis(60000), 4, 0};
+    o.wait_for_lease = false;
+    auto s = PgSink::Open(pg->Url(), o, &clock);
+    INFO(s.status().message());
+    REQUIRE(s.ok());
+    return std::move(*s);
+  };
+  // A alone: its share is all four tenants.
+  std::vector<std::unique_ptr<PgSink>> a;
+  for (int i = 1; i <= 4; ++i) {
+    a.push_back(open("host:1:a", "st_" + std::to_string(i)));
+    REQUIRE(a.back()->Prepare(Jobs()).ok());
+    REQUIRE(a.back()->Apply(Jobs(), JobsPage(R"({"id":1})", "a")).ok());
+  }
+  auto owners = [&] {
+    return pg->Psql(
+        "SELECT string_agg(tenant_schema || '=' || coalesce(owner, '-'), ',' "
+        "ORDER BY tenant_schema) FROM stsync.leases");
+  };
+  // Within its share nothing is given up.
+  clock.Advance(std::chrono::seconds(30));
+  for (auto& s : a) REQUIRE(s->KeepAlive().ok());
+  CHECK(owners() == "st_1=host:1:a,st_2=host:1:a,st_3=host:1:a,st_4=host:1:a");
+
+  // B comes: the shares are two each, and B holds none.
+  pg->Psql(
+      "INSERT INTO stsync.daemons (id, heartbeat_at) VALUES ('host:2:b', "
+      "clock_timestamp())");
+  clock.Advance(std::chrono::seconds(30));
+  std::vector<Status> kept;
+  for (auto& s : a) kept.push_back(s->KeepAlive());
+  CHECK(kept[0].ok());
+  CHECK(kept[1].ok());
+  CHECK(kept[2].code() == Status::Code::kFenced);
+  CHECK(kept[3].code() == Status::Code::kFenced);
+  CHECK(Contains(kept[3].message(), "gave schema st_4 up"));
+  CHECK(owners() == "st_1=host:1:a,st_2=host:1:a,st_3=-,st_4=-");
+  // A's pages to them are refused; A does not take them back over its
+  // share, and B takes them.
+  CHECK(a[3]->Apply(Jobs(), JobsPage(R"({"id":2})", "a2")).status().code() ==
+        Status::Code::kFenced);
+  CHECK(a[3]->Prepare(Jobs()).code() == Status::Code::kBusy);
+  auto b = open("host:2:b", "st_4");
+  REQUIRE(b->Prepare(Jobs()).ok());
+  REQUIRE(b->Apply(Jobs(), JobsPage(R"({"id":2})", "b")).ok());
+  CHECK(owners() == "st_1=host:1:a,st_2=host:1:a,st_3=-,st_4=host:2:b");
+  // Balanced, nobody gives anything up.
+  clock.Advance(std::chrono::seconds(30));
+  CHECK(a[0]->KeepAlive().ok());
+  CHECK(a[1]->KeepAlive().ok());
+  CHECK(b->KeepAlive().ok());
+
+  // A one-off command (once, reset, backfill) takes a free tenant but is
+  // not a peer that the shares count.
+  PgSinkOptions once;
+  once.schema = "st_3";
+  once.lease = LeaseTerms{"host:3:once", Millis(60000), 4, 0};
+  once.lease->peer = false;
+  auto c = PgSink::Open(pg->Url(), once, &clock);
+  REQUIRE(c.ok());
+  CHECK(owners() ==
+        "st_1=host:1:a,st_2=host:1:a,st_3=host:3:once,st_4=host:2:b");
+  auto daemons = [&] {
+    return pg->Psql(
+        "SELECT string_agg(id, ',' ORDER BY id) FROM "
+        "stsync.daemons");
+  };
+  CHECK(daemons() == "host:1:a,host:2:b");
+
+  // A daemon that stops cleanly leaves the shares with its last schema, so
+  // that A may take B's tenants at once.
+  b.reset();
+  CHECK(daemons() == "host:1:a");
+  REQUIRE(a[3]->Prepare(Jobs()).ok());
+  CHECK(owners() ==
+        "st_1=host:1:a,st_2=host:1:a,st_3=host:3:once,st_4=host:1:a");
 }
 
 }  // namespace stsync

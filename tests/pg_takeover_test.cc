@@ -50,8 +50,8 @@ bool LeasesReady(const test::TestPostgres& pg) {
 
 TEST_CASE(
     "three daemons share nine tenants: a killed one's tenants are taken over "
-    "a paused one writes nothing more and all converge after a server "
-    "restart") {
+    "a paused one writes nothing more and gets its share back and all "
+    "converge after a server restart") {
   auto pg = test::TestPostgres::StartOrSkip();
   if (!pg) return;
   // Every write of a feed's state, with the writer's session and the lease
@@ -160,6 +160,22 @@ END $$)sql");
                std::string::npos;
       },
       seconds(10)));
+  // Back, it holds fewer than its share (5 of 9): the third gives it the
+  // tenants it took last.
+  int third = 0;
+  for (const auto& [pid, p] : by_pid) {
+    if (pid != killed && pid != paused) third = pid;
+  }
+  REQUIRE(test::WaitUntil(
+      [&] {
+        std::map<int, int> n;
+        const auto h = Holders(*pg);
+        for (const auto& [schema, pid] : h) ++n[pid];
+        return h.size() == 9 && n[paused] == 4 && n[third] == 5;
+      },
+      seconds(20)));
+  CHECK(by_pid[third]->ErrSoFar().find("up to a daemon holding fewer") !=
+        std::string::npos);
 
   // The server stops mid-sync and comes back: every daemon reconnects.
   server.Mutate("jobs", 20, 10);  // new pages to write while it restarts

@@ -30,7 +30,9 @@ class Destination : public Sink, public SideFeedStore {
   virtual Millis keep_alive_every() const { return Millis(0); }
   // Renews what the destination holds (a PostgreSQL lease) if no page or
   // earlier call did within keep_alive_every; cheap otherwise. kFenced if it
-  // was lost: the next write fails the same way. Optional.
+  // was lost (taken over, expired, or given up to a peer holding fewer
+  // tenants): every write fails the same way until Prepare takes it back,
+  // and a feed's state Loaded before then must be Loaded again. Optional.
   virtual Status KeepAlive() { return Status::Ok(); }
   // The bytes the tenant's data takes, for the metrics, where they cannot
   // read a file's size themselves (a PostgreSQL schema: its tables, indexes

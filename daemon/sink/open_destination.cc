@@ -21,6 +21,7 @@ Result<std::unique_ptr<Destination>> OpenDestination(
       terms.lease = config.database.lease;
       terms.tenants = config.tenants_in_file;
       terms.max_tenants = config.database.max_tenants;
+      terms.peer = options.wait_for_lease;  // `run`
       o.lease = terms;
     }
     o.wait_for_lease = options.wait_for_lease;

@@ -35,14 +35,30 @@ Status RunOnly(PgConnection* c, const std::string& sql,
   return rows.ok() ? Status::Ok() : rows.status();
 }
 
+// A daemon's balanced share of the tenants, with `live` daemons.
+int64_t Share(int64_t live, const LeaseTerms& terms) {
+  live = std::max<int64_t>(1, live);
+  int64_t share = (terms.tenants + live - 1) / live;
+  if (terms.max_tenants > 0) {
+    share = std::min<int64_t>(share, terms.max_tenants);
+  }
+  return share;
+}
+
 }  // namespace
 
 Status NoteDaemon(PgConnection* c, const LeaseTerms& terms) {
+  if (!terms.peer) return Status::Ok();
   return RunOnly(c,
                  "INSERT INTO stsync.daemons (id, heartbeat_at) VALUES ($1, "
                  "clock_timestamp()) ON CONFLICT (id) DO UPDATE SET "
                  "heartbeat_at = clock_timestamp()",
                  {terms.owner}, "noting this daemon as live");
+}
+
+Status ForgetDaemon(PgConnection* c, const LeaseTerms& terms) {
+  return RunOnly(c, "DELETE FROM stsync.daemons WHERE id = $1", {terms.owner},
+                 "taking this daemon out of the shares");
 }
 
 std::string NewDaemonId() {
@@ -101,13 +117,9 @@ Result<std::optional<int64_t>> TryAcquireLease(PgConnection* c,
       "$2::interval AND tenant_schema <> $3)",
       {terms.owner, lease, schema}, what);
   if (!counts.ok()) return counts.status();
-  const int64_t live = std::max<int64_t>(1, counts->Int(0, 0));
   const int64_t mine = counts->Int(0, 1);
-  int64_t share = (terms.tenants + live - 1) / live;
-  if (terms.max_tenants > 0)
-    share = std::min<int64_t>(share, terms.max_tenants);
   std::optional<int64_t> epoch;
-  if (mine < share) {
+  if (mine < Share(counts->Int(0, 0), terms)) {
     auto taken = c->Run(
         "INSERT INTO stsync.leases AS l (tenant_schema, owner, epoch, "
         "acquired_at, heartbeat_at) VALUES ($1, $2, 1, clock_timestamp(), "
@@ -155,6 +167,26 @@ Status RenewLease(PgConnection* c, const std::string& schema,
   if (s.ok()) s = CheckLease(c, schema, terms, epoch);
   if (s.ok()) s = tx.Commit();
   return s;
+}
+
+Result<bool> OverShare(PgConnection* c, const std::string& schema,
+                       const LeaseTerms& terms) {
+  auto rows = c->Run(
+      "WITH live AS (SELECT id FROM stsync.daemons WHERE heartbeat_at > "
+      "clock_timestamp() - $2::interval), held AS (SELECT owner, "
+      "tenant_schema, row_number() OVER (PARTITION BY owner ORDER BY "
+      "acquired_at, tenant_schema) AS n FROM stsync.leases WHERE owner IS "
+      "NOT NULL AND heartbeat_at > clock_timestamp() - $2::interval) "
+      "SELECT (SELECT count(*) FROM live), (SELECT n FROM held WHERE owner = "
+      "$1 AND tenant_schema = $3), (SELECT min(coalesce(h.n, 0)) FROM live l "
+      "LEFT JOIN (SELECT owner, count(*) AS n FROM held GROUP BY owner) h ON "
+      "h.owner = l.id WHERE l.id <> $1)",
+      {terms.owner, Interval(terms.lease), schema},
+      "weighing the share of " + schema);
+  if (!rows.ok()) return rows.status();
+  if (!terms.peer || rows->IsNull(0, 1) || rows->IsNull(0, 2)) return false;
+  const int64_t share = Share(rows->Int(0, 0), terms);
+  return rows->Int(0, 1) > share && rows->Int(0, 2) < share;
 }
 
 Status ReleaseLease(PgConnection* c, const std::string& schema,

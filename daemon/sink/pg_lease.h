@@ -8,8 +8,10 @@
 // A daemon takes a tenant when its row is free or its lease has expired
 // (heartbeat_at older than the lease, by the server's clock), and while it
 // holds fewer tenants than its balanced share: ceil(tenants / live daemons),
-// or database.max_tenants if smaller. Takeovers are serialised by a
-// transaction-scoped advisory lock, which works behind PgBouncer's
+// or database.max_tenants if smaller. A daemon that holds more than its
+// share while a peer holds less (one that started later, or came back)
+// gives up the tenants it took last (OverShare). Takeovers are serialised
+// by a transaction-scoped advisory lock, which works behind PgBouncer's
 // transaction pooling (session locks do not).
 //
 // Correctness rests on Check, run first in every write transaction: it
@@ -39,6 +41,10 @@ struct LeaseTerms {
   Millis lease{std::chrono::seconds(60)};
   int tenants = 1;      // how many tenants the daemons share
   int max_tenants = 0;  // at most this many per daemon; 0: no cap
+  // Whether this process is a daemon sharing the tenants (`run`): noted in
+  // stsync.daemons, so that peers count it in their shares. A one-off
+  // command (once, reset, backfill) takes a free tenant but is not a peer.
+  bool peer = true;
 };
 
 // Who holds a tenant's schema, for `status`.
@@ -54,8 +60,12 @@ struct LeaseHolder {
 std::string NewDaemonId();
 
 // Notes this daemon as live (its heartbeat), so that peers count it when
-// they work out their shares.
+// they work out their shares; nothing if it is not a peer.
 Status NoteDaemon(PgConnection* c, const LeaseTerms& terms);
+
+// Takes this daemon out of stsync.daemons (it stops cleanly), so that
+// peers count it out of their shares at once rather than after a lease.
+Status ForgetDaemon(PgConnection* c, const LeaseTerms& terms);
 
 // Creates the `stsync` schema and its tables if missing.
 Status PrepareLeases(PgConnection* c);
@@ -77,6 +87,13 @@ Status CheckLease(PgConnection* c, const std::string& schema,
 // daemon's heartbeat, while it has no page to write.
 Status RenewLease(PgConnection* c, const std::string& schema,
                   const LeaseTerms& terms, int64_t epoch);
+
+// Whether this daemon should give `schema` up so that the tenants spread
+// evenly: it holds more live leases than its share, `schema` is not among
+// the `share` it took first, and a live peer holds fewer than its share
+// (that peer is waiting to take one). Reads only; the caller releases.
+Result<bool> OverShare(PgConnection* c, const std::string& schema,
+                       const LeaseTerms& terms);
 
 // Gives the tenant up (a clean stop), so that another daemon takes it at
 // once rather than after the lease.

@@ -242,6 +242,12 @@ std::chrono::steady_clock::time_point SettledAt() {
   return settled_at.value_or(std::chrono::steady_clock::time_point{});
 }
 
+// Each daemon's open sinks in this process (a test opens several
+// daemons'): the last to close takes its daemon out of stsync.daemons, so
+// that peers count it out of their shares at once.
+std::mutex peers_mu;
+std::map<std::string, int> open_peers;
+
 // Runs a statement whose rows are of no interest.
 Status RunOnly(PgConnection* c, const std::string& sql,
                const std::vector<PgParam>& params, const std::string& what) {
@@ -262,6 +268,14 @@ PgSink::~PgSink() {
   // A clean stop hands the tenant over at once, not after the lease.
   if (held_)
     (void)ReleaseLease(c_.get(), options_.schema, *options_.lease, epoch_);
+  if (!counted_) return;
+  bool last = false;
+  {
+    std::lock_guard<std::mutex> lock(peers_mu);
+    last = --open_peers[options_.lease->owner] == 0;
+    if (last) open_peers.erase(options_.lease->owner);
+  }
+  if (last) (void)ForgetDaemon(c_.get(), *options_.lease);
 }
 
 Status PgSink::Hold() {
@@ -293,7 +307,9 @@ Status PgSink::Hold() {
     if (taken.ok() && *taken) {
       held_ = true;
       epoch_ = **taken;
-      renewed_ = clock_->Now();
+      renewed_ = weighed_ = clock_->Now();
+      lost_.clear();
+      ++takes_;
       if (options_.notice) {
         options_.notice("took the lease of schema " + options_.schema +
                         " (epoch " + std::to_string(epoch_) + ")");
@@ -329,18 +345,52 @@ Status PgSink::BeginWrite(PgTransaction& tx) {
   if (options_.read_only) {
     return Status::Invalid("the schema is open read-only");
   }
+  // What the caller is about to write follows from a state read under the
+  // lost lease: taking the lease back here would write it over a peer's.
+  if (!lost_.empty()) return Status::Fenced(lost_);
   // The lease is taken (which commits transactions of its own) before the
   // write's transaction begins, then checked as its first statement.
   Status s = Hold();
+  if (s.ok()) s = KeepShare();
   if (s.ok()) s = tx.Begin();
   if (!s.ok() || !options_.lease) return s;
   s = CheckLease(c_.get(), options_.schema, *options_.lease, epoch_);
   if (s.ok()) renewed_ = clock_->Now();  // as good as a KeepAlive
-  if (s.code() == Status::Code::kFenced) {
-    held_ = false;
-    if (options_.notice) options_.notice(s.message());
-  }
+  if (s.code() == Status::Code::kFenced) Lose(s);
   return s;
+}
+
+void PgSink::Lose(const Status& why) {
+  held_ = false;
+  lost_ = why.message();
+  if (options_.notice) options_.notice(why.message());
+}
+
+Status PgSink::ReadUnderThisLease(const std::string& key) const {
+  auto read = read_at_.find(key);
+  if (!options_.lease || read == read_at_.end() || read->second == takes_) {
+    return Status::Ok();
+  }
+  return Status::Fenced("the lease of schema " + options_.schema +
+                        " was lost and taken again since this daemon read " +
+                        key + "'s state; it reads it again");
+}
+
+Status PgSink::KeepShare() {
+  if (!held_ || clock_->Now() - weighed_ < keep_alive_every()) {
+    return Status::Ok();
+  }
+  weighed_ = clock_->Now();
+  auto over = OverShare(c_.get(), options_.schema, *options_.lease);
+  // Not known now (the server away, say): weighed again later.
+  if (!over.ok() || !*over) return Status::Ok();
+  Status s = ReleaseLease(c_.get(), options_.schema, *options_.lease, epoch_);
+  if (!s.ok()) return Status::Ok();
+  Lose(Status::Fenced(
+      "gave schema " + options_.schema +
+      " up to a daemon holding fewer tenants: this one held more than its "
+      "share"));
+  return Status::Fenced(lost_);
 }
 
 Result<Destination::Writer> PgSink::WrittenBy() {
@@ -373,10 +423,8 @@ Status PgSink::KeepAlive() {
   }
   renewed_ = clock_->Now();
   Status s = RenewLease(c_.get(), options_.schema, *options_.lease, epoch_);
-  if (s.code() == Status::Code::kFenced) {
-    held_ = false;
-    if (options_.notice) options_.notice(s.message());
-  }
+  if (s.code() == Status::Code::kFenced) Lose(s);
+  if (s.ok()) s = KeepShare();
   return s;
 }
 
@@ -436,20 +484,26 @@ Result<std::unique_ptr<PgSink>> PgSink::Open(const std::string& url,
                      sink->Now());
   }
   if (!s.ok()) return s;
+  if (options.lease && options.lease->peer) {
+    std::lock_guard<std::mutex> lock(peers_mu);
+    ++open_peers[options.lease->owner];
+    sink->counted_ = true;
+  }
   return sink;
 }
 
 Status PgSink::Prepare(const Endpoint& e) {
-  if (upserts_.count(e.name)) return Status::Ok();
   if (e.key_fields.empty() || e.key_fields.size() > kMaxKeyFields) {
     return Status::Invalid(e.name + ": an endpoint needs 1 to 4 key fields");
   }
   if (options_.read_only) {
     return Status::Invalid("the schema is open read-only");
   }
-  // Tables are made by the tenant's writer alone.
+  // Tables are made, and states read, by the tenant's writer alone: this
+  // takes a lost lease back.
   Status s = Hold();
-  if (s.ok()) s = PreparePgTable(c_.get(), options_.schema, e);
+  if (!s.ok() || upserts_.count(e.name)) return s;
+  s = PreparePgTable(c_.get(), options_.schema, e);
   if (!s.ok()) return s;
   upserts_[e.name] = UpsertSql(In(), e);
   return Status::Ok();
@@ -572,6 +626,9 @@ Result<ApplyStats> PgSink::ApplyBatch(const Endpoint& e, const Batch& batch,
   ApplyStats stats;
   PgTransaction tx(c_.get());
   s = BeginWrite(tx);
+  // A backfill's rows (no cursor) hold on their own; a feed's position
+  // must be the one this lease read.
+  if (s.ok() && (cursor || split)) s = ReadUnderThisLease(e.name);
   if (s.ok()) s = UpsertRows(e, batch, now, stats, nullptr);
   if (s.ok() && cursor) {
     s = RunOnly(
@@ -627,6 +684,7 @@ Result<ApplyStats> PgSink::ApplyBatch(const Endpoint& e, const Batch& batch,
 Result<std::optional<FeedState>> PgSink::Load(const std::string& endpoint) {
   auto all = LoadAll();
   if (!all.ok()) return all.status();
+  read_at_[endpoint] = takes_;
   for (FeedState& s : *all) {
     if (s.endpoint == endpoint) return std::optional<FeedState>(std::move(s));
   }
@@ -732,6 +790,7 @@ Result<std::optional<ReconcileState>> PgSink::LoadReconcile(
   auto rows = c_->Run(ReconcileQuery(In()) + " WHERE endpoint = $1", {endpoint},
                       "reading reconciliation state");
   if (!rows.ok()) return rows.status();
+  read_at_["reconcile:" + endpoint] = takes_;
   if (rows->size() == 0) return std::optional<ReconcileState>();
   return std::optional<ReconcileState>(ReadReconcileState(*rows, 0));
 }
@@ -756,6 +815,7 @@ Result<ReconcileStats> PgSink::ApplyReconcile(const Endpoint& e,
   ReconcileStats stats;
   PgTransaction tx(c_.get());
   s = BeginWrite(tx);
+  if (s.ok()) s = ReadUnderThisLease("reconcile:" + e.name);
   if (!s.ok()) return s;
   auto state = LoadReconcile(e.name);
   if (!state.ok()) return state.status();

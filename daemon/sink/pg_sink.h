@@ -131,8 +131,17 @@ class PgSink : public Destination {
   // Ok at once without one.
   Status Hold();
   // Hold, then begins `tx` and checks the lease as its first statement
-  // (kFenced drops it).
+  // (kFenced drops it). kFenced at once after a loss: the caller must read
+  // its state again, which takes the lease back.
   Status BeginWrite(PgTransaction& tx);
+  // kFenced if the state of `key` (see read_at_) was read under an earlier
+  // take of the lease than the current one.
+  Status ReadUnderThisLease(const std::string& key) const;
+  // Every keep_alive_every: gives the tenant up (kFenced) if this daemon
+  // holds more than its share while a peer holds fewer (OverShare).
+  Status KeepShare();
+  // Notes the lease as lost for `why` (kFenced).
+  void Lose(const Status& why);
   Result<std::optional<std::string>> VersionBound(const Endpoint& e,
                                                   const char* bound);
   Status RecordFailureIn(const char* table, const std::string& endpoint,
@@ -150,6 +159,16 @@ class PgSink : public Destination {
   bool held_ = false;  // the lease, at epoch_
   int64_t epoch_ = 0;
   SteadyTime renewed_{};  // when the lease was last taken or renewed
+  SteadyTime weighed_{};  // when KeepShare last asked OverShare
+  // Why the lease was lost (taken over, expired, given up); "" while held
+  // or never lost. Writes are refused until Prepare or Load takes it back.
+  std::string lost_;
+  // How many times the lease was taken, and at which of those times each
+  // feed's state was read ("reconcile:" + endpoint for a pass's): a state
+  // read before a loss may be behind what another daemon wrote since.
+  int64_t takes_ = 0;
+  std::map<std::string, int64_t> read_at_;
+  bool counted_ = false;  // among its daemon's open sinks (open_peers)
   // Each prepared endpoint's upsert statement, by name.
   std::map<std::string, std::string> upserts_;
   // UpsertRows' memory, kept from page to page: the rows each key keeps,
