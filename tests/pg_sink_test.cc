@@ -1,7 +1,8 @@
 // What only the PostgreSQL sink does (the shared contract is in
 // sink_contract_test.cc): typed views, the schema's owner, reconnecting,
-// the WAL of pages applied again, the URL kept secret, and the real binary
-// syncing into a throwaway server.
+// the WAL of pages applied again, the URL kept secret, the lease (fencing,
+// states read under a lost one, shares), the writer's settings, and the
+// real binary syncing into a throwaway server.
 #include "sink/pg_sink.h"
 
 #include <doctest/doctest.h>
