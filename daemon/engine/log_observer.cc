@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/duration.h"
+#include "base/status.h"
 
 namespace stsync {
 namespace {
@@ -45,6 +46,13 @@ void LogObserver::OnFailure(const FailureEvent& e) {
         e.retry_in ? "; trying again in " + FormatDuration(*e.retry_in) : "";
     spdlog::log(first ? spdlog::level::warn : spdlog::level::debug, "{}: {}{}",
                 Name(e.endpoint), e.status.message(), next);
+    return;
+  }
+  if (e.status.code() == Status::Code::kFenced) {
+    // Another daemon writes the tenant now (a takeover, or this one gave it
+    // up to even the shares out): no attempt failed.
+    spdlog::warn("{}: stopped writing: {}", Name(e.endpoint),
+                 e.status.message());
     return;
   }
   if (!e.retry_in) {
