@@ -29,7 +29,8 @@ Batch JobsPage(const std::string& records, const std::string& token) {
   return test::RecordsPage(records, token);
 }
 
-std::unique_ptr<PgSink> MustOpen(const test::TestPostgres& pg, PgSinkOptions o);
+std::unique_ptr<PgSink> MustOpen(const test::TestPostgres& pg, PgSinkOptions o,
+                                 Clock* clock = RealClock::Get());
 
 std::unique_ptr<PgSink> MustOpen(const test::TestPostgres& pg) {
   PgSinkOptions o;
@@ -37,12 +38,22 @@ std::unique_ptr<PgSink> MustOpen(const test::TestPostgres& pg) {
   return MustOpen(pg, o);
 }
 
-std::unique_ptr<PgSink> MustOpen(const test::TestPostgres& pg,
-                                 PgSinkOptions o) {
-  auto s = PgSink::Open(pg.Url(), o, RealClock::Get());
+std::unique_ptr<PgSink> MustOpen(const test::TestPostgres& pg, PgSinkOptions o,
+                                 Clock* clock) {
+  auto s = PgSink::Open(pg.Url(), o, clock);
   INFO(s.status().message());
   REQUIRE(s.ok());
   return std::move(*s);
+}
+
+// `schema` under the lease of daemon `owner`, one of those sharing
+// `tenants` (a lease of 60 s, no cap).
+PgSinkOptions Leased(const std::string& schema, const std::string& owner,
+                     int tenants = 1) {
+  PgSinkOptions o;
+  o.schema = schema;
+  o.lease = LeaseTerms{owner, Millis(60000), tenants, 0};
+  return o;
 }
 
 PgSinkOptions InSchema(const std::string& schema) {
@@ -387,10 +398,7 @@ TEST_CASE(
     "session keeps the server's defaults") {
   auto pg = test::TestPostgres::StartOrSkip();
   if (!pg) return;
-  PgSinkOptions o;
-  o.schema = "st_1";
-  o.lease = LeaseTerms{"host:1:a", Millis(60000), 1, 0};
-  auto sink = MustOpen(*pg, o);
+  auto sink = MustOpen(*pg, Leased("st_1", "host:1:a"));
   PgConnection* c = sink->TEST_connection();
   auto show = [&](const std::string& name) {
     auto v = c->QueryText("SELECT current_setting($1)", {name}, "showing");
@@ -415,14 +423,7 @@ TEST_CASE(
     "refused and writes nothing") {
   auto pg = test::TestPostgres::StartOrSkip();
   if (!pg) return;
-  auto leased = [&](const std::string& owner, bool wait) {
-    PgSinkOptions o;
-    o.schema = "st_1";
-    o.lease = LeaseTerms{owner, Millis(60000), 1, 0};
-    o.wait_for_lease = wait;
-    return MustOpen(*pg, o);
-  };
-  auto a = leased("host:1:a", false);
+  auto a = MustOpen(*pg, Leased("st_1", "host:1:a"));
   REQUIRE(a->Prepare(Jobs()).ok());
   REQUIRE(a->Apply(Jobs(), JobsPage(R"({"id":1})", "a1")).ok());
   CHECK(pg->Psql("SELECT owner, epoch FROM stsync.leases") == "host:1:a|1");
@@ -430,10 +431,8 @@ TEST_CASE(
   CHECK(Contains(a->WrittenBy()->description, "daemon host:1:a (epoch 1"));
 
   // A second daemon that does not wait is refused while the lease is live.
-  PgSinkOptions second;
-  second.schema = "st_1";
-  second.lease = LeaseTerms{"host:2:b", Millis(60000), 1, 0};
-  auto refused = PgSink::Open(pg->Url(), second, RealClock::Get());
+  auto refused =
+      PgSink::Open(pg->Url(), Leased("st_1", "host:2:b"), RealClock::Get());
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.status().code() == Status::Code::kBusy);
   CHECK(Contains(refused.status().message(), "is held by daemon host:1:a"));
@@ -442,7 +441,7 @@ TEST_CASE(
   pg->Psql(
       "UPDATE stsync.leases SET heartbeat_at = clock_timestamp() - "
       "interval '2 minutes'");
-  auto b = leased("host:2:b", false);
+  auto b = MustOpen(*pg, Leased("st_1", "host:2:b"));
   REQUIRE(b->Prepare(Jobs()).ok());
   REQUIRE(b->Apply(Jobs(), JobsPage(R"({"id":2})", "b1")).ok());
   CHECK(pg->Psql("SELECT owner, epoch FROM stsync.leases") == "host:2:b|2");
@@ -473,13 +472,7 @@ TEST_CASE(
     "peer's once the lease is taken back") {
   auto pg = test::TestPostgres::StartOrSkip();
   if (!pg) return;
-  auto leased = [&](const std::string& owner) {
-    PgSinkOptions o;
-    o.schema = "st_1";
-    o.lease = LeaseTerms{owner, Millis(60000), 1, 0};
-    return MustOpen(*pg, o);
-  };
-  auto a = leased("host:1:a");
+  auto a = MustOpen(*pg, Leased("st_1", "host:1:a"));
   REQUIRE(a->Prepare(Jobs()).ok());
   REQUIRE(a->Apply(Jobs(), JobsPage(R"({"id":1})", "a1")).ok());
   REQUIRE(a->Load("jobs").ok());  // the scheduler's state: at a1
@@ -489,7 +482,7 @@ TEST_CASE(
       "UPDATE stsync.leases SET heartbeat_at = clock_timestamp() - "
       "interval '2 minutes'");
   {
-    auto b = leased("host:2:b");
+    auto b = MustOpen(*pg, Leased("st_1", "host:2:b"));
     REQUIRE(b->Prepare(Jobs()).ok());
     REQUIRE(b->Apply(Jobs(), JobsPage(R"({"id":2})", "b1")).ok());
   }
@@ -516,14 +509,7 @@ TEST_CASE(
   if (!pg) return;
   FakeClock clock;
   auto open = [&](const std::string& owner, const std::string& schema) {
-    PgSinkOptions o;
-    o.schema = schema;
-    o.lease = LeaseTerms{owner, Millis(60000), 4, 0};
-    o.wait_for_lease = false;
-    auto s = PgSink::Open(pg->Url(), o, &clock);
-    INFO(s.status().message());
-    REQUIRE(s.ok());
-    return std::move(*s);
+    return MustOpen(*pg, Leased(schema, owner, 4), &clock);
   };
   // A alone: its share is all four tenants.
   std::vector<std::unique_ptr<PgSink>> a;
@@ -572,12 +558,9 @@ TEST_CASE(
 
   // A one-off command (once, reset, backfill) takes a free tenant but is
   // not a peer that the shares count.
-  PgSinkOptions once;
-  once.schema = "st_3";
-  once.lease = LeaseTerms{"host:3:once", Millis(60000), 4, 0};
+  PgSinkOptions once = Leased("st_3", "host:3:once", 4);
   once.lease->peer = false;
-  auto c = PgSink::Open(pg->Url(), once, &clock);
-  REQUIRE(c.ok());
+  auto c = MustOpen(*pg, once, &clock);
   CHECK(owners() ==
         "st_1=host:1:a,st_2=host:1:a,st_3=host:3:once,st_4=host:2:b");
   auto daemons = [&] {

@@ -171,6 +171,7 @@ Status RenewLease(PgConnection* c, const std::string& schema,
 
 Result<bool> OverShare(PgConnection* c, const std::string& schema,
                        const LeaseTerms& terms) {
+  if (!terms.peer) return false;
   auto rows = c->Run(
       "WITH live AS (SELECT id FROM stsync.daemons WHERE heartbeat_at > "
       "clock_timestamp() - $2::interval), held AS (SELECT owner, "
@@ -184,7 +185,7 @@ Result<bool> OverShare(PgConnection* c, const std::string& schema,
       {terms.owner, Interval(terms.lease), schema},
       "weighing the share of " + schema);
   if (!rows.ok()) return rows.status();
-  if (!terms.peer || rows->IsNull(0, 1) || rows->IsNull(0, 2)) return false;
+  if (rows->IsNull(0, 1) || rows->IsNull(0, 2)) return false;
   const int64_t share = Share(rows->Int(0, 0), terms);
   return rows->Int(0, 1) > share && rows->Int(0, 2) < share;
 }
